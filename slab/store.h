@@ -1,0 +1,147 @@
+/*
+ * store.h -- the cache: every operation the executor can ask of it.
+ *
+ * A struct store owns the slab allocator, the hash table, the per-class LRUs
+ * and the CAS counter.  It knows nothing of sockets or protocol syntax.  All
+ * functions are thread-safe; the locks they take, and their order, are
+ * documented once in slab/store.c.
+ *
+ * Items handed out (store_get and friends) carry a reference: the caller owns
+ * it and must give it back with store_release().  A referenced item stays
+ * readable even if it is replaced, deleted, expired or evicted meanwhile.
+ *
+ * Expiry times passed in are as the client sent them (0 never, up to
+ * 2592000 relative, larger absolute unix time, negative already expired);
+ * the store converts them with its clock (slab/clock.h).
+ */
+#ifndef STASHD_SLAB_STORE_H
+#define STASHD_SLAB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct item;
+struct store;
+struct clock;
+
+struct store_config {
+    size_t mem_limit;       /* -m, bytes of item memory (slab pages) */
+    size_t item_size_max;   /* -I, largest item (header + key + value) */
+    size_t page_size;       /* slab page, 1 MiB */
+    size_t chunk_min;       /* -n, smallest key+value+flags space (48) */
+    double factor;          /* -f, class growth (1.25) */
+    bool evict;             /* false with -M: fail with STORE_NO_MEMORY */
+    bool use_cas;           /* false with -C */
+    unsigned hash_power;    /* initial log2 of hash buckets (16) */
+    bool lru_bg;            /* run the background expiry/maintenance thread */
+};
+
+/* Fill cfg with memcached's defaults. */
+void store_config_default(struct store_config *cfg);
+
+/* Status codes of the store, OK = 0. */
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_STORED = -1,  /* add on existing, replace/append on missing */
+    STORE_EXISTS = -2,      /* CAS mismatch */
+    STORE_NOT_FOUND = -3,   /* CAS/delete/touch/arith on a missing key */
+    STORE_TOO_LARGE = -4,   /* item over -I */
+    STORE_NO_MEMORY = -5,   /* no room and eviction off or impossible */
+    STORE_NON_NUMERIC = -6, /* arith on a value that is not a number */
+};
+
+enum store_mode {
+    STORE_SET = 0,
+    STORE_ADD,
+    STORE_REPLACE,
+    STORE_APPEND,
+    STORE_PREPEND,
+    STORE_CAS,
+};
+
+/* Create a store; clock supplies the coarse time.  NULL on bad config or
+ * allocation failure. */
+struct store *store_create(const struct store_config *cfg, struct clock *clk);
+
+/* Stop background work and free everything; no item may be referenced. */
+void store_destroy(struct store *s);
+
+/* Look a key up.  Returns a referenced live item or NULL (missing, expired,
+ * flushed).  Bumps the item in its LRU. */
+struct item *store_get(struct store *s, const char *key, size_t nkey);
+
+/* Look a key up and set its expiry (gat).  Referenced item or NULL. */
+struct item *store_get_touch(struct store *s, const char *key, size_t nkey,
+                             int64_t exptime);
+
+/* Give back a reference from any store_* lookup. */
+void store_release(struct store *s, struct item *it);
+
+/*
+ * Store a value.  STORE_CAS compares cas_in with the item's CAS.  For the
+ * other modes a nonzero cas_in also has to match (binary protocol).  On
+ * STORE_OK *cas_out (if not NULL) receives the new item's CAS.
+ */
+int store_put(struct store *s, enum store_mode mode, const char *key,
+              size_t nkey, uint32_t flags, int64_t exptime, const void *val,
+              size_t vlen, uint64_t cas_in, uint64_t *cas_out);
+
+/* Arguments and outcome of incr/decr. */
+struct store_arith {
+    bool incr;              /* false: decr (floors at 0); incr wraps */
+    uint64_t delta;
+    uint64_t cas_in;        /* nonzero: must match */
+    bool create;            /* create with initial when missing */
+    uint64_t initial;
+    int64_t create_exptime;
+    uint32_t create_flags;
+    uint64_t value;         /* out: the new value */
+    uint64_t cas;           /* out: the new CAS */
+    bool created;           /* out: the key was created */
+};
+
+/* incr/decr: STORE_OK, STORE_NOT_FOUND, STORE_NON_NUMERIC, STORE_EXISTS,
+ * STORE_NO_MEMORY. */
+int store_arith(struct store *s, const char *key, size_t nkey,
+                struct store_arith *a);
+
+/* Delete; a nonzero cas_in must match.  STORE_OK, STORE_NOT_FOUND,
+ * STORE_EXISTS. */
+int store_delete(struct store *s, const char *key, size_t nkey,
+                 uint64_t cas_in);
+
+/* Set a new expiry.  STORE_OK or STORE_NOT_FOUND. */
+int store_touch(struct store *s, const char *key, size_t nkey,
+                int64_t exptime);
+
+/* Invalidate every item stored up to now + delay seconds (flush_all). */
+void store_flush(struct store *s, int64_t delay);
+
+/* Change the memory budget (cache_memlimit).  Returns STORE_OK, or
+ * STORE_NO_MEMORY if it is below what is already allocated and cannot
+ * shrink (memory is kept; new items then evict). */
+int store_set_mem_limit(struct store *s, size_t bytes);
+
+/* The store's configuration, as created (mem_limit as currently set). */
+const struct store_config *store_config(const struct store *s);
+
+/*
+ * Statistics.  Each emits name/value pairs through the callback, in
+ * memcached's order and names: store_stats -> the store's part of "stats"
+ * (curr_items, total_items, evictions, bytes, limit_maxbytes,
+ * hash_power_level, ...), store_stats_items -> "stats items",
+ * store_stats_slabs -> "stats slabs".
+ */
+typedef void (*store_emit_fn)(void *ctx, const char *name, const char *value);
+void store_stats(struct store *s, store_emit_fn emit, void *ctx);
+void store_stats_items(struct store *s, store_emit_fn emit, void *ctx);
+void store_stats_slabs(struct store *s, store_emit_fn emit, void *ctx);
+
+/* Reset the resettable counters (stats reset). */
+void store_stats_reset(struct store *s);
+
+/* Bytes of header each item carries (published per-item overhead). */
+size_t store_item_overhead(void);
+
+#endif
