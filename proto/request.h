@@ -102,6 +102,7 @@ struct request {
     /* binary protocol framing, echoed by the binary writer */
     uint8_t bin_opcode;
     uint32_t bin_opaque;
+    uint16_t bin_status;    /* PARSE_ERROR/PARSE_CLOSE: binary status code */
 
     /* meta protocol: letters seen, raw flag tokens (for order-preserving
      * replies) and the numeric arguments they carried */
