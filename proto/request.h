@@ -185,8 +185,8 @@ struct result {
 };
 
 /*
- * Iterate the keys of a text multi-key request.  *pos starts at 0.  Returns
- * true and sets *key/*nkey to the next key, false when there are no more.
+ * Iterate the keys of a text multi-key request; pos starts at 0.  Returns
+ * true and sets key and nkey to the next key, false when there are none.
  */
 bool req_next_key(const struct request *req, uint32_t *pos,
                   const char **key, uint32_t *nkey);

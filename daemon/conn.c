@@ -1,0 +1,477 @@
+/*
+ * conn.c -- a client connection's life: read, parse, execute, write.
+ *
+ * One event per connection, registered for EV_READ while we can accept more
+ * requests and for EV_WRITE only while the socket refuses our output (then
+ * we stop reading: a client that does not read its replies gets no more
+ * work done for it).  Per request-response round trip the common case costs
+ * one read() and one sendmsg(): after answering we go back to the event loop
+ * instead of trying a read that would only say EAGAIN, unless the last read
+ * filled the buffer.
+ *
+ * The read buffer is borrowed from the worker's cache when bytes arrive and
+ * returned when everything in it has been consumed, so idle connections hold
+ * no read buffer.  It grows only to hold one request that the parser says is
+ * larger (bounded by the parser, which rejects data blocks over -I), and goes
+ * back to the resting size once that request is done.
+ */
+#include "daemon/conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/process.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/worker.h"
+#include "proto/proto.h"
+#include "proto/request.h"
+#include "slab/clock.h"
+#include "slab/store.h"
+
+#define CONN_IOV_MAX 64         /* iovecs per sendmsg */
+#define CONN_LINE_MAX 65536     /* growth step when the parser gives no size */
+
+static void conn_on_event(evutil_socket_t fd, short what, void *arg);
+static void conn_run(struct conn *c, bool try_read);
+
+static int
+conn_set_events(struct conn *c, short flags)
+{
+    if (c->ev_flags == flags) {
+        return 0;
+    }
+    event_del(&c->ev);
+    event_assign(&c->ev, c->w->base, c->fd, flags | EV_PERSIST,
+                 conn_on_event, c);
+    if (event_add(&c->ev, NULL) != 0) {
+        return -1;
+    }
+    c->ev_flags = flags;
+    return 0;
+}
+
+/* "tcp:<ip>:<port>" of the peer, or the listener's name for unix sockets. */
+static void
+conn_peer_name(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[48], port[8];
+
+    if (c->is_unix || getpeername(c->fd, (struct sockaddr *)&ss, &len) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+                    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(c->addr, sizeof(c->addr), "%s", c->listen_addr);
+        return;
+    }
+    snprintf(c->addr, sizeof(c->addr), "tcp:%s:%s", host, port);
+}
+
+struct conn *
+conn_create(struct worker *w, int fd, bool is_unix, const char *listen_addr)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    c->w = w;
+    c->is_unix = is_unix;
+    c->last_cmd = clock_now(w->srv->clock);
+    snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", listen_addr);
+    conn_peer_name(c);
+    out_init(&c->out);
+    event_assign(&c->ev, w->base, fd, EV_READ | EV_PERSIST, conn_on_event, c);
+    if (event_add(&c->ev, NULL) != 0) {
+        close(fd);
+        free(c);
+        return NULL;
+    }
+    c->ev_flags = EV_READ;
+    worker_conn_link(w, c);
+    __atomic_add_fetch(&w->srv->curr_conns, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->srv->conn_structs, 1, __ATOMIC_RELAXED);
+    return c;
+}
+
+static void
+conn_unpin_all(struct conn *c)
+{
+    struct store *s = c->w->srv->store;
+
+    for (uint32_t i = 0; i < c->npins; i++) {
+        store_release(s, c->pins[i]);
+    }
+    c->npins = 0;
+}
+
+/* Free the read buffer: cached if it has the resting size. */
+static void
+conn_rbuf_drop(struct conn *c)
+{
+    if (c->rbuf == NULL) {
+        return;
+    }
+    if (c->rsize == WORKER_RBUF_SIZE) {
+        worker_rbuf_return(c->w, c->rbuf);
+    } else {
+        free(c->rbuf);
+    }
+    c->rbuf = NULL;
+    c->rsize = c->rpos = c->rlen = 0;
+}
+
+void
+conn_destroy(struct conn *c)
+{
+    struct server *srv = c->w->srv;
+
+    event_del(&c->ev);
+    worker_conn_unlink(c->w, c);
+    close(c->fd);
+    conn_unpin_all(c);
+    free(c->pins);
+    out_free(&c->out);
+    conn_rbuf_drop(c);
+    __atomic_sub_fetch(&srv->curr_conns, 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&srv->conn_structs, 1, __ATOMIC_RELAXED);
+    free(c);
+}
+
+void
+conn_pin(struct conn *c, struct item *it)
+{
+    if (c->npins == c->cap_pins) {
+        uint32_t cap = c->cap_pins ? c->cap_pins * 2 : 16;
+        struct item **p = realloc(c->pins, cap * sizeof(*p));
+
+        if (p == NULL) {
+            /* cannot keep the item alive: drop the reply instead of
+             * sending freed memory */
+            c->out.oom = true;
+            store_release(c->w->srv->store, it);
+            return;
+        }
+        c->pins = p;
+        c->cap_pins = cap;
+    }
+    c->pins[c->npins++] = it;
+}
+
+/*
+ * Make room for more input.  The unparsed tail moves to the front; the
+ * buffer grows when one request needs more than it holds.  -1 on OOM.
+ */
+static int
+conn_rbuf_make_room(struct conn *c)
+{
+    uint32_t have = c->rlen - c->rpos;
+    uint32_t want;
+    char *nb;
+
+    if (c->rbuf == NULL) {
+        c->rbuf = worker_rbuf_borrow(c->w);
+        if (c->rbuf == NULL) {
+            return -1;
+        }
+        c->rsize = WORKER_RBUF_SIZE;
+        c->rpos = c->rlen = 0;
+        return 0;
+    }
+    if (c->rpos == c->rlen) {
+        c->rpos = c->rlen = 0;
+    }
+    if (c->rpos > 0 && (c->rlen == c->rsize || c->rneed > c->rsize - c->rpos)) {
+        memmove(c->rbuf, c->rbuf + c->rpos, have);
+        c->rpos = 0;
+        c->rlen = have;
+    }
+    if (c->rlen < c->rsize) {
+        return 0;
+    }
+    want = c->rneed > c->rsize ? c->rneed : c->rsize + CONN_LINE_MAX;
+    if (c->rsize == WORKER_RBUF_SIZE) {
+        nb = malloc(want);
+        if (nb != NULL) {
+            memcpy(nb, c->rbuf, c->rlen);
+            worker_rbuf_return(c->w, c->rbuf);
+        }
+    } else {
+        nb = realloc(c->rbuf, want);
+    }
+    if (nb == NULL) {
+        return -1;
+    }
+    c->rbuf = nb;
+    c->rsize = want;
+    return 0;
+}
+
+/* Read once.  1: got bytes, 0: nothing to read now, -1: close. */
+static int
+conn_read(struct conn *c)
+{
+    ssize_t n;
+
+    if (conn_rbuf_make_room(c) != 0) {
+        log_warn("out of memory for a read buffer; closing connection");
+        return -1;
+    }
+    for (;;) {
+        n = read(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen);
+        if (n > 0) {
+            break;
+        }
+        if (n == 0) {
+            return -1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        }
+        return -1;
+    }
+    c->read_full = (c->rlen + (uint32_t)n == c->rsize);
+    c->rlen += (uint32_t)n;
+    c->want_more = false;
+    STAT_ADD(&c->w->stats, bytes_read, (uint64_t)n);
+    return 1;
+}
+
+/*
+ * Send what out holds.  1: all sent (pins released), 0: the socket is full
+ * (caller waits for EV_WRITE), -1: error (close).
+ */
+static int
+conn_flush(struct conn *c)
+{
+    struct iovec iov[CONN_IOV_MAX];
+    struct msghdr msg;
+    ssize_t n;
+
+    while (!out_empty(&c->out)) {
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = iov;
+        msg.msg_iovlen = (size_t)out_iov(&c->out, iov, CONN_IOV_MAX);
+        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return 0;
+            }
+            return -1;
+        }
+        STAT_ADD(&c->w->stats, bytes_written, (uint64_t)n);
+        out_consume(&c->out, (size_t)n);
+    }
+    conn_unpin_all(c);
+    return 1;
+}
+
+/* Choose the protocol from the first byte of the stream. */
+static void
+conn_negotiate(struct conn *c)
+{
+    const char *proto = c->w->srv->settings->protocol;
+    bool binary = (unsigned char)c->rbuf[c->rpos] == 0x80;
+
+    if (strcmp(proto, "ascii") == 0) {
+        binary = false;
+    } else if (strcmp(proto, "binary") == 0) {
+        binary = true;
+    }
+    c->ops = binary ? &bin_proto : &text_proto;
+}
+
+enum conn_exec {
+    EXEC_IDLE,      /* buffer consumed or holds an incomplete request */
+    EXEC_YIELD,     /* the per-event request budget is used up */
+    EXEC_CLOSE,     /* the connection must close after flushing */
+};
+
+/* Parse and execute buffered requests until the buffer needs more bytes,
+ * the budget is used up or the connection must close. */
+static enum conn_exec
+conn_execute(struct conn *c, long *budget)
+{
+    struct request req;
+    int rc;
+
+    while (c->rpos < c->rlen) {
+        if (c->swallow > 0) {
+            uint32_t n = c->rlen - c->rpos;
+
+            if (n > c->swallow) {
+                n = (uint32_t)c->swallow;
+            }
+            c->rpos += n;
+            c->swallow -= n;
+            continue;
+        }
+        if (*budget == 0) {
+            return EXEC_YIELD;
+        }
+        if (c->ops == NULL) {
+            conn_negotiate(c);
+        }
+        rc = c->ops->parse(&req, c->rbuf + c->rpos, c->rlen - c->rpos);
+        switch (rc) {
+        case PARSE_OK:
+            (*budget)--;
+            /* atomic: stats conns reads it from another worker */
+            __atomic_store_n(&c->last_cmd, clock_now(c->w->srv->clock),
+                             __ATOMIC_RELAXED);
+            process_request(c, &req);
+            c->rpos += req.consumed;
+            if (c->closing) {
+                return EXEC_CLOSE;
+            }
+            break;
+        case PARSE_AGAIN:
+            c->want_more = true;
+            c->rneed = req.need;
+            return EXEC_IDLE;
+        case PARSE_ERROR:
+            (*budget)--;
+            c->ops->error(&c->out, &req, req.err);
+            c->rpos += req.consumed;
+            c->swallow = req.swallow;
+            break;
+        default: /* PARSE_CLOSE */
+            if (req.err != NULL) {
+                c->ops->error(&c->out, &req, req.err);
+            }
+            c->closing = true;
+            return EXEC_CLOSE;
+        }
+        c->rneed = 0;
+    }
+    return EXEC_IDLE;
+}
+
+/* Between events: drop the read buffer if it holds nothing. */
+static void
+conn_rest(struct conn *c)
+{
+    if (c->rbuf != NULL && c->rpos == c->rlen) {
+        conn_rbuf_drop(c);
+    } else if (c->rbuf != NULL && c->rsize > WORKER_RBUF_SIZE &&
+               !c->want_more && c->rlen - c->rpos <= WORKER_RBUF_SIZE) {
+        /* the large request is done: shrink back to the resting size */
+        char *nb = worker_rbuf_borrow(c->w);
+
+        if (nb != NULL) {
+            uint32_t have = c->rlen - c->rpos;
+
+            memcpy(nb, c->rbuf + c->rpos, have);
+            free(c->rbuf);
+            c->rbuf = nb;
+            c->rsize = WORKER_RBUF_SIZE;
+            c->rpos = 0;
+            c->rlen = have;
+        }
+    }
+}
+
+/*
+ * Drive the connection: execute what is buffered, send, read more while
+ * reading may find bytes.  try_read says whether the socket may have bytes
+ * (an EV_READ event) before anything else is known.
+ */
+static void
+conn_run(struct conn *c, bool try_read)
+{
+    long budget = c->w->srv->settings->reqs_per_event;
+    enum conn_exec ex = EXEC_IDLE;
+    int rc;
+
+    for (;;) {
+        if (c->rpos < c->rlen && !c->want_more) {
+            ex = conn_execute(c, &budget);
+        }
+        if (c->out.oom) {
+            log_warn("out of memory building a reply; closing connection");
+            conn_destroy(c);
+            return;
+        }
+        if (!out_empty(&c->out)) {
+            rc = conn_flush(c);
+            if (rc < 0) {
+                conn_destroy(c);
+                return;
+            }
+            if (rc == 0) {
+                if (conn_set_events(c, EV_WRITE) != 0) {
+                    conn_destroy(c);
+                }
+                return;
+            }
+        }
+        if (ex == EXEC_CLOSE || c->closing) {
+            conn_destroy(c);
+            return;
+        }
+        if (ex == EXEC_YIELD) {
+            STAT_INC(&c->w->stats, conn_yields);
+            event_active(&c->ev, EV_READ, 0);
+            return;
+        }
+        if (!try_read) {
+            break;
+        }
+        rc = conn_read(c);
+        if (rc < 0) {
+            conn_destroy(c);
+            return;
+        }
+        if (rc == 0) {
+            break;
+        }
+        try_read = c->read_full;
+    }
+    conn_rest(c);
+}
+
+static void
+conn_on_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+
+    (void)fd;
+    if (c->ev_flags & EV_WRITE) {
+        int rc = conn_flush(c);
+
+        if (rc < 0) {
+            conn_destroy(c);
+            return;
+        }
+        if (rc == 0) {
+            return;
+        }
+        if (c->closing) {
+            conn_destroy(c);
+            return;
+        }
+        if (conn_set_events(c, EV_READ) != 0) {
+            conn_destroy(c);
+            return;
+        }
+        conn_run(c, true);
+        return;
+    }
+    conn_run(c, (what & EV_READ) != 0);
+}

@@ -1,0 +1,66 @@
+/*
+ * conn.h -- one client connection: its buffers and its state machine.
+ *
+ * A connection belongs to exactly one worker for its whole life and is only
+ * touched by that worker's thread (stats conns reads a few fields under the
+ * worker's conns lock).  Bytes are read into rbuf, parsed by the protocol
+ * table picked from the first byte, executed by process_request(), and the
+ * replies gathered in out are sent with sendmsg.  Items referenced by out
+ * are pinned (one reference each) until out is empty.
+ */
+#ifndef STASHD_DAEMON_CONN_H
+#define STASHD_DAEMON_CONN_H
+
+#include <event2/event_struct.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/out.h"
+
+struct item;
+struct proto_ops;
+struct worker;
+
+struct conn {
+    int fd;
+    struct worker *w;
+    struct event ev;
+    short ev_flags;         /* what ev is registered for */
+    const struct proto_ops *ops;  /* NULL until the first byte is seen */
+
+    char *rbuf;             /* unparsed bytes: rbuf[rpos..rlen) */
+    uint32_t rsize;
+    uint32_t rpos;
+    uint32_t rlen;
+    uint32_t rneed;         /* the parser wants this many bytes, 0 if unknown */
+    uint64_t swallow;       /* bytes still to discard (rejected data block) */
+    bool want_more;         /* the buffered bytes are an incomplete request */
+    bool read_full;         /* the last read filled rbuf: more may wait */
+
+    struct out out;
+    struct item **pins;
+    uint32_t npins;
+    uint32_t cap_pins;
+
+    bool closing;           /* close once out is flushed */
+    bool is_unix;
+    uint32_t last_cmd;      /* rel time of the last request (idle timeout) */
+    char addr[64];          /* peer, for stats conns */
+    char listen_addr[64];
+
+    struct conn *prev;      /* the worker's list, under its conns lock */
+    struct conn *next;
+};
+
+/* Create a connection on an accepted, non-blocking fd and start reading.
+ * Runs on w's thread.  NULL on failure (the fd is closed). */
+struct conn *conn_create(struct worker *w, int fd, bool is_unix,
+                         const char *listen_addr);
+
+/* Close the fd, release pinned items and buffers, free c. */
+void conn_destroy(struct conn *c);
+
+/* Keep a reference to it until everything queued so far is sent. */
+void conn_pin(struct conn *c, struct item *it);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * listener.c -- listening sockets and the accept loop, on the main thread.
+ *
+ * The listener only accepts: each new fd goes to the next worker in turn.
+ * At the connection limit (-c) it behaves as memcached with maxconns_fast:
+ * the new client gets "ERROR Too many open connections" and is closed, and
+ * rejected_connections counts it.  The main event base also runs the
+ * once-a-second clock tick.
+ */
+#include "daemon/listener.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/worker.h"
+
+#define LISTENER_MAX 16
+
+struct listener_sock {
+    int fd;
+    bool is_unix;
+    struct event *ev;
+    struct listener *l;
+    char name[64];
+};
+
+struct listener {
+    struct server *srv;
+    struct listener_sock socks[LISTENER_MAX];
+    int nsocks;
+    unsigned next_worker;
+};
+
+static const char too_many[] = "ERROR Too many open connections\r\n";
+
+static void
+listener_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener_sock *ls = arg;
+    struct listener *l = ls->l;
+    struct server *srv = l->srv;
+    struct worker_handoff h;
+    int cfd;
+
+    (void)what;
+    for (;;) {
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                /* EMFILE and friends: log and let the backlog wait */
+                log_warn("accept: %s", strerror(errno));
+            }
+            return;
+        }
+        if (__atomic_load_n(&srv->curr_conns, __ATOMIC_RELAXED) >=
+            (uint64_t)srv->settings->maxconns) {
+            ssize_t n = write(cfd, too_many, sizeof(too_many) - 1);
+
+            (void)n;
+            close(cfd);
+            __atomic_add_fetch(&srv->rejected_conns, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        if (!ls->is_unix) {
+            int one = 1;
+
+            setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+        h.fd = cfd;
+        h.is_unix = ls->is_unix;
+        memcpy(h.listen_addr, ls->name, sizeof(h.listen_addr));
+        /* counted now so the limit holds before the worker gets to it */
+        __atomic_add_fetch(&srv->total_conns, 1, __ATOMIC_RELAXED);
+        if (worker_dispatch(srv->workers[l->next_worker], &h) != 0) {
+            close(cfd);
+        }
+        l->next_worker = (l->next_worker + 1) % (unsigned)srv->nworkers;
+    }
+}
+
+static int
+listener_add(struct listener *l, int fd, bool is_unix, const char *name)
+{
+    struct listener_sock *ls;
+
+    if (l->nsocks == LISTENER_MAX) {
+        log_error("too many listening sockets");
+        close(fd);
+        return -1;
+    }
+    ls = &l->socks[l->nsocks];
+    ls->fd = fd;
+    ls->is_unix = is_unix;
+    ls->l = l;
+    snprintf(ls->name, sizeof(ls->name), "%s", name);
+    ls->ev = event_new(l->srv->base, fd, EV_READ | EV_PERSIST,
+                       listener_on_accept, ls);
+    if (ls->ev == NULL || event_add(ls->ev, NULL) != 0) {
+        log_error("cannot watch listening socket %s", name);
+        close(fd);
+        return -1;
+    }
+    l->nsocks++;
+    return 0;
+}
+
+static int
+listener_unix(struct listener *l, const char *path, long mask)
+{
+    struct sockaddr_un sun;
+    char name[64];
+    mode_t old;
+    int fd;
+
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        log_error("unix socket path too long: %s", path);
+        return -1;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        log_error("socket(): %s", strerror(errno));
+        return -1;
+    }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path));
+    /* a stale socket file from an earlier run would make bind fail */
+    {
+        struct stat st;
+
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            unlink(path);
+        }
+    }
+    old = umask((mode_t)(~mask & 0777));
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+        umask(old);
+        log_error("bind(%s): %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    umask(old);
+    if (listen(fd, (int)l->srv->settings->backlog) != 0) {
+        log_error("listen(%s): %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    snprintf(name, sizeof(name), "unix:%s", path);
+    return listener_add(l, fd, true, name);
+}
+
+/* Split "host", "host:port", "[v6]", "[v6]:port" into host and port. */
+static int
+listener_split(char *spec, long defport, char **host, char *port, size_t n)
+{
+    char *colon;
+
+    if (*spec == '[') {
+        char *end = strchr(spec, ']');
+
+        if (end == NULL) {
+            return -1;
+        }
+        *end = '\0';
+        *host = spec + 1;
+        colon = end[1] == ':' ? end + 1 : NULL;
+    } else {
+        *host = spec;
+        colon = strchr(spec, ':');
+        if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+            colon = NULL; /* a bare IPv6 address */
+        }
+    }
+    if (colon != NULL) {
+        *colon = '\0';
+        snprintf(port, n, "%s", colon + 1);
+    } else {
+        snprintf(port, n, "%ld", defport);
+    }
+    return 0;
+}
+
+static int
+listener_tcp_one(struct listener *l, char *spec)
+{
+    struct addrinfo hints, *ai, *p;
+    char portbuf[16], name[128], hostbuf[48];
+    char *host;
+    int rc, fd, one = 1, added = 0;
+
+    if (listener_split(spec, l->srv->settings->port, &host, portbuf,
+                       sizeof(portbuf)) != 0) {
+        log_error("bad listen address: %s", spec);
+        return -1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (strcmp(host, "*") == 0 || *host == '\0') {
+        host = NULL;
+    }
+    rc = getaddrinfo(host, portbuf, &hints, &ai);
+    if (rc != 0) {
+        log_error("getaddrinfo(%s): %s", spec, gai_strerror(rc));
+        return -1;
+    }
+    for (p = ai; p != NULL; p = p->ai_next) {
+        fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    p->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (p->ai_family == AF_INET6) {
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        }
+        if (bind(fd, p->ai_addr, p->ai_addrlen) != 0 ||
+            listen(fd, (int)l->srv->settings->backlog) != 0) {
+            log_error("failed to listen on TCP %s:%s: %s",
+                      host ? host : "*", portbuf, strerror(errno));
+            close(fd);
+            freeaddrinfo(ai);
+            return -1;
+        }
+        getnameinfo(p->ai_addr, p->ai_addrlen, hostbuf, sizeof(hostbuf),
+                    NULL, 0, NI_NUMERICHOST);
+        snprintf(name, sizeof(name), "tcp:%s:%s", hostbuf, portbuf);
+        if (listener_add(l, fd, false, name) != 0) {
+            freeaddrinfo(ai);
+            return -1;
+        }
+        added++;
+    }
+    freeaddrinfo(ai);
+    return added > 0 ? 0 : -1;
+}
+
+struct listener *
+listener_create(struct server *srv)
+{
+    const struct settings *st = srv->settings;
+    struct listener *l = calloc(1, sizeof(*l));
+    int rc = 0;
+
+    if (l == NULL) {
+        return NULL;
+    }
+    l->srv = srv;
+    if (st->unix_socket != NULL) {
+        /* as memcached: a unix socket disables TCP */
+        rc = listener_unix(l, st->unix_socket, st->unix_mask);
+    } else {
+        char *copy = strdup(st->listen);
+        char *save = NULL;
+
+        if (copy == NULL) {
+            rc = -1;
+        }
+        for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL;
+             tok != NULL && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+            rc = listener_tcp_one(l, tok);
+        }
+        free(copy);
+    }
+    if (rc != 0) {
+        listener_destroy(l);
+        return NULL;
+    }
+    return l;
+}
+
+void
+listener_destroy(struct listener *l)
+{
+    if (l == NULL) {
+        return;
+    }
+    for (int i = 0; i < l->nsocks; i++) {
+        event_free(l->socks[i].ev);
+        close(l->socks[i].fd);
+        if (l->socks[i].is_unix && l->srv->settings->unix_socket != NULL) {
+            unlink(l->srv->settings->unix_socket);
+        }
+    }
+    free(l);
+}
+
+void
+listener_each(const struct listener *l,
+              void (*fn)(void *ctx, int fd, const char *name), void *ctx)
+{
+    for (int i = 0; i < l->nsocks; i++) {
+        fn(ctx, l->socks[i].fd, l->socks[i].name);
+    }
+}

@@ -1,0 +1,23 @@
+/*
+ * listener.h -- the listening sockets (TCP from -l/-p, or a unix socket from
+ * -s/-a) and the accept loop that hands connections to workers.
+ */
+#ifndef STASHD_DAEMON_LISTENER_H
+#define STASHD_DAEMON_LISTENER_H
+
+struct listener;
+struct server;
+
+/* Bind and listen as srv->settings says, watching the sockets on
+ * srv->base.  NULL on failure (the reason has been logged). */
+struct listener *listener_create(struct server *srv);
+
+/* Close the sockets (removing a unix socket file) and free l. */
+void listener_destroy(struct listener *l);
+
+/* Call fn for every listening socket (stats conns). */
+void listener_each(const struct listener *l,
+                   void (*fn)(void *ctx, int fd, const char *name),
+                   void *ctx);
+
+#endif

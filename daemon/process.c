@@ -1,0 +1,475 @@
+/*
+ * process.c -- the executor: requests in, store calls, results out.
+ *
+ * This is the only file that sees both proto/ (struct request, the writers)
+ * and slab/ (the store).  One function per operation, shared by every
+ * protocol: the parser has already reduced text, meta and binary commands
+ * to the same request, and the writer of req->proto turns the result into
+ * that protocol's bytes.  Statistics are counted here, on the worker's own
+ * counters.
+ */
+#include "daemon/process.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/stats.h"
+#include "daemon/version.h"
+#include "daemon/worker.h"
+#include "proto/proto.h"
+#include "proto/request.h"
+#include "slab/clock.h"
+#include "slab/item.h"
+#include "slab/store.h"
+
+#define PROCESS_SLICES 8    /* value slices on the stack; more are malloc'd */
+
+/* Everything one request needs, gathered once. */
+struct exec {
+    struct conn *c;
+    struct request *req;
+    const struct proto_ops *ops;
+    struct store *store;
+    struct thread_stats *ts;
+};
+
+static void
+exec_reply(struct exec *x, struct result *res)
+{
+    x->ops->reply(&x->c->out, x->req, res);
+}
+
+static void
+exec_reply_code(struct exec *x, enum res_code code)
+{
+    struct result res;
+
+    memset(&res, 0, sizeof(res));
+    res.code = (uint8_t)code;
+    exec_reply(x, &res);
+}
+
+static void
+exec_reply_msg(struct exec *x, const char *msg)
+{
+    struct result res;
+
+    memset(&res, 0, sizeof(res));
+    res.code = RES_E_MSG;
+    res.msg = msg;
+    exec_reply(x, &res);
+}
+
+/*
+ * Describe a hit: key, flags, CAS and the value's slices.  The item stays
+ * pinned on the connection until the reply has been sent.
+ */
+static void
+exec_reply_item(struct exec *x, struct item *it)
+{
+    struct item_slice isl[PROCESS_SLICES];
+    struct res_slice rsl_stack[PROCESS_SLICES];
+    struct res_slice *rsl = rsl_stack;
+    struct item_slice *all = isl;
+    struct result res;
+    size_t n;
+
+    memset(&res, 0, sizeof(res));
+    n = item_value(it, isl, PROCESS_SLICES);
+    if (n > PROCESS_SLICES) {
+        all = malloc(n * sizeof(*all));
+        rsl = malloc(n * sizeof(*rsl));
+        if (all == NULL || rsl == NULL) {
+            free(all != isl ? all : NULL);
+            free(rsl != rsl_stack ? rsl : NULL);
+            store_release(x->store, it);
+            exec_reply_code(x, RES_E_NOMEM);
+            return;
+        }
+        item_value(it, all, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        rsl[i].ptr = all[i].ptr;
+        rsl[i].len = (uint32_t)all[i].len;
+    }
+    res.code = RES_VALUE;
+    res.key = item_key(it);
+    res.nkey = (uint32_t)item_nkey(it);
+    res.flags = item_flags(it);
+    res.cas = item_cas(it);
+    res.slices = rsl;
+    res.nslices = (uint32_t)n;
+    res.vlen = (uint32_t)item_nbytes(it);
+    exec_reply(x, &res);
+    conn_pin(x->c, it);
+    if (all != isl) {
+        free(all);
+        free(rsl);
+    }
+}
+
+static void
+exec_get_one(struct exec *x, const char *key, uint32_t nkey)
+{
+    struct request *req = x->req;
+    struct item *it;
+
+    if (req->touch) {
+        STAT_INC(x->ts, cmd_touch);
+        it = store_get_touch(x->store, key, nkey, req->exptime);
+        if (it != NULL) {
+            STAT_INC(x->ts, touch_hits);
+        } else {
+            STAT_INC(x->ts, touch_misses);
+        }
+    } else {
+        it = store_get(x->store, key, nkey);
+    }
+    STAT_INC(x->ts, cmd_get);
+    if (it == NULL) {
+        STAT_INC(x->ts, get_misses);
+        exec_reply_code(x, RES_MISS);
+        return;
+    }
+    STAT_INC(x->ts, get_hits);
+    exec_reply_item(x, it);
+}
+
+static void
+exec_get(struct exec *x)
+{
+    struct request *req = x->req;
+
+    if (req->keys != NULL) {
+        const char *key;
+        uint32_t nkey, pos = 0;
+
+        while (req_next_key(req, &pos, &key, &nkey)) {
+            exec_get_one(x, key, nkey);
+        }
+    } else {
+        exec_get_one(x, req->key, req->nkey);
+    }
+    x->ops->end(&x->c->out, req);
+}
+
+static const enum store_mode exec_store_modes[] = {
+    [REQ_SET] = STORE_SET,         [REQ_ADD] = STORE_ADD,
+    [REQ_REPLACE] = STORE_REPLACE, [REQ_APPEND] = STORE_APPEND,
+    [REQ_PREPEND] = STORE_PREPEND, [REQ_CAS] = STORE_CAS,
+};
+
+static void
+exec_store(struct exec *x)
+{
+    struct request *req = x->req;
+    struct result res;
+    uint64_t cas = 0;
+    int rc;
+
+    STAT_INC(x->ts, cmd_set);
+    rc = store_put(x->store, exec_store_modes[req->mode], req->key, req->nkey,
+                   req->flags, req->exptime, req->value, req->vlen, req->cas,
+                   &cas);
+    memset(&res, 0, sizeof(res));
+    res.cas = cas;
+    switch (rc) {
+    case STORE_OK:
+        res.code = RES_STORED;
+        break;
+    case STORE_NOT_STORED:
+        res.code = RES_NOT_STORED;
+        break;
+    case STORE_EXISTS:
+        res.code = RES_EXISTS;
+        break;
+    case STORE_NOT_FOUND:
+        res.code = RES_NOT_FOUND;
+        break;
+    case STORE_TOO_LARGE:
+        STAT_INC(x->ts, store_too_large);
+        res.code = RES_E_TOO_LARGE;
+        break;
+    default:
+        STAT_INC(x->ts, store_no_memory);
+        res.code = RES_E_NOMEM;
+        break;
+    }
+    if (req->mode == REQ_CAS) {
+        if (rc == STORE_OK) {
+            STAT_INC(x->ts, cas_hits);
+        } else if (rc == STORE_EXISTS) {
+            STAT_INC(x->ts, cas_badval);
+        } else if (rc == STORE_NOT_FOUND) {
+            STAT_INC(x->ts, cas_misses);
+        }
+    }
+    exec_reply(x, &res);
+}
+
+static void
+exec_arith(struct exec *x)
+{
+    struct request *req = x->req;
+    bool incr = req->mode == REQ_INCR;
+    struct store_arith a;
+    struct result res;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.incr = incr;
+    a.delta = req->delta;
+    a.cas_in = req->cas;
+    a.create = req->create;
+    a.initial = req->initial;
+    a.create_exptime = req->exptime;
+    a.create_flags = req->flags;
+    rc = store_arith(x->store, req->key, req->nkey, &a);
+    memset(&res, 0, sizeof(res));
+    switch (rc) {
+    case STORE_OK:
+        if (incr) {
+            STAT_INC(x->ts, incr_hits);
+        } else {
+            STAT_INC(x->ts, decr_hits);
+        }
+        res.code = RES_NUMBER;
+        res.number = a.value;
+        res.cas = a.cas;
+        break;
+    case STORE_NOT_FOUND:
+        if (incr) {
+            STAT_INC(x->ts, incr_misses);
+        } else {
+            STAT_INC(x->ts, decr_misses);
+        }
+        res.code = RES_NOT_FOUND;
+        break;
+    case STORE_NON_NUMERIC:
+        res.code = RES_E_NON_NUMERIC;
+        break;
+    case STORE_EXISTS:
+        res.code = RES_EXISTS;
+        break;
+    default:
+        STAT_INC(x->ts, store_no_memory);
+        res.code = RES_E_NOMEM;
+        break;
+    }
+    exec_reply(x, &res);
+}
+
+static void
+exec_delete(struct exec *x)
+{
+    struct request *req = x->req;
+    int rc = store_delete(x->store, req->key, req->nkey, req->cas);
+
+    if (rc == STORE_OK) {
+        STAT_INC(x->ts, delete_hits);
+        exec_reply_code(x, RES_DELETED);
+    } else if (rc == STORE_EXISTS) {
+        exec_reply_code(x, RES_EXISTS);
+    } else {
+        STAT_INC(x->ts, delete_misses);
+        exec_reply_code(x, RES_NOT_FOUND);
+    }
+}
+
+static void
+exec_touch(struct exec *x)
+{
+    struct request *req = x->req;
+
+    STAT_INC(x->ts, cmd_touch);
+    if (store_touch(x->store, req->key, req->nkey, req->exptime) ==
+        STORE_OK) {
+        STAT_INC(x->ts, touch_hits);
+        exec_reply_code(x, RES_TOUCHED);
+    } else {
+        STAT_INC(x->ts, touch_misses);
+        exec_reply_code(x, RES_NOT_FOUND);
+    }
+}
+
+static void
+exec_flush(struct exec *x)
+{
+    struct server *srv = x->c->w->srv;
+
+    if (!srv->settings->flush_enabled) {
+        exec_reply_msg(x, "CLIENT_ERROR flush_all not allowed");
+        return;
+    }
+    STAT_INC(x->ts, cmd_flush);
+    store_flush(x->store, x->req->exptime);
+    exec_reply_code(x, RES_OK);
+}
+
+static void
+exec_memlimit(struct exec *x)
+{
+    uint64_t mib = x->req->number;
+
+    if (mib < 8) {
+        exec_reply_msg(x, "MEMLIMIT_TOO_SMALL cannot set maxbytes to less "
+                          "than 8m");
+        return;
+    }
+    if (mib > (SIZE_MAX >> 20)) {
+        exec_reply_msg(x, "CLIENT_ERROR bad command line format");
+        return;
+    }
+    store_set_mem_limit(x->store, (size_t)mib << 20);
+    exec_reply_code(x, RES_OK);
+}
+
+/* Adapts stats emitters to the request's writer. */
+static void
+exec_stat_emit(void *ctx, const char *name, const char *value)
+{
+    struct exec *x = ctx;
+
+    x->ops->stat(&x->c->out, x->req, name, value);
+}
+
+static bool
+exec_is(const struct request *req, const char *word)
+{
+    size_t n = strlen(word);
+
+    return req->nkey == n && memcmp(req->key, word, n) == 0;
+}
+
+static void
+exec_stats(struct exec *x)
+{
+    struct request *req = x->req;
+    struct server *srv = x->c->w->srv;
+
+    if (req->nkey == 0) {
+        stats_general(srv, exec_stat_emit, x);
+    } else if (exec_is(req, "items")) {
+        store_stats_items(x->store, exec_stat_emit, x);
+    } else if (exec_is(req, "slabs")) {
+        store_stats_slabs(x->store, exec_stat_emit, x);
+    } else if (exec_is(req, "settings")) {
+        stats_settings(srv, exec_stat_emit, x);
+    } else if (exec_is(req, "conns")) {
+        stats_conns(srv, exec_stat_emit, x);
+    } else if (exec_is(req, "sizes")) {
+        exec_stat_emit(x, "sizes_status", "disabled");
+    } else if (exec_is(req, "reset")) {
+        stats_reset(srv);
+        exec_reply_msg(x, "RESET");
+        return;
+    } else if (req->nkey >= 9 && memcmp(req->key, "cachedump", 9) == 0 &&
+               !srv->settings->dump_enabled) {
+        exec_reply_msg(x, "CLIENT_ERROR stats cachedump not allowed");
+        return;
+    } else {
+        exec_reply_code(x, RES_E_UNKNOWN);
+        return;
+    }
+    x->ops->end(&x->c->out, req);
+}
+
+static void
+exec_shutdown(struct exec *x)
+{
+    struct server *srv = x->c->w->srv;
+
+    if (!srv->settings->enable_shutdown) {
+        exec_reply_msg(x, "ERROR: shutdown not enabled");
+        return;
+    }
+    log_info("shutdown requested by a client");
+    x->c->closing = true;
+    server_stop(srv);
+}
+
+static void
+exec_debugtime(struct exec *x)
+{
+#ifdef STASHD_DEBUG
+    clock_advance(x->c->w->srv->clock, x->req->exptime);
+    exec_reply_code(x, RES_OK);
+#else
+    exec_reply_code(x, RES_E_UNKNOWN);
+#endif
+}
+
+void
+process_request(struct conn *c, struct request *req)
+{
+    struct exec x;
+    struct result res;
+
+    x.c = c;
+    x.req = req;
+    x.ops = proto_for(req);
+    x.store = c->w->srv->store;
+    x.ts = &c->w->stats;
+    if (req->proto == PROTO_META) {
+        STAT_INC(x.ts, cmd_meta);
+    }
+    switch (req->op) {
+    case REQ_GET:
+        exec_get(&x);
+        break;
+    case REQ_STORE:
+        exec_store(&x);
+        break;
+    case REQ_ARITH:
+        exec_arith(&x);
+        break;
+    case REQ_DELETE:
+        exec_delete(&x);
+        break;
+    case REQ_TOUCH:
+        exec_touch(&x);
+        break;
+    case REQ_FLUSH:
+        exec_flush(&x);
+        break;
+    case REQ_VERSION:
+        memset(&res, 0, sizeof(res));
+        res.code = RES_VERSION;
+        res.msg = STASHD_PROTOCOL_VERSION;
+        exec_reply(&x, &res);
+        break;
+    case REQ_VERBOSITY:
+        log_set_level((int)(req->number > 3 ? 3 : req->number));
+        exec_reply_code(&x, RES_OK);
+        break;
+    case REQ_QUIT:
+        exec_reply_code(&x, RES_OK);
+        c->closing = true;
+        break;
+    case REQ_SHUTDOWN:
+        exec_shutdown(&x);
+        break;
+    case REQ_MEMLIMIT:
+        exec_memlimit(&x);
+        break;
+    case REQ_STATS:
+        exec_stats(&x);
+        break;
+    case REQ_NOOP:
+        exec_reply_code(&x, RES_NOOP);
+        break;
+    case REQ_DEBUGTIME:
+        exec_debugtime(&x);
+        break;
+    default:
+        exec_reply_code(&x, RES_E_UNKNOWN);
+        break;
+    }
+}

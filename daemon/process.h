@@ -1,0 +1,15 @@
+/*
+ * process.h -- the executor: the one place that sees both a parsed request
+ * (proto/) and the store (slab/), and maps one onto the other.
+ */
+#ifndef STASHD_DAEMON_PROCESS_H
+#define STASHD_DAEMON_PROCESS_H
+
+struct conn;
+struct request;
+
+/* Execute req on c's worker and append its reply to c->out (items it
+ * references are pinned on c).  May set c->closing. */
+void process_request(struct conn *c, struct request *req);
+
+#endif

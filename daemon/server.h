@@ -1,0 +1,43 @@
+/*
+ * server.h -- the process: what every thread of the daemon shares.
+ *
+ * One struct server is built by main() and lives until exit.  Its settings
+ * are read-only after setup; the store and clock are thread-safe objects;
+ * the connection counters are atomics.  Nothing here is a global: workers
+ * and the listener are handed a pointer.
+ */
+#ifndef STASHD_DAEMON_SERVER_H
+#define STASHD_DAEMON_SERVER_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct clock;
+struct event_base;
+struct listener;
+struct settings;
+struct store;
+struct worker;
+
+struct server {
+    const struct settings *settings;
+    struct store *store;
+    struct clock *clock;
+    struct worker **workers;
+    int nworkers;
+    struct listener *listener;
+    struct event_base *base;        /* the listener's (main) event base */
+    time_t started;
+
+    /* connection counters, atomics: written by listener and workers */
+    uint64_t curr_conns;
+    uint64_t total_conns;
+    uint64_t rejected_conns;
+    uint64_t conn_structs;
+    uint64_t listen_disabled;
+};
+
+/* Ask the whole server to stop (shutdown command, signals). */
+void server_stop(struct server *srv);
+
+#endif

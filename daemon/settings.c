@@ -1,0 +1,593 @@
+/*
+ * settings.c -- command line parsing with memcached 1.6's flags and rules.
+ *
+ * Differences from memcached, on purpose: stashd listens on 127.0.0.1
+ * unless -l is given, and UDP is off (a nonzero -U is refused with a warning
+ * and ignored: stashd has no UDP listener).  memcached's tuning knobs that
+ * mean nothing here are accepted with a one-line warning; features stashd
+ * does not have (SASL, TLS, extstore, memory files) are errors, because
+ * silently running without them would surprise the operator.
+ */
+#include "daemon/settings.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/version.h"
+
+#define ITEM_SIZE_MIN 1024
+#define ITEM_SIZE_LIMIT ((size_t)1024 * 1024 * 1024)
+
+static const char settings_help[] =
+    "stashd " STASHD_VERSION " -- a memcached-compatible in-memory cache\n"
+    "-p, --port=<num>          TCP port to listen on (default: 11211)\n"
+    "-U, --udp-port=<num>      UDP port; stashd has no UDP: only 0 "
+    "(default: 0, off)\n"
+    "-s, --unix-socket=<file>  UNIX socket to listen on (disables network)\n"
+    "-a, --unix-mask=<mask>    access mask for UNIX socket, in octal "
+    "(default: 700)\n"
+    "-A, --enable-shutdown     enable ascii \"shutdown\" command\n"
+    "-l, --listen=<addr>       interface(s) to listen on, comma separated, "
+    "addr[:port]\n"
+    "                          (default: 127.0.0.1)\n"
+    "-d, --daemon              run as a daemon\n"
+    "-r, --enable-coredumps    maximize core file limit\n"
+    "-u, --user=<user>         assume identity of <username> (only when run "
+    "as root)\n"
+    "-m, --memory-limit=<num>  item memory in megabytes (default: 64)\n"
+    "-M, --disable-evictions   return error on memory exhausted instead of "
+    "evicting\n"
+    "-c, --conn-limit=<num>    max simultaneous connections (default: 1024)\n"
+    "-k, --lock-memory         lock down all paged memory\n"
+    "-v, --verbose             verbose (print errors/warnings)\n"
+    "-vv                       very verbose (also print client commands)\n"
+    "-vvv                      extremely verbose (internal state)\n"
+    "-h, --help                print this help and exit\n"
+    "-i, --license             print the license and exit\n"
+    "-V, --version             print version and exit\n"
+    "-P, --pidfile=<file>      save PID in <file>, only used with -d option\n"
+    "-f, --slab-growth-factor=<num> chunk size growth factor "
+    "(default: 1.25)\n"
+    "-n, --slab-min-size=<bytes> min space used for key+value+flags "
+    "(default: 48)\n"
+    "-L, --enable-largepages   accepted, no effect\n"
+    "-D <char>                 accepted, no effect (no per-prefix stats)\n"
+    "-t, --threads=<num>       number of worker threads (default: 4)\n"
+    "-R, --max-reqs-per-event  requests per connection per event before "
+    "yielding\n"
+    "                          (default: 20)\n"
+    "-C, --disable-cas         disable use of CAS\n"
+    "-b, --listen-backlog=<num> the backlog queue limit (default: 1024)\n"
+    "-B, --protocol=<name>     ascii, binary, or auto (default: auto)\n"
+    "-I, --max-item-size=<num> max item size, k/m suffix "
+    "(default: 1m, min: 1k, max: 1024m)\n"
+    "-F, --disable-flush-all   disable flush_all command\n"
+    "-X, --disable-dumping     disable stats cachedump and metadump\n"
+    "-W, --disable-watch       accepted (stashd has no watch command)\n"
+    "-S, -Y, -e, -Z            SASL, ascii auth, memory file and TLS are not "
+    "supported:\n"
+    "                          stashd refuses to start with them\n"
+    "-N, --napi_ids=<num>      accepted, no effect\n"
+    "-o, --extended            comma separated list of extended options:\n"
+    "   - maxconns_fast        close new connections at the limit at once "
+    "(default)\n"
+    "   - no_maxconns_fast     (accepted, behaves as maxconns_fast)\n"
+    "   - hashpower=<num>      initial log2 of hash table buckets\n"
+    "   - idle_timeout=<secs>  close connections idle this long (default: 0, "
+    "off)\n"
+    "   - read_buf_mem_limit=<MiB> cap on connection buffer memory "
+    "(default: 0, none)\n"
+    "   - no_lru_crawler       no background reclaim of expired items\n"
+    "   - slab_chunk_max=<KiB> largest slab chunk (default: 512)\n"
+    "   other memcached tuning options (lru_*, hot_*, warm_*, slab_automove*,\n"
+    "   tail_repair_time, hash_algorithm, *_logbuf_size, track_sizes, modern,\n"
+    "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
+
+static const char settings_license[] =
+    "stashd is distributed under the BSD 3-Clause license; see COPYING.\n"
+    "It uses libevent (3-clause BSD) and jemalloc (2-clause BSD).\n";
+
+void
+settings_default(struct settings *s)
+{
+    memset(s, 0, sizeof(*s));
+#define SETTINGS_DEFAULT(name, kind, type, field, def) s->field = def;
+    SETTINGS_TABLE(SETTINGS_DEFAULT)
+#undef SETTINGS_DEFAULT
+}
+
+/* Parse an unsigned decimal that must fill the whole string. */
+static bool
+parse_ulong(const char *str, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (str == NULL || !isdigit((unsigned char)*str)) {
+        return false;
+    }
+    errno = 0;
+    v = strtoul(str, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Parse a size with an optional k/m/g suffix (binary units). */
+static bool
+parse_size(const char *str, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+    unsigned shift = 0;
+
+    if (str == NULL || !isdigit((unsigned char)*str)) {
+        return false;
+    }
+    errno = 0;
+    v = strtoull(str, &end, 10);
+    if (errno != 0) {
+        return false;
+    }
+    switch (tolower((unsigned char)*end)) {
+    case '\0':
+        break;
+    case 'k':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    default:
+        return false;
+    }
+    if (*end != '\0' || v > (SIZE_MAX >> shift)) {
+        return false;
+    }
+    *out = (size_t)v << shift;
+    return true;
+}
+
+/* The -o options stashd has no use for: accepted with a warning. */
+static const char *const settings_ignored[] = {
+    "tail_repair_time", "hash_algorithm", "lru_crawler_sleep",
+    "lru_crawler_tocrawl", "no_lru_maintainer", "lru_maintainer",
+    "hot_lru_pct", "warm_lru_pct", "hot_max_factor", "warm_max_factor",
+    "temporary_ttl", "watcher_logbuf_size", "worker_logbuf_size",
+    "track_sizes", "no_hashexpand", "modern", "no_modern", "sock_cookie_id",
+    "slab_reassign", "no_slab_reassign", "slab_automove",
+    "slab_automove_ratio", "slab_automove_window",
+    "slab_automove_freeratio", "lru_segmented", "no_lru_segmented",
+    "lru_crawler", "inline_ascii_resp", "no_inline_ascii_resp",
+    "resp_obj_mem_limit", "no_maxconns_fast", NULL,
+};
+
+static int
+settings_extended_one(struct settings *s, char *opt)
+{
+    char *val = strchr(opt, '=');
+    unsigned long n;
+    size_t sz;
+
+    if (val != NULL) {
+        *val++ = '\0';
+    }
+    if (strcmp(opt, "maxconns_fast") == 0) {
+        s->maxconns_fast = true;
+        return 0;
+    }
+    if (strcmp(opt, "hashpower") == 0) {
+        if (!parse_ulong(val, 32, &n) || n < 12) {
+            log_error("Initial hashtable multiplier of %s is too low or "
+                      "too high (12..32)", val ? val : "");
+            return -1;
+        }
+        s->hashpower = (long)n;
+        return 0;
+    }
+    if (strcmp(opt, "idle_timeout") == 0) {
+        if (!parse_ulong(val, 86400 * 365, &n)) {
+            log_error("Invalid idle_timeout: %s", val ? val : "");
+            return -1;
+        }
+        s->idle_timeout = (long)n;
+        return 0;
+    }
+    if (strcmp(opt, "read_buf_mem_limit") == 0) {
+        if (!parse_ulong(val, 1UL << 20, &n)) {
+            log_error("Invalid read_buf_mem_limit: %s", val ? val : "");
+            return -1;
+        }
+        s->read_buf_mem_limit = (size_t)n << 20;
+        return 0;
+    }
+    if (strcmp(opt, "no_lru_crawler") == 0) {
+        s->lru_crawler = false;
+        return 0;
+    }
+    if (strcmp(opt, "slab_chunk_max") == 0) {
+        if (!parse_size(val, &sz) || sz == 0) {
+            log_error("Invalid slab_chunk_max: %s", val ? val : "");
+            return -1;
+        }
+        /* memcached takes kilobytes here */
+        s->slab_chunk_max = sz * 1024;
+        return 0;
+    }
+    if (strncmp(opt, "ext_", 4) == 0 || strncmp(opt, "ssl_", 4) == 0) {
+        log_error("stashd does not support %s (no extstore, no TLS)", opt);
+        return -1;
+    }
+    for (int i = 0; settings_ignored[i] != NULL; i++) {
+        if (strcmp(opt, settings_ignored[i]) == 0) {
+            log_error("WARNING: -o %s has no effect in stashd", opt);
+            return 0;
+        }
+    }
+    log_error("Illegal suboption \"%s\"", opt);
+    return -1;
+}
+
+static int
+settings_extended(struct settings *s, const char *arg)
+{
+    char *copy = strdup(arg);
+    char *save = NULL;
+    int rc = 0;
+
+    if (copy == NULL) {
+        return -1;
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
+         tok = strtok_r(NULL, ",", &save)) {
+        rc = settings_extended_one(s, tok);
+    }
+    free(copy);
+    return rc;
+}
+
+static const struct option settings_long[] = {
+    {"port", required_argument, NULL, 'p'},
+    {"udp-port", required_argument, NULL, 'U'},
+    {"unix-socket", required_argument, NULL, 's'},
+    {"unix-mask", required_argument, NULL, 'a'},
+    {"enable-shutdown", no_argument, NULL, 'A'},
+    {"listen", required_argument, NULL, 'l'},
+    {"daemon", no_argument, NULL, 'd'},
+    {"enable-coredumps", no_argument, NULL, 'r'},
+    {"user", required_argument, NULL, 'u'},
+    {"memory-limit", required_argument, NULL, 'm'},
+    {"disable-evictions", no_argument, NULL, 'M'},
+    {"conn-limit", required_argument, NULL, 'c'},
+    {"lock-memory", no_argument, NULL, 'k'},
+    {"verbose", optional_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"license", no_argument, NULL, 'i'},
+    {"version", no_argument, NULL, 'V'},
+    {"pidfile", required_argument, NULL, 'P'},
+    {"slab-growth-factor", required_argument, NULL, 'f'},
+    {"slab-min-size", required_argument, NULL, 'n'},
+    {"enable-largepages", no_argument, NULL, 'L'},
+    {"threads", required_argument, NULL, 't'},
+    {"max-reqs-per-event", required_argument, NULL, 'R'},
+    {"disable-cas", no_argument, NULL, 'C'},
+    {"listen-backlog", required_argument, NULL, 'b'},
+    {"protocol", required_argument, NULL, 'B'},
+    {"max-item-size", required_argument, NULL, 'I'},
+    {"enable-sasl", no_argument, NULL, 'S'},
+    {"disable-flush-all", no_argument, NULL, 'F'},
+    {"disable-dumping", no_argument, NULL, 'X'},
+    {"disable-watch", no_argument, NULL, 'W'},
+    {"auth-file", required_argument, NULL, 'Y'},
+    {"memory-file", required_argument, NULL, 'e'},
+    {"enable-ssl", no_argument, NULL, 'Z'},
+    {"extended", required_argument, NULL, 'o'},
+    {"napi_ids", required_argument, NULL, 'N'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Checks that involve several flags, after all are parsed. */
+static int
+settings_check(struct settings *s)
+{
+    if (s->item_size_max < ITEM_SIZE_MIN) {
+        log_error("Item max size cannot be less than 1024 bytes.");
+        return -1;
+    }
+    if (s->item_size_max > ITEM_SIZE_LIMIT) {
+        log_error("Cannot set item size limit higher than 1 gigabyte.");
+        return -1;
+    }
+    if (s->item_size_max > s->mem_limit / 2) {
+        log_error("Cannot set item size limit higher than 1/2 of memory "
+                  "max.");
+        return -1;
+    }
+    if (s->slab_chunk_max > s->item_size_max) {
+        /* memcached clamps the chunk size to the item size the same way */
+        s->slab_chunk_max = s->item_size_max;
+    }
+    if (s->threads > 64) {
+        log_error("WARNING: Setting a high number of worker threads is not "
+                  "recommended.\n Set this value to the number of cores in"
+                  " your machine or less.");
+    }
+    if (!s->listen_given) {
+        s->listen = "127.0.0.1";
+    }
+    return 0;
+}
+
+int
+settings_parse(struct settings *s, int argc, char **argv)
+{
+    static const char shortopts[] =
+        "p:U:s:a:Al:dru:m:Mc:kvhiVP:f:n:LD:t:R:Cb:B:I:SFXWY:e:Zo:N:";
+    unsigned long n;
+    size_t sz;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, settings_long, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'p':
+            if (!parse_ulong(optarg, 65535, &n)) {
+                log_error("Invalid port: %s", optarg);
+                return -1;
+            }
+            s->port = (long)n;
+            break;
+        case 'U':
+            if (!parse_ulong(optarg, 65535, &n)) {
+                log_error("Invalid UDP port: %s", optarg);
+                return -1;
+            }
+            if (n != 0) {
+                log_error("WARNING: stashd has no UDP support; -U %lu "
+                          "ignored", n);
+            }
+            break;
+        case 's':
+            s->unix_socket = optarg;
+            break;
+        case 'a':
+            errno = 0;
+            s->unix_mask = strtol(optarg, NULL, 8);
+            if (errno != 0 || s->unix_mask < 0 || s->unix_mask > 0777) {
+                log_error("Invalid unix mask: %s", optarg);
+                return -1;
+            }
+            break;
+        case 'A':
+            s->enable_shutdown = true;
+            break;
+        case 'l':
+            s->listen = optarg;
+            s->listen_given = true;
+            break;
+        case 'd':
+            s->daemonize = true;
+            break;
+        case 'r':
+            s->coredumps = true;
+            break;
+        case 'u':
+            s->user = optarg;
+            break;
+        case 'm':
+            if (!parse_ulong(optarg, 1UL << 30, &n) || n == 0) {
+                log_error("Invalid value for -m: %s", optarg);
+                return -1;
+            }
+            s->mem_limit = (size_t)n << 20;
+            break;
+        case 'M':
+            s->evict = false;
+            break;
+        case 'c':
+            if (!parse_ulong(optarg, 1UL << 24, &n) || n == 0) {
+                log_error("Maximum connections must be greater than 0");
+                return -1;
+            }
+            s->maxconns = (long)n;
+            break;
+        case 'k':
+            s->lock_memory = true;
+            break;
+        case 'v':
+            s->verbose++;
+            break;
+        case 'h':
+            fputs(settings_help, stdout);
+            return 1;
+        case 'i':
+            fputs(settings_license, stdout);
+            return 1;
+        case 'V':
+            printf("stashd %s (memcached %s protocol)\n", STASHD_VERSION,
+                   STASHD_PROTOCOL_VERSION);
+            return 1;
+        case 'P':
+            s->pidfile = optarg;
+            break;
+        case 'f': {
+            char *end;
+            s->factor = strtod(optarg, &end);
+            if (*end != '\0' || !(s->factor > 1.0)) {
+                log_error("Factor must be greater than 1");
+                return -1;
+            }
+            break;
+        }
+        case 'n':
+            if (!parse_ulong(optarg, 1UL << 20, &n) || n == 0) {
+                log_error("Chunk size must be greater than 0");
+                return -1;
+            }
+            s->chunk_size = (long)n;
+            break;
+        case 'L':
+            log_error("WARNING: -L has no effect in stashd");
+            break;
+        case 'D':
+            log_error("WARNING: -D has no effect in stashd (no per-prefix "
+                      "stats)");
+            break;
+        case 't':
+            if (!parse_ulong(optarg, 1024, &n) || n == 0) {
+                log_error("Number of threads must be greater than 0");
+                return -1;
+            }
+            s->threads = (long)n;
+            break;
+        case 'R':
+            if (!parse_ulong(optarg, 1UL << 20, &n) || n == 0) {
+                log_error("Number of requests per event must be greater "
+                          "than 0");
+                return -1;
+            }
+            s->reqs_per_event = (long)n;
+            break;
+        case 'C':
+            s->use_cas = false;
+            break;
+        case 'b':
+            if (!parse_ulong(optarg, 1UL << 20, &n) || n == 0) {
+                log_error("Invalid listen backlog: %s", optarg);
+                return -1;
+            }
+            s->backlog = (long)n;
+            break;
+        case 'B':
+            if (strcmp(optarg, "auto") == 0) {
+                s->protocol = "auto-negotiate";
+            } else if (strcmp(optarg, "ascii") == 0) {
+                s->protocol = "ascii";
+            } else if (strcmp(optarg, "binary") == 0) {
+                s->protocol = "binary";
+            } else {
+                log_error("Invalid value for binding protocol: %s\n"
+                          " -- should be one of auto, binary, or ascii",
+                          optarg);
+                return -1;
+            }
+            break;
+        case 'I':
+            if (!parse_size(optarg, &sz)) {
+                log_error("Invalid value for -I: %s", optarg);
+                return -1;
+            }
+            s->item_size_max = sz;
+            break;
+        case 'F':
+            s->flush_enabled = false;
+            break;
+        case 'X':
+            s->dump_enabled = false;
+            break;
+        case 'W':
+            break;
+        case 'N':
+            log_error("WARNING: -N has no effect in stashd");
+            break;
+        case 'S':
+            log_error("stashd does not support SASL (-S)");
+            return -1;
+        case 'Y':
+            log_error("stashd does not support ascii authentication (-Y)");
+            return -1;
+        case 'e':
+            log_error("stashd is memory only: -e (memory file) is not "
+                      "supported");
+            return -1;
+        case 'Z':
+            log_error("stashd does not support TLS (-Z)");
+            return -1;
+        case 'o':
+            if (settings_extended(s, optarg) != 0) {
+                return -1;
+            }
+            break;
+        default:
+            log_error("Illegal argument \"%c\"", optopt ? optopt : '?');
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        log_error("Unexpected argument: %s", argv[optind]);
+        return -1;
+    }
+    return settings_check(s);
+}
+
+/* Where each setting lives, for printing them in one loop. */
+struct setting_desc {
+    const char *name;
+    enum setting_kind kind;
+    size_t off;
+};
+
+static const struct setting_desc settings_desc[] = {
+#define SETTINGS_DESC(name, kind, type, field, def)                          \
+    {#name, kind, offsetof(struct settings, field)},
+    SETTINGS_TABLE(SETTINGS_DESC)
+#undef SETTINGS_DESC
+};
+
+void
+settings_emit(const struct settings *s,
+              void (*emit)(void *ctx, const char *name, const char *value),
+              void *ctx)
+{
+    const char *base = (const char *)s;
+    char buf[64];
+
+    for (size_t i = 0; i < sizeof(settings_desc) / sizeof(settings_desc[0]);
+         i++) {
+        const struct setting_desc *d = &settings_desc[i];
+        const void *p = base + d->off;
+        const char *str;
+
+        switch (d->kind) {
+        case SK_INT:
+            snprintf(buf, sizeof(buf), "%ld", *(const long *)p);
+            break;
+        case SK_SIZE:
+            snprintf(buf, sizeof(buf), "%zu", *(const size_t *)p);
+            break;
+        case SK_OCTAL:
+            snprintf(buf, sizeof(buf), "%lo", *(const unsigned long *)p);
+            break;
+        case SK_DOUBLE:
+            snprintf(buf, sizeof(buf), "%.2f", *(const double *)p);
+            break;
+        case SK_BOOL:
+            snprintf(buf, sizeof(buf), "%s", *(const bool *)p ? "yes" : "no");
+            break;
+        case SK_ONOFF:
+            snprintf(buf, sizeof(buf), "%s", *(const bool *)p ? "on" : "off");
+            break;
+        case SK_STR:
+            str = *(const char *const *)p;
+            snprintf(buf, sizeof(buf), "%s", str != NULL ? str : "NULL");
+            break;
+        }
+        emit(ctx, d->name, buf);
+    }
+}

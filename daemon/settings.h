@@ -1,0 +1,87 @@
+/*
+ * settings.h -- the daemon's configuration: memcached 1.6's flags.
+ *
+ * SETTINGS_TABLE is the one list of settings: it declares the struct
+ * fields, their defaults and how "stats settings" prints them (memcached's
+ * names).  Adding a setting is one line here plus, if it has a flag, one
+ * case in settings_parse().  A struct settings is filled once at startup
+ * and read-only afterwards; it is passed by pointer, never global.
+ */
+#ifndef STASHD_DAEMON_SETTINGS_H
+#define STASHD_DAEMON_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct stats_sink;
+
+/* How a setting prints in "stats settings". */
+enum setting_kind {
+    SK_INT,     /* long, decimal */
+    SK_SIZE,    /* size_t, decimal */
+    SK_DOUBLE,  /* double, "%.2f" */
+    SK_BOOL,    /* bool, yes/no */
+    SK_ONOFF,   /* bool, on/off */
+    SK_OCTAL,   /* long, "%o" */
+    SK_STR,     /* const char *, NULL prints "NULL" */
+};
+
+/*       stats name          kind       C type         field            default */
+#define SETTINGS_TABLE(X)                                                    \
+    X(maxbytes,             SK_SIZE,   size_t,        mem_limit,       (size_t)64 << 20) \
+    X(maxconns,             SK_INT,    long,          maxconns,        1024) \
+    X(tcpport,              SK_INT,    long,          port,            11211) \
+    X(udpport,              SK_INT,    long,          udpport,         0)   \
+    X(inter,                SK_STR,    const char *,  listen,          NULL) \
+    X(verbosity,            SK_INT,    long,          verbose,         0)   \
+    X(evictions,            SK_ONOFF,  bool,          evict,           true) \
+    X(domain_socket,        SK_STR,    const char *,  unix_socket,     NULL) \
+    X(umask,                SK_OCTAL,  long,          unix_mask,       0700) \
+    X(shutdown_command,     SK_BOOL,   bool,          enable_shutdown, false) \
+    X(growth_factor,        SK_DOUBLE, double,        factor,          1.25) \
+    X(chunk_size,           SK_INT,    long,          chunk_size,      48)  \
+    X(num_threads,          SK_INT,    long,          threads,         4)   \
+    X(reqs_per_event,       SK_INT,    long,          reqs_per_event,  20)  \
+    X(cas_enabled,          SK_BOOL,   bool,          use_cas,         true) \
+    X(tcp_backlog,          SK_INT,    long,          backlog,         1024) \
+    X(binding_protocol,     SK_STR,    const char *,  protocol,        "auto-negotiate") \
+    X(item_size_max,        SK_SIZE,   size_t,        item_size_max,   1024 * 1024) \
+    X(maxconns_fast,        SK_BOOL,   bool,          maxconns_fast,   true) \
+    X(hashpower_init,       SK_INT,    long,          hashpower,       0)   \
+    X(slab_chunk_max,       SK_SIZE,   size_t,        slab_chunk_max,  512 * 1024) \
+    X(lru_crawler,          SK_BOOL,   bool,          lru_crawler,     true) \
+    X(flush_enabled,        SK_BOOL,   bool,          flush_enabled,   true) \
+    X(dump_enabled,         SK_BOOL,   bool,          dump_enabled,    true) \
+    X(idle_timeout,         SK_INT,    long,          idle_timeout,    0)   \
+    X(read_buf_mem_limit,   SK_SIZE,   size_t,        read_buf_mem_limit, 0)
+
+struct settings {
+#define SETTINGS_FIELD(name, kind, type, field, def) type field;
+    SETTINGS_TABLE(SETTINGS_FIELD)
+#undef SETTINGS_FIELD
+    /* process-level flags with no "stats settings" line */
+    bool daemonize;
+    bool lock_memory;
+    bool coredumps;
+    const char *user;
+    const char *pidfile;
+    bool listen_given;      /* -l was given (else 127.0.0.1) */
+};
+
+/* Fill s with the defaults. */
+void settings_default(struct settings *s);
+
+/*
+ * Parse argv into s (which holds the defaults).  Returns 0 to run, 1 when
+ * the program should exit 0 (-h, -V, -i), -1 on a bad flag (a message has
+ * been printed).
+ */
+int settings_parse(struct settings *s, int argc, char **argv);
+
+/* Emit every "stats settings" line through emit(ctx, name, value). */
+void settings_emit(const struct settings *s,
+                   void (*emit)(void *ctx, const char *name,
+                                const char *value),
+                   void *ctx);
+
+#endif

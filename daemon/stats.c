@@ -1,0 +1,197 @@
+/*
+ * stats.c -- the "stats" family of replies, gathered from the process, the
+ * workers' own counters and the store.
+ *
+ * Workers' counters are read with relaxed loads while their owners keep
+ * counting: a sum is a snapshot, not a transaction, as in memcached.
+ */
+#include "daemon/stats.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/conn.h"
+#include "daemon/listener.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/version.h"
+#include "daemon/worker.h"
+#include "slab/clock.h"
+#include "slab/store.h"
+
+#ifndef STASHD_SANITIZE
+#include <jemalloc/jemalloc.h>
+#endif
+
+static void
+emit_u64(stats_emit_fn emit, void *ctx, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    emit(ctx, name, buf);
+}
+
+static void
+stats_sum(struct server *srv, struct thread_stats *sum)
+{
+    memset(sum, 0, sizeof(*sum));
+    for (int i = 0; i < srv->nworkers; i++) {
+        const struct thread_stats *ts = &srv->workers[i]->stats;
+
+#define STATS_SUM(name) sum->name += __atomic_load_n(&ts->name, __ATOMIC_RELAXED);
+        THREAD_STATS(STATS_SUM)
+#undef STATS_SUM
+    }
+}
+
+static void
+stats_rusage(stats_emit_fn emit, void *ctx)
+{
+    struct rusage ru;
+    char buf[40];
+
+    getrusage(RUSAGE_SELF, &ru);
+    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)ru.ru_utime.tv_sec,
+             (long)ru.ru_utime.tv_usec);
+    emit(ctx, "rusage_user", buf);
+    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)ru.ru_stime.tv_sec,
+             (long)ru.ru_stime.tv_usec);
+    emit(ctx, "rusage_system", buf);
+}
+
+#ifndef STASHD_SANITIZE
+/* jemalloc's view of the process heap (slab pages, buffers, hash). */
+static void
+stats_jemalloc(stats_emit_fn emit, void *ctx)
+{
+    uint64_t epoch = 1;
+    size_t sz = sizeof(epoch), v, vsz = sizeof(v);
+
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    if (mallctl("stats.allocated", &v, &vsz, NULL, 0) == 0) {
+        emit_u64(emit, ctx, "jemalloc_allocated", v);
+    }
+    if (mallctl("stats.active", &v, &vsz, NULL, 0) == 0) {
+        emit_u64(emit, ctx, "jemalloc_active", v);
+    }
+    if (mallctl("stats.resident", &v, &vsz, NULL, 0) == 0) {
+        emit_u64(emit, ctx, "jemalloc_resident", v);
+    }
+    if (mallctl("stats.mapped", &v, &vsz, NULL, 0) == 0) {
+        emit_u64(emit, ctx, "jemalloc_mapped", v);
+    }
+}
+#endif
+
+void
+stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
+{
+    const struct settings *st = srv->settings;
+    struct thread_stats sum;
+    time_t now = clock_unix(srv->clock, clock_now(srv->clock));
+
+    stats_sum(srv, &sum);
+    emit_u64(emit, ctx, "pid", (uint64_t)getpid());
+    emit_u64(emit, ctx, "uptime", (uint64_t)(now - srv->started));
+    emit_u64(emit, ctx, "time", (uint64_t)now);
+    emit(ctx, "version", STASHD_PROTOCOL_VERSION);
+    emit(ctx, "stashd_version", STASHD_VERSION);
+    emit(ctx, "libevent", event_get_version());
+    emit_u64(emit, ctx, "pointer_size", 8 * sizeof(void *));
+    stats_rusage(emit, ctx);
+    emit_u64(emit, ctx, "max_connections", (uint64_t)st->maxconns);
+    emit_u64(emit, ctx, "curr_connections",
+             __atomic_load_n(&srv->curr_conns, __ATOMIC_RELAXED));
+    emit_u64(emit, ctx, "total_connections",
+             __atomic_load_n(&srv->total_conns, __ATOMIC_RELAXED));
+    emit_u64(emit, ctx, "rejected_connections",
+             __atomic_load_n(&srv->rejected_conns, __ATOMIC_RELAXED));
+    emit_u64(emit, ctx, "connection_structures",
+             __atomic_load_n(&srv->conn_structs, __ATOMIC_RELAXED));
+#define STATS_EMIT(name)                                                     \
+    if (strcmp(#name, "conn_yields") != 0) {                                 \
+        emit_u64(emit, ctx, #name, sum.name);                                \
+    }
+    THREAD_STATS(STATS_EMIT)
+#undef STATS_EMIT
+    emit_u64(emit, ctx, "limit_maxbytes", store_config(srv->store)->mem_limit);
+    emit_u64(emit, ctx, "accepting_conns", 1);
+    emit_u64(emit, ctx, "listen_disabled_num",
+             __atomic_load_n(&srv->listen_disabled, __ATOMIC_RELAXED));
+    emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
+    emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
+    store_stats(srv->store, emit, ctx);
+#ifndef STASHD_SANITIZE
+    stats_jemalloc(emit, ctx);
+#endif
+}
+
+void
+stats_settings(struct server *srv, stats_emit_fn emit, void *ctx)
+{
+    settings_emit(srv->settings, emit, ctx);
+    emit_u64(emit, ctx, "item_overhead", store_item_overhead());
+}
+
+/* Listening sockets, then each worker's connections. */
+static void
+stats_listen_emit(void *arg, int fd, const char *name)
+{
+    void **pair = arg;
+    stats_emit_fn emit = (stats_emit_fn)(uintptr_t)pair[0];
+    char key[32];
+
+    snprintf(key, sizeof(key), "%d:addr", fd);
+    emit(pair[1], key, name);
+    snprintf(key, sizeof(key), "%d:state", fd);
+    emit(pair[1], key, "conn_listening");
+}
+
+void
+stats_conns(struct server *srv, stats_emit_fn emit, void *ctx)
+{
+    uint32_t now = clock_now(srv->clock);
+    void *pair[2] = {(void *)(uintptr_t)emit, ctx};
+    char key[40], val[24];
+
+    listener_each(srv->listener, stats_listen_emit, pair);
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker *w = srv->workers[i];
+
+        pthread_mutex_lock(&w->conns_lock);
+        for (struct conn *c = w->conns; c != NULL; c = c->next) {
+            snprintf(key, sizeof(key), "%d:addr", c->fd);
+            emit(ctx, key, c->addr);
+            snprintf(key, sizeof(key), "%d:listen_addr", c->fd);
+            emit(ctx, key, c->listen_addr);
+            snprintf(key, sizeof(key), "%d:state", c->fd);
+            emit(ctx, key, "conn_parse_cmd");
+            snprintf(key, sizeof(key), "%d:secs_since_last_cmd", c->fd);
+            snprintf(val, sizeof(val), "%u",
+                     now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
+            emit(ctx, key, val);
+        }
+        pthread_mutex_unlock(&w->conns_lock);
+    }
+}
+
+void
+stats_reset(struct server *srv)
+{
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct thread_stats *ts = &srv->workers[i]->stats;
+
+#define STATS_ZERO(name) __atomic_store_n(&ts->name, 0, __ATOMIC_RELAXED);
+        THREAD_STATS(STATS_ZERO)
+#undef STATS_ZERO
+    }
+    __atomic_store_n(&srv->total_conns, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&srv->rejected_conns, 0, __ATOMIC_RELAXED);
+    store_stats_reset(srv->store);
+}

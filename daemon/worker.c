@@ -1,0 +1,255 @@
+/*
+ * worker.c -- worker threads: an event base each, fed new connections by
+ * the listener through a queue and an eventfd.
+ *
+ * Locks: qlock guards the hand-off queue and the stop flag (listener and
+ * worker); conns_lock guards the connection list links, written by the
+ * worker and read by whichever worker runs "stats conns".  Neither is held
+ * while calling into the store.
+ */
+#include "daemon/worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "slab/clock.h"
+
+static void
+worker_on_notify(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    struct worker_handoff batch[64];
+    size_t n;
+    uint64_t v;
+    bool stop;
+
+    (void)what;
+    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+        log_warn("worker %d: eventfd read failed: %s", w->id,
+                 strerror(errno));
+    }
+    for (;;) {
+        pthread_mutex_lock(&w->qlock);
+        n = w->nqueue < 64 ? w->nqueue : 64;
+        memcpy(batch, w->queue, n * sizeof(batch[0]));
+        memmove(w->queue, w->queue + n, (w->nqueue - n) * sizeof(batch[0]));
+        w->nqueue -= n;
+        stop = w->stop;
+        pthread_mutex_unlock(&w->qlock);
+        for (size_t i = 0; i < n; i++) {
+            conn_create(w, batch[i].fd, batch[i].is_unix,
+                        batch[i].listen_addr);
+        }
+        if (n < 64) {
+            break;
+        }
+    }
+    if (stop) {
+        event_base_loopbreak(w->base);
+    }
+}
+
+/* Once a second: close connections idle past -o idle_timeout. */
+static void
+worker_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    long timeout = w->srv->settings->idle_timeout;
+    uint32_t now = clock_now(w->srv->clock);
+    struct conn *c, *next;
+
+    (void)fd;
+    (void)what;
+    for (c = w->conns; c != NULL; c = next) {
+        next = c->next;
+        if (now - c->last_cmd > (uint32_t)timeout) {
+            log_info("closing idle connection %d", c->fd);
+            conn_destroy(c);
+        }
+    }
+}
+
+struct worker *
+worker_create(struct server *srv, int id)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+
+    if (w == NULL) {
+        return NULL;
+    }
+    w->srv = srv;
+    w->id = id;
+    pthread_mutex_init(&w->qlock, NULL);
+    pthread_mutex_init(&w->conns_lock, NULL);
+    w->notify_fd = -1;
+    w->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->base = event_base_new();
+    if (w->notify_fd < 0 || w->base == NULL) {
+        goto fail;
+    }
+    w->notify_ev = event_new(w->base, w->notify_fd, EV_READ | EV_PERSIST,
+                             worker_on_notify, w);
+    if (w->notify_ev == NULL || event_add(w->notify_ev, NULL) != 0) {
+        goto fail;
+    }
+    if (srv->settings->idle_timeout > 0) {
+        struct timeval one = {1, 0};
+
+        w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_on_tick, w);
+        if (w->tick_ev == NULL || event_add(w->tick_ev, &one) != 0) {
+            goto fail;
+        }
+    }
+    return w;
+fail:
+    log_error("worker %d: setup failed: %s", id, strerror(errno));
+    worker_destroy(w);
+    return NULL;
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        return -1;
+    }
+    w->started = true;
+    return 0;
+}
+
+static void
+worker_wake(struct worker *w)
+{
+    uint64_t one = 1;
+
+    if (write(w->notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+        log_warn("worker %d: eventfd write failed: %s", w->id,
+                 strerror(errno));
+    }
+}
+
+void
+worker_destroy(struct worker *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    if (w->started) {
+        pthread_mutex_lock(&w->qlock);
+        w->stop = true;
+        pthread_mutex_unlock(&w->qlock);
+        worker_wake(w);
+        pthread_join(w->thread, NULL);
+    }
+    while (w->conns != NULL) {
+        conn_destroy(w->conns);
+    }
+    for (size_t i = 0; i < w->nqueue; i++) {
+        close(w->queue[i].fd);
+    }
+    free(w->queue);
+    for (int i = 0; i < w->nrbufs; i++) {
+        free(w->rbufs[i]);
+    }
+    if (w->tick_ev != NULL) {
+        event_free(w->tick_ev);
+    }
+    if (w->notify_ev != NULL) {
+        event_free(w->notify_ev);
+    }
+    if (w->base != NULL) {
+        event_base_free(w->base);
+    }
+    if (w->notify_fd >= 0) {
+        close(w->notify_fd);
+    }
+    pthread_mutex_destroy(&w->qlock);
+    pthread_mutex_destroy(&w->conns_lock);
+    free(w);
+}
+
+int
+worker_dispatch(struct worker *w, const struct worker_handoff *h)
+{
+    pthread_mutex_lock(&w->qlock);
+    if (w->nqueue == w->cap_queue) {
+        size_t cap = w->cap_queue ? w->cap_queue * 2 : 64;
+        struct worker_handoff *q = realloc(w->queue, cap * sizeof(*q));
+
+        if (q == NULL) {
+            pthread_mutex_unlock(&w->qlock);
+            return -1;
+        }
+        w->queue = q;
+        w->cap_queue = cap;
+    }
+    w->queue[w->nqueue++] = *h;
+    pthread_mutex_unlock(&w->qlock);
+    worker_wake(w);
+    return 0;
+}
+
+char *
+worker_rbuf_borrow(struct worker *w)
+{
+    if (w->nrbufs > 0) {
+        return w->rbufs[--w->nrbufs];
+    }
+    return malloc(WORKER_RBUF_SIZE);
+}
+
+void
+worker_rbuf_return(struct worker *w, char *buf)
+{
+    if (w->nrbufs < WORKER_RBUF_CACHE) {
+        w->rbufs[w->nrbufs++] = buf;
+    } else {
+        free(buf);
+    }
+}
+
+void
+worker_conn_link(struct worker *w, struct conn *c)
+{
+    pthread_mutex_lock(&w->conns_lock);
+    c->prev = NULL;
+    c->next = w->conns;
+    if (w->conns != NULL) {
+        w->conns->prev = c;
+    }
+    w->conns = c;
+    pthread_mutex_unlock(&w->conns_lock);
+}
+
+void
+worker_conn_unlink(struct worker *w, struct conn *c)
+{
+    pthread_mutex_lock(&w->conns_lock);
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        w->conns = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    pthread_mutex_unlock(&w->conns_lock);
+}

@@ -1,0 +1,80 @@
+/*
+ * worker.h -- a worker thread: one libevent base serving its connections.
+ *
+ * The listener hands accepted fds to workers round-robin through
+ * worker_dispatch(): a mutex-protected queue plus an eventfd wake-up.  Each
+ * worker owns its connections, its statistics and a small cache of read
+ * buffers.
+ */
+#ifndef STASHD_DAEMON_WORKER_H
+#define STASHD_DAEMON_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/stats.h"
+
+struct conn;
+struct event;
+struct event_base;
+struct server;
+
+#define WORKER_RBUF_SIZE 16384  /* resting read buffer size */
+#define WORKER_RBUF_CACHE 16    /* idle read buffers kept per worker */
+
+struct worker_handoff {
+    int fd;
+    bool is_unix;
+    char listen_addr[64];
+};
+
+struct worker {
+    struct server *srv;
+    int id;
+    pthread_t thread;
+    bool started;               /* thread is running */
+    struct event_base *base;
+    struct event *notify_ev;
+    struct event *tick_ev;
+    int notify_fd;              /* eventfd */
+
+    pthread_mutex_t qlock;      /* guards queue, nqueue, stop */
+    struct worker_handoff *queue;
+    size_t nqueue;
+    size_t cap_queue;
+    bool stop;
+
+    pthread_mutex_t conns_lock; /* guards the list links (stats conns) */
+    struct conn *conns;
+
+    char *rbufs[WORKER_RBUF_CACHE];
+    int nrbufs;
+
+    struct thread_stats stats;
+};
+
+/* Create worker id of srv (not started).  NULL on failure. */
+struct worker *worker_create(struct server *srv, int id);
+
+/* Start its thread.  0 or -1. */
+int worker_start(struct worker *w);
+
+/* Ask it to stop and join it; then free it with its connections. */
+void worker_destroy(struct worker *w);
+
+/* Hand an accepted fd to w (any thread).  0, or -1 if it could not be
+ * queued (the caller closes the fd). */
+int worker_dispatch(struct worker *w, const struct worker_handoff *h);
+
+/* A resting-size read buffer from w's cache (or a new one); NULL on OOM. */
+char *worker_rbuf_borrow(struct worker *w);
+
+/* Give a resting-size read buffer back to w's cache. */
+void worker_rbuf_return(struct worker *w, char *buf);
+
+/* Link / unlink c in w's connection list. */
+void worker_conn_link(struct worker *w, struct conn *c);
+void worker_conn_unlink(struct worker *w, struct conn *c);
+
+#endif
