@@ -1,0 +1,230 @@
+/*
+ * check_settings.c -- flag parsing: memcached's flags, defaults and rules.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/settings.h"
+
+/* Parse a NULL-terminated list of arguments into *s. */
+static int
+parse(struct settings *s, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    va_list ap;
+
+    argv[argc++] = "stashd";
+    va_start(ap, s);
+    for (char *a = va_arg(ap, char *); a != NULL; a = va_arg(ap, char *)) {
+        argv[argc++] = a;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+    settings_default(s);
+    return settings_parse(s, argc, argv);
+}
+
+START_TEST(test_defaults)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, NULL), 0);
+    ck_assert_uint_eq(s.mem_limit, (size_t)64 << 20);
+    ck_assert_int_eq(s.port, 11211);
+    ck_assert_int_eq(s.threads, 4);
+    ck_assert_int_eq(s.maxconns, 1024);
+    ck_assert_int_eq(s.reqs_per_event, 20);
+    ck_assert_int_eq(s.chunk_size, 48);
+    ck_assert(s.factor > 1.249 && s.factor < 1.251);
+    ck_assert_uint_eq(s.item_size_max, 1024 * 1024);
+    ck_assert(s.evict);
+    ck_assert(s.use_cas);
+    ck_assert(!s.enable_shutdown);
+    ck_assert(s.flush_enabled);
+    ck_assert_str_eq(s.listen, "127.0.0.1");
+    ck_assert_str_eq(s.protocol, "auto-negotiate");
+}
+END_TEST
+
+START_TEST(test_short_flags)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-p", "12000", "-m", "128", "-t", "2", "-c",
+                           "50", "-M", "-C", "-A", "-F", "-R", "5", "-f",
+                           "1.5", "-n", "64", "-b", "77", "-l",
+                           "127.0.0.2", "-vv", NULL),
+                     0);
+    ck_assert_int_eq(s.port, 12000);
+    ck_assert_uint_eq(s.mem_limit, (size_t)128 << 20);
+    ck_assert_int_eq(s.threads, 2);
+    ck_assert_int_eq(s.maxconns, 50);
+    ck_assert(!s.evict);
+    ck_assert(!s.use_cas);
+    ck_assert(s.enable_shutdown);
+    ck_assert(!s.flush_enabled);
+    ck_assert_int_eq(s.reqs_per_event, 5);
+    ck_assert(s.factor > 1.49 && s.factor < 1.51);
+    ck_assert_int_eq(s.chunk_size, 64);
+    ck_assert_int_eq(s.backlog, 77);
+    ck_assert_str_eq(s.listen, "127.0.0.2");
+    ck_assert_int_eq(s.verbose, 2);
+}
+END_TEST
+
+START_TEST(test_long_flags)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "--port=12001", "--memory-limit=32",
+                           "--threads=3", "--max-item-size=2m",
+                           "--unix-socket=/tmp/x.sock", "--unix-mask=755",
+                           "--protocol=binary", "--disable-evictions", NULL),
+                     0);
+    ck_assert_int_eq(s.port, 12001);
+    ck_assert_uint_eq(s.mem_limit, (size_t)32 << 20);
+    ck_assert_int_eq(s.threads, 3);
+    ck_assert_uint_eq(s.item_size_max, 2 * 1024 * 1024);
+    ck_assert_str_eq(s.unix_socket, "/tmp/x.sock");
+    ck_assert_int_eq(s.unix_mask, 0755);
+    ck_assert_str_eq(s.protocol, "binary");
+    ck_assert(!s.evict);
+}
+END_TEST
+
+START_TEST(test_item_size_rules)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-I", "512k", NULL), 0);
+    ck_assert_uint_eq(s.item_size_max, 512 * 1024);
+    ck_assert_int_eq(parse(&s, "-I", "1000", NULL), -1);   /* < 1k */
+    ck_assert_int_eq(parse(&s, "-I", "2g", NULL), -1);     /* > 1 GiB */
+    /* memcached's rule: -I at most half of -m */
+    ck_assert_int_eq(parse(&s, "-m", "2", "-I", "2m", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-m", "4", "-I", "2m", NULL), 0);
+    ck_assert_int_eq(parse(&s, "-I", "12x", NULL), -1);
+}
+END_TEST
+
+START_TEST(test_bad_values)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-t", "0", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-f", "1.0", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-n", "0", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-c", "0", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-p", "70000", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-m", "abc", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-B", "udp", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-Q", NULL), -1);
+    ck_assert_int_eq(parse(&s, "stray", NULL), -1);
+}
+END_TEST
+
+START_TEST(test_unsupported_features_refused)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-S", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-Z", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-e", "/tmp/mem", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ext_path=/tmp/x:1G", NULL), -1);
+}
+END_TEST
+
+START_TEST(test_extended_options)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-o",
+                           "hashpower=20,idle_timeout=30,no_lru_crawler,"
+                           "read_buf_mem_limit=4,lru_crawler_sleep=10",
+                           NULL),
+                     0);
+    ck_assert_int_eq(s.hashpower, 20);
+    ck_assert_int_eq(s.idle_timeout, 30);
+    ck_assert(!s.lru_crawler);
+    ck_assert_uint_eq(s.read_buf_mem_limit, (size_t)4 << 20);
+    ck_assert_int_eq(parse(&s, "-o", "no_such_option", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "hashpower=99", NULL), -1);
+}
+END_TEST
+
+START_TEST(test_udp_ignored)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-U", "0", NULL), 0);
+    ck_assert_int_eq(s.udpport, 0);
+    ck_assert_int_eq(parse(&s, "-U", "11211", NULL), 0);
+    ck_assert_int_eq(s.udpport, 0);
+}
+END_TEST
+
+/* Collects "stats settings" output into one string. */
+static void
+collect(void *ctx, const char *name, const char *value)
+{
+    char *buf = ctx;
+
+    strcat(buf, name);
+    strcat(buf, "=");
+    strcat(buf, value);
+    strcat(buf, "\n");
+}
+
+START_TEST(test_emit_names)
+{
+    struct settings s;
+    static char buf[8192];
+
+    ck_assert_int_eq(parse(&s, "-m", "16", "-M", NULL), 0);
+    buf[0] = '\0';
+    settings_emit(&s, collect, buf);
+    ck_assert_ptr_nonnull(strstr(buf, "maxbytes=16777216\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "evictions=off\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "growth_factor=1.25\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "umask=700\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "cas_enabled=yes\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "domain_socket=NULL\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "item_size_max=1048576\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "binding_protocol=auto-negotiate\n"));
+}
+END_TEST
+
+static Suite *
+settings_suite(void)
+{
+    Suite *s = suite_create("settings");
+    TCase *tc = tcase_create("parse");
+
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_short_flags);
+    tcase_add_test(tc, test_long_flags);
+    tcase_add_test(tc, test_item_size_rules);
+    tcase_add_test(tc, test_bad_values);
+    tcase_add_test(tc, test_unsupported_features_refused);
+    tcase_add_test(tc, test_extended_options);
+    tcase_add_test(tc, test_udp_ignored);
+    tcase_add_test(tc, test_emit_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(settings_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
