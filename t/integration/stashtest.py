@@ -409,3 +409,33 @@ def _on_signal(signum, frame):
 atexit.register(_cleanup)
 signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
+
+
+def _exec_main(argv):
+    """stashtest.py exec [SERVER FLAGS...] -- COMMAND...
+
+    Start a server, run COMMAND with STASHD_HOST/STASHD_PORT (or
+    STASHD_SOCKET for -s) in its environment, stop the server.  Exit with
+    COMMAND's status, or 1 if the server had problems.  For shell tests."""
+    if "--" not in argv:
+        print("usage: stashtest.py exec [flags...] -- command...")
+        return HARD_ERROR
+    i = argv.index("--")
+    flags, cmd = argv[:i], argv[i + 1:]
+    server = Server(flags).start()
+    env = dict(os.environ, STASHD_HOST=server.host,
+               STASHD_PORT=str(server.port))
+    try:
+        rc = subprocess.call(cmd, env=env)
+    finally:
+        ok = server.check()
+    if rc == 0 and not ok:
+        rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "exec":
+        sys.exit(_exec_main(sys.argv[2:]))
+    print(__doc__)
+    sys.exit(HARD_ERROR)
