@@ -232,15 +232,12 @@ bin_fail(struct request *req, int rc, uint16_t status, uint32_t consumed,
     return rc;
 }
 
-/* Reset every field a previous request may have left behind. */
+/* Reset every field a previous request may have left behind, including
+ * fields other protocols add later (a few hundred bytes: cheap). */
 static void
 bin_reset(struct request *req)
 {
-    memset(req, 0, offsetof(struct request, keybuf));
-    req->consumed = 0;
-    req->swallow = 0;
-    req->need = 0;
-    req->err = NULL;
+    memset(req, 0, sizeof(*req));
 }
 
 /* Fill req from a complete, validated packet. */
@@ -519,6 +516,8 @@ bin_not_stored_status(const struct request *req)
     return BIN_ST_NOT_STORED;
 }
 
+static void bin_end(struct out *o, const struct request *req);
+
 static void
 bin_reply(struct out *o, const struct request *req, const struct result *res)
 {
@@ -590,6 +589,13 @@ bin_reply(struct out *o, const struct request *req, const struct result *res)
         break;
     case RES_E_MSG:
     default:
+        if (req->op == REQ_STATS && res->msg != NULL &&
+            strcmp(res->msg, "RESET") == 0) {
+            /* text "stats reset" answers RESET; memcached's binary stat
+             * reset answers only the empty terminator */
+            bin_end(o, req);
+            return;
+        }
         status = bin_status_of_line(res->msg);
         break;
     }

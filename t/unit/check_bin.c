@@ -663,6 +663,10 @@ static const struct wr_case wr_cases[] = {
       0 },
     { BIN_OP_STAT, RES_E_UNKNOWN, 0, 0, NULL, false, 1, "Not found", 0 },
     { BIN_OP_STAT, RES_E_MSG, 0, 0, "ERROR", false, 1, "Not found", 0 },
+    { BIN_OP_STAT, RES_E_MSG, 0, 0, "CLIENT_ERROR stats cachedump not allowed",
+      false, 1, "Not found", 0 },
+    /* "stats reset" answered RESET: just the (empty, status 0) terminator */
+    { BIN_OP_STAT, RES_E_MSG, 0, 0, "RESET", false, 0, NULL, 0 },
     /* text error lines mapped to the closest status */
     { BIN_OP_SET, RES_E_MSG, 0, 0, "SERVER_ERROR out of memory storing object",
       false, 0x82, "Out of memory", 0 },
