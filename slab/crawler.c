@@ -1,0 +1,313 @@
+/*
+ * crawler.c -- getting memory back: reclaim and eviction at the LRU tail
+ * when an allocation finds its class full, and the background thread that
+ * walks whole LRUs to free expired and flushed items before anyone asks.
+ *
+ * Both walk an LRU under its lock and may take item locks only with
+ * trylock (lock order in slab/store.c); a busy item is skipped, never
+ * waited for.  The background walk keeps its place in a list with a
+ * marker pseudo-item (ITEM_MARKER) so it can drop the LRU lock every few
+ * dozen items: workers are never blocked for a whole walk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "slab/store_int.h"
+
+/* Items examined at the tail per allocation attempt (memcached: 5). */
+#define CRAWLER_TAIL_SEARCH 5
+
+/* Items examined per LRU lock hold by the background walk. */
+#define CRAWLER_BATCH 64
+
+/* Longest pause between two walks of a class, seconds. */
+#define CRAWLER_GAP_MAX 60
+
+/* The tail-most real item at or above it (markers skipped). */
+static struct item *
+crawler_skip_marker(struct item *it)
+{
+    while (it != NULL && (item_iflags(it) & ITEM_MARKER)) {
+        it = it->prev;
+    }
+    return it;
+}
+
+/* Reclaim one dead item from the tail (LRU lock held); true if done. */
+static bool
+crawler_reclaim_tail_locked(struct store *s, struct lru *l, rel_time_t now)
+{
+    struct item *it = crawler_skip_marker(l->tail);
+    int n;
+
+    for (n = 0; it != NULL && n < CRAWLER_TAIL_SEARCH;
+         n++, it = crawler_skip_marker(it->prev)) {
+        uint64_t hv = hash_key(it->data, item_nkey_raw(it));
+
+        if (store_item_dead(s, it, now) == STORE_LIVE) {
+            continue;
+        }
+        if (!hash_trylock(s->hash, hv)) {
+            continue;
+        }
+        if (item_refs(it) > 1) {
+            l->lrutail_reflocked++;
+            hash_unlock(s->hash, hv);
+            continue;
+        }
+        l->reclaimed++;
+        if (!(item_iflags(it) & ITEM_FETCHED) &&
+            item_get_exptime(it) != 0 && item_get_exptime(it) <= now) {
+            l->expired_unfetched++;
+        }
+        store_unlink_locked(s, hv, it, true);
+        hash_unlock(s->hash, hv);
+        return true;
+    }
+    return false;
+}
+
+/* Evict the tail-most idle item (LRU lock held); true if done. */
+static bool
+crawler_evict_tail_locked(struct store *s, struct lru *l, rel_time_t now)
+{
+    struct item *it = crawler_skip_marker(l->tail);
+    int n;
+
+    for (n = 0; it != NULL && n < CRAWLER_TAIL_SEARCH;
+         n++, it = crawler_skip_marker(it->prev)) {
+        uint64_t hv = hash_key(it->data, item_nkey_raw(it));
+
+        if (!hash_trylock(s->hash, hv)) {
+            continue;
+        }
+        if (item_refs(it) > 1) {
+            /* Being read: evicting it would not free its memory now. */
+            l->lrutail_reflocked++;
+            hash_unlock(s->hash, hv);
+            continue;
+        }
+        l->evicted++;
+        l->evicted_time = now - item_get_atime(it);
+        if (item_get_exptime(it) != 0) {
+            l->evicted_nonzero++;
+        }
+        if (!(item_iflags(it) & ITEM_FETCHED)) {
+            l->evicted_unfetched++;
+        }
+        store_unlink_locked(s, hv, it, true);
+        hash_unlock(s->hash, hv);
+        return true;
+    }
+    return false;
+}
+
+bool
+store_lru_pull_tail(struct store *s, unsigned id, bool evict)
+{
+    struct lru *l = &s->lru[id];
+    rel_time_t now = clock_now(s->clk);
+    bool done;
+
+    pthread_mutex_lock(&l->lock);
+    done = crawler_reclaim_tail_locked(s, l, now);
+    if (!done && evict) {
+        done = crawler_evict_tail_locked(s, l, now);
+    }
+    if (done) {
+        l->direct_reclaims++;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return done;
+}
+
+/* Walk class id from tail to head once; returns items reclaimed. */
+static uint64_t
+crawler_walk_class(struct store *s, unsigned id, uint64_t *checked)
+{
+    struct lru *l = &s->lru[id];
+    struct item *m = s->marker[id];
+    uint64_t reclaimed = 0;
+    bool done = false;
+
+    pthread_mutex_lock(&l->lock);
+    if (l->tail == NULL) {
+        pthread_mutex_unlock(&l->lock);
+        return 0;
+    }
+    m->prev = l->tail;
+    m->next = NULL;
+    l->tail->next = m;
+    l->tail = m;
+    pthread_mutex_unlock(&l->lock);
+
+    while (!done) {
+        rel_time_t now = clock_now(s->clk);
+        int n;
+
+        pthread_mutex_lock(&l->lock);
+        for (n = 0; n < CRAWLER_BATCH; n++) {
+            struct item *it = m->prev;
+            uint64_t hv;
+
+            if (it == NULL) {
+                lru_unlink_locked(l, m);
+                done = true;
+                break;
+            }
+            lru_unlink_locked(l, m);
+            lru_insert_above_locked(l, it, m);
+            l->crawler_items_checked++;
+            (*checked)++;
+            if (store_item_dead(s, it, now) == STORE_LIVE) {
+                continue;
+            }
+            hv = hash_key(it->data, item_nkey_raw(it));
+            if (!hash_trylock(s->hash, hv)) {
+                continue;
+            }
+            if (!(item_iflags(it) & ITEM_FETCHED) &&
+                item_get_exptime(it) != 0 && item_get_exptime(it) <= now) {
+                l->expired_unfetched++;
+            }
+            l->crawler_reclaimed++;
+            reclaimed++;
+            /* Holders of references keep the memory until they let go. */
+            store_unlink_locked(s, hv, it, true);
+            hash_unlock(s->hash, hv);
+        }
+        pthread_mutex_unlock(&l->lock);
+    }
+    return reclaimed;
+}
+
+uint64_t
+store_crawl(struct store *s, bool force)
+{
+    unsigned largest = slabs_largest(s->slabs);
+    rel_time_t now = clock_now(s->clk);
+    uint64_t ocas = __atomic_load_n(&s->oldest_cas, __ATOMIC_RELAXED);
+    rel_time_t fat = __atomic_load_n(&s->flush_at, __ATOMIC_RELAXED);
+    uint64_t total = 0;
+    bool flushed;
+    unsigned id;
+
+    pthread_mutex_lock(&s->crawl_lock);
+    /* A flush that took effect since the last walk: walk everything. */
+    flushed = ocas != s->seen_ocas ||
+              (fat != 0 && fat <= now && fat != s->seen_flush_at);
+    if (flushed) {
+        s->seen_ocas = ocas;
+        if (fat != 0 && fat <= now) {
+            s->seen_flush_at = fat;
+        }
+    }
+    __atomic_add_fetch(&s->crawler_starts, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->crawler_running, 1, __ATOMIC_RELAXED);
+    for (id = 1; id <= largest; id++) {
+        struct lru *l = &s->lru[id];
+        uint64_t checked = 0;
+        uint64_t r;
+        bool want;
+
+        pthread_mutex_lock(&l->lock);
+        want = l->number > 0 &&
+               (force || flushed ||
+                (l->number_ttl > 0 && now >= s->crawl_next[id]));
+        pthread_mutex_unlock(&l->lock);
+        if (!want) {
+            continue;
+        }
+        if (s->marker[id] == NULL) {
+            s->marker[id] = calloc(1, sizeof(struct item));
+            if (s->marker[id] == NULL) {
+                continue;
+            }
+            s->marker[id]->iflags = ITEM_MARKER;
+            s->marker[id]->clsid = (uint8_t)id;
+        }
+        r = crawler_walk_class(s, id, &checked);
+        total += r;
+        /* Back off while walks find little to do (under 1%). */
+        if (r * 100 > checked) {
+            s->crawl_gap[id] = 1;
+        } else if (s->crawl_gap[id] < CRAWLER_GAP_MAX) {
+            s->crawl_gap[id] = s->crawl_gap[id] == 0 ? 1
+                                                     : s->crawl_gap[id] * 2;
+        }
+        s->crawl_next[id] = now + s->crawl_gap[id];
+    }
+    __atomic_store_n(&s->crawler_running, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&s->crawl_lock);
+    return total;
+}
+
+static void *
+crawler_main(void *arg)
+{
+    struct store *s = arg;
+
+    pthread_mutex_lock(&s->bg_lock);
+    while (!s->bg_stop) {
+        struct timespec ts;
+
+        pthread_mutex_unlock(&s->bg_lock);
+        store_crawl(s, false);
+        pthread_mutex_lock(&s->bg_lock);
+        if (s->bg_stop) {
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->bg_lock);
+    return NULL;
+}
+
+int
+store_crawler_start(struct store *s)
+{
+    pthread_condattr_t ca;
+    int rc;
+
+    /* The wait uses CLOCK_MONOTONIC, like the store's clock. */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_destroy(&s->bg_cond);
+    pthread_cond_init(&s->bg_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->bg_stop = false;
+    rc = pthread_create(&s->bg_thread, NULL, crawler_main, s);
+    if (rc != 0) {
+        return -ENOMEM;
+    }
+    s->bg_started = true;
+    return 0;
+}
+
+void
+store_crawler_stop(struct store *s)
+{
+    if (!s->bg_started) {
+        return;
+    }
+    pthread_mutex_lock(&s->bg_lock);
+    s->bg_stop = true;
+    pthread_cond_signal(&s->bg_cond);
+    pthread_mutex_unlock(&s->bg_lock);
+    pthread_join(s->bg_thread, NULL);
+    s->bg_started = false;
+}
+
+void
+store_crawler_wake(struct store *s)
+{
+    if (!s->bg_started) {
+        return;
+    }
+    pthread_mutex_lock(&s->bg_lock);
+    pthread_cond_signal(&s->bg_cond);
+    pthread_mutex_unlock(&s->bg_lock);
+}

@@ -1,0 +1,308 @@
+/*
+ * hash.c -- sharded, lock-striped chained hash table (slab/hash.h).
+ *
+ * Each shard packs its mutex, bucket array and counters into one cache
+ * line.  Items do not store their hash: doubling a shard rehashes the keys
+ * it holds, which is cheap because a shard holds about 1/4096 of the items.
+ * Bucket arrays come from malloc (jemalloc in the daemon).
+ */
+#include "slab/hash.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slab/item_layout.h"
+
+#define HASH_SHARD_POWER_MAX 28
+
+#define HASH_P1 UINT64_C(0x9e3779b97f4a7c15)
+#define HASH_P2 UINT64_C(0xc2b2ae3d27d4eb4f)
+#define HASH_P3 UINT64_C(0x94d049bb133111eb)
+
+struct hash_shard {
+    pthread_mutex_t lock;
+    struct item **buckets;
+    uint32_t count;
+    uint32_t power;         /* atomic: read unlocked by the stats */
+} __attribute__((aligned(64)));
+
+struct hash {
+    struct hash_shard shard[HASH_SHARDS];
+    unsigned expanding;     /* atomic */
+    uint64_t expansions;    /* atomic */
+};
+
+static inline uint64_t
+hash_rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t
+hash_load64(const char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Final avalanche: every input bit flips about half the output bits. */
+static inline uint64_t
+hash_fmix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= HASH_P3;
+    x ^= x >> 29;
+    x *= HASH_P2;
+    x ^= x >> 32;
+    return x;
+}
+
+uint64_t
+hash_key(const char *key, size_t nkey)
+{
+    uint64_t h = HASH_P1 ^ ((uint64_t)nkey * HASH_P2);
+    uint64_t g = HASH_P2;
+    uint64_t t = 0;
+    size_t rest;
+
+    /* Two lanes over 16-byte blocks keep the multiplies independent. */
+    while (nkey >= 16) {
+        h = hash_rotl(h ^ (hash_load64(key) * HASH_P2), 29) * HASH_P1;
+        g = hash_rotl(g ^ (hash_load64(key + 8) * HASH_P3), 31) * HASH_P1;
+        key += 16;
+        nkey -= 16;
+    }
+    if (nkey >= 8) {
+        h = hash_rotl(h ^ (hash_load64(key) * HASH_P2), 29) * HASH_P1;
+        key += 8;
+        nkey -= 8;
+    }
+    for (rest = 0; rest < nkey; rest++) {
+        t |= (uint64_t)(unsigned char)key[rest] << (8 * rest);
+    }
+    g = hash_rotl(g ^ (t * HASH_P3), 31) * HASH_P1;
+    return hash_fmix(h ^ hash_rotl(g, 17));
+}
+
+struct hash *
+hash_create(unsigned power)
+{
+    struct hash *h;
+    unsigned sp = power > HASH_LOCK_POWER ? power - HASH_LOCK_POWER : 0;
+    unsigned i;
+
+    if (sp > HASH_SHARD_POWER_MAX) {
+        sp = HASH_SHARD_POWER_MAX;
+    }
+    if (posix_memalign((void **)&h, 64, sizeof(*h)) != 0) {
+        return NULL;
+    }
+    memset(h, 0, sizeof(*h));
+    for (i = 0; i < HASH_SHARDS; i++) {
+        struct hash_shard *s = &h->shard[i];
+
+        s->buckets = calloc((size_t)1 << sp, sizeof(*s->buckets));
+        if (s->buckets == NULL) {
+            while (i-- > 0) {
+                free(h->shard[i].buckets);
+                pthread_mutex_destroy(&h->shard[i].lock);
+            }
+            free(h);
+            return NULL;
+        }
+        s->power = sp;
+        pthread_mutex_init(&s->lock, NULL);
+    }
+    return h;
+}
+
+void
+hash_destroy(struct hash *h)
+{
+    unsigned i;
+
+    if (h == NULL) {
+        return;
+    }
+    for (i = 0; i < HASH_SHARDS; i++) {
+        free(h->shard[i].buckets);
+        pthread_mutex_destroy(&h->shard[i].lock);
+    }
+    free(h);
+}
+
+static inline struct hash_shard *
+hash_shard_of(struct hash *h, uint64_t hv)
+{
+    return &h->shard[hv & (HASH_SHARDS - 1)];
+}
+
+static inline struct item **
+hash_bucket(struct hash_shard *s, uint64_t hv)
+{
+    return &s->buckets[(hv >> HASH_LOCK_POWER) &
+                       (((uint64_t)1 << s->power) - 1)];
+}
+
+void
+hash_lock(struct hash *h, uint64_t hv)
+{
+    pthread_mutex_lock(&hash_shard_of(h, hv)->lock);
+}
+
+void
+hash_unlock(struct hash *h, uint64_t hv)
+{
+    pthread_mutex_unlock(&hash_shard_of(h, hv)->lock);
+}
+
+bool
+hash_trylock(struct hash *h, uint64_t hv)
+{
+    return pthread_mutex_trylock(&hash_shard_of(h, hv)->lock) == 0;
+}
+
+struct item *
+hash_find_locked(struct hash *h, uint64_t hv, const char *key, size_t nkey)
+{
+    struct item *it = *hash_bucket(hash_shard_of(h, hv), hv);
+
+    while (it != NULL && !item_key_eq(it, key, nkey)) {
+        it = it->h_next;
+    }
+    return it;
+}
+
+/* Double shard s (lock held).  On allocation failure the shard just stays
+ * denser; lookups remain correct. */
+static void
+hash_grow_locked(struct hash *h, struct hash_shard *s)
+{
+    unsigned np = s->power + 1;
+    struct item **nb;
+    size_t i;
+
+    if (np > HASH_SHARD_POWER_MAX) {
+        return;
+    }
+    nb = calloc((size_t)1 << np, sizeof(*nb));
+    if (nb == NULL) {
+        return;
+    }
+    __atomic_add_fetch(&h->expanding, 1, __ATOMIC_RELAXED);
+    for (i = 0; i < ((size_t)1 << s->power); i++) {
+        struct item *it = s->buckets[i];
+
+        while (it != NULL) {
+            struct item *next = it->h_next;
+            uint64_t hv = hash_key(it->data, item_nkey_raw(it));
+            struct item **b = &nb[(hv >> HASH_LOCK_POWER) &
+                                  (((uint64_t)1 << np) - 1)];
+
+            it->h_next = *b;
+            *b = it;
+            it = next;
+        }
+    }
+    free(s->buckets);
+    s->buckets = nb;
+    __atomic_store_n(&s->power, np, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&h->expansions, 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&h->expanding, 1, __ATOMIC_RELAXED);
+}
+
+void
+hash_insert_locked(struct hash *h, uint64_t hv, struct item *it)
+{
+    struct hash_shard *s = hash_shard_of(h, hv);
+    struct item **b = hash_bucket(s, hv);
+
+    it->h_next = *b;
+    *b = it;
+    s->count++;
+    if (s->count > ((uint64_t)3 << s->power) / 2) {
+        hash_grow_locked(h, s);
+    }
+}
+
+void
+hash_replace_locked(struct hash *h, uint64_t hv, struct item *old,
+                    struct item *new)
+{
+    struct item **pp = hash_bucket(hash_shard_of(h, hv), hv);
+
+    while (*pp != NULL && *pp != old) {
+        pp = &(*pp)->h_next;
+    }
+    if (*pp == NULL) {
+        hash_insert_locked(h, hv, new);
+        return;
+    }
+    new->h_next = old->h_next;
+    *pp = new;
+    old->h_next = NULL;
+}
+
+bool
+hash_remove_locked(struct hash *h, uint64_t hv, struct item *it)
+{
+    struct hash_shard *s = hash_shard_of(h, hv);
+    struct item **pp = hash_bucket(s, hv);
+
+    while (*pp != NULL && *pp != it) {
+        pp = &(*pp)->h_next;
+    }
+    if (*pp == NULL) {
+        return false;
+    }
+    *pp = it->h_next;
+    it->h_next = NULL;
+    s->count--;
+    return true;
+}
+
+unsigned
+hash_power_level(const struct hash *h)
+{
+    uint64_t total = 0;
+    unsigned p = 0;
+    unsigned i;
+
+    for (i = 0; i < HASH_SHARDS; i++) {
+        total += (uint64_t)1 << __atomic_load_n(&h->shard[i].power,
+                                                __ATOMIC_RELAXED);
+    }
+    while (((uint64_t)2 << p) <= total) {
+        p++;
+    }
+    return p;
+}
+
+size_t
+hash_bytes(const struct hash *h)
+{
+    size_t total = 0;
+    unsigned i;
+
+    for (i = 0; i < HASH_SHARDS; i++) {
+        total += sizeof(struct item *) *
+                 ((size_t)1 << __atomic_load_n(&h->shard[i].power,
+                                               __ATOMIC_RELAXED));
+    }
+    return total;
+}
+
+unsigned
+hash_is_expanding(const struct hash *h)
+{
+    return __atomic_load_n(&h->expanding, __ATOMIC_RELAXED) != 0;
+}
+
+uint64_t
+hash_expansions(const struct hash *h)
+{
+    return __atomic_load_n(&h->expansions, __ATOMIC_RELAXED);
+}

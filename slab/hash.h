@@ -1,0 +1,69 @@
+/*
+ * hash.h -- the key -> item index and the item locks.
+ *
+ * The table is split into HASH_SHARDS shards, one per item lock: a key's
+ * shard is chosen by the low bits of its hash, its bucket inside the shard
+ * by higher bits.  A shard is a power-of-two array of chained buckets
+ * guarded by its own mutex (the "item lock" of every key that maps there).
+ * A shard doubles, under its own lock, when it holds more than 1.5 items
+ * per bucket, so growth is spread over time and over shards and never
+ * stops the world: at most 1/HASH_SHARDS of the items move at once.
+ *
+ * Functions ending in _locked expect the caller to hold hash_lock(hv).
+ */
+#ifndef STASHD_SLAB_HASH_H
+#define STASHD_SLAB_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_LOCK_POWER 12
+#define HASH_SHARDS (1u << HASH_LOCK_POWER)
+
+struct hash;
+struct item;
+
+/* 64-bit hash of a key (own multiply-xorshift design). */
+uint64_t hash_key(const char *key, size_t nkey);
+
+/* A table of about 2^power buckets in all.  NULL on allocation failure. */
+struct hash *hash_create(unsigned power);
+
+/* Free the table (not the items). */
+void hash_destroy(struct hash *h);
+
+/* The item lock of hash value hv. */
+void hash_lock(struct hash *h, uint64_t hv);
+void hash_unlock(struct hash *h, uint64_t hv);
+
+/* Take the item lock only if free; true when taken. */
+bool hash_trylock(struct hash *h, uint64_t hv);
+
+/* The item stored under key, or NULL. */
+struct item *hash_find_locked(struct hash *h, uint64_t hv, const char *key,
+                              size_t nkey);
+
+/* Insert it (its key must be absent); may grow the shard. */
+void hash_insert_locked(struct hash *h, uint64_t hv, struct item *it);
+
+/* Put new in old's place (same key). */
+void hash_replace_locked(struct hash *h, uint64_t hv, struct item *old,
+                         struct item *new);
+
+/* Unlink it from its chain; false if it was not there. */
+bool hash_remove_locked(struct hash *h, uint64_t hv, struct item *it);
+
+/* log2 of the total bucket count (rounded down). */
+unsigned hash_power_level(const struct hash *h);
+
+/* Bytes of bucket arrays. */
+size_t hash_bytes(const struct hash *h);
+
+/* Shards being doubled right now. */
+unsigned hash_is_expanding(const struct hash *h);
+
+/* Shard doublings done so far. */
+uint64_t hash_expansions(const struct hash *h);
+
+#endif

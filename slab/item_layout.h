@@ -1,0 +1,207 @@
+/*
+ * item_layout.h -- the private layout of an item, for slab/ only.
+ *
+ * An ordinary item is one slab chunk:
+ *
+ *   0        8        16       24       32     36      40        44  46 47 48
+ *   +--------+--------+--------+--------+------+-------+---------+---+--+--+
+ *   | next   | prev   | h_next | cas    |atime |exptime| len     |ref|fl|cl|
+ *   +--------+--------+--------+--------+------+-------+---------+---+--+--+
+ *   | key (nkey bytes) | [client flags, 4 bytes] | value (nbytes) ...      |
+ *   +------------------------------------------------------------------------+
+ *
+ *   next/prev  LRU links (next points towards the tail, i.e. older items);
+ *              while the chunk is free, next links the class free list.
+ *   h_next     hash chain.
+ *   len        nkey in the low 8 bits, value length in the upper 24 bits
+ *              (chunked items keep their length in the chunk descriptor).
+ *   ref        reference count: 1 for being linked, 1 per holder.
+ *   fl         ITEM_* flag bits, read and written atomically.
+ *   cl         slab class id (immutable).
+ *
+ * Client flags are stored only when nonzero (ITEM_CFLAGS), so the common
+ * flags-0 item pays nothing for them.  No "\r\n" and no NUL are stored.
+ *
+ * A value that does not fit the largest class is chunked: the header item
+ * lives in the largest class and carries a descriptor and the first part of
+ * the value; the rest follows in a singly linked chain of chunks:
+ *
+ *   header item (largest class)                 chunk              chunk
+ *   +--------+-----+-------+-----------+------+   +------+------+   +----+
+ *   | header | key | [cfl] | desc      | val0 |-->| hdr  | val1 |-->|... |
+ *   +--------+-----+-------+-----------+------+   +------+------+   +----+
+ *                          desc = { total nbytes, first chunk }
+ *
+ * Chunks are not in any LRU or hash; they are freed with their item.  The
+ * last chunk comes from the smallest class that fits what is left.
+ */
+#ifndef STASHD_SLAB_ITEM_LAYOUT_H
+#define STASHD_SLAB_ITEM_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "slab/clock.h"
+
+struct item {
+    struct item *next;
+    struct item *prev;
+    struct item *h_next;
+    uint64_t cas;
+    rel_time_t atime;       /* relaxed atomic: last access (rate-limited) */
+    rel_time_t exptime;     /* relaxed atomic: 0 never */
+    uint32_t len;           /* nkey | nbytes << 8 */
+    uint16_t refcount;      /* atomic */
+    uint8_t iflags;         /* atomic, ITEM_* */
+    uint8_t clsid;
+    char data[];
+};
+
+_Static_assert(sizeof(struct item) == 48, "item header must stay 48 bytes");
+
+/* ITEM_* bits of iflags. */
+#define ITEM_LINKED 0x01    /* in the hash and its LRU */
+#define ITEM_FETCHED 0x02   /* read at least once since stored */
+#define ITEM_CHUNKED 0x04   /* value lives in a chunk chain */
+#define ITEM_CFLAGS 0x08    /* 4 bytes of client flags follow the key */
+#define ITEM_NOCAS 0x10     /* store runs without CAS (-C): report 0 */
+#define ITEM_MARKER 0x20    /* not an item: the crawler's LRU cursor */
+
+#define ITEM_NBYTES_MAX ((UINT32_C(1) << 24) - 1)
+
+/* A continuation chunk of a chunked value. */
+struct chunk {
+    struct chunk *next;
+    uint32_t len;           /* value bytes in this chunk */
+    uint8_t clsid;
+    uint8_t pad[3];
+    char data[];
+};
+
+_Static_assert(sizeof(struct chunk) == 16, "chunk header is 16 bytes");
+
+/* Descriptor after key and client flags of a chunked item. */
+struct item_desc {
+    uint64_t nbytes;        /* whole value */
+    struct chunk *first;
+};
+
+static inline uint8_t
+item_iflags(const struct item *it)
+{
+    return __atomic_load_n(&it->iflags, __ATOMIC_RELAXED);
+}
+
+static inline void
+item_set_iflag(struct item *it, uint8_t f)
+{
+    __atomic_fetch_or(&it->iflags, f, __ATOMIC_RELAXED);
+}
+
+static inline void
+item_clear_iflag(struct item *it, uint8_t f)
+{
+    __atomic_fetch_and(&it->iflags, (uint8_t)~f, __ATOMIC_RELAXED);
+}
+
+static inline size_t
+item_nkey_raw(const struct item *it)
+{
+    return it->len & 0xff;
+}
+
+/* Bytes between the header and the start of the value (or descriptor). */
+static inline size_t
+item_key_span(const struct item *it)
+{
+    return item_nkey_raw(it) + ((item_iflags(it) & ITEM_CFLAGS) ? 4 : 0);
+}
+
+/* Start of the value in an ordinary item, of the descriptor in a chunked. */
+static inline char *
+item_data_start(struct item *it)
+{
+    return it->data + item_key_span(it);
+}
+
+static inline uint16_t
+item_ref_incr(struct item *it)
+{
+    return __atomic_add_fetch(&it->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* Returns the new count; acquire-release so the freeing thread sees all
+ * writes made while other holders used the item. */
+static inline uint16_t
+item_ref_decr(struct item *it)
+{
+    return __atomic_sub_fetch(&it->refcount, 1, __ATOMIC_ACQ_REL);
+}
+
+static inline uint16_t
+item_refs(const struct item *it)
+{
+    return __atomic_load_n(&it->refcount, __ATOMIC_RELAXED);
+}
+
+static inline rel_time_t
+item_get_atime(const struct item *it)
+{
+    return __atomic_load_n(&it->atime, __ATOMIC_RELAXED);
+}
+
+static inline void
+item_set_atime(struct item *it, rel_time_t t)
+{
+    __atomic_store_n(&it->atime, t, __ATOMIC_RELAXED);
+}
+
+static inline rel_time_t
+item_get_exptime(const struct item *it)
+{
+    return __atomic_load_n(&it->exptime, __ATOMIC_RELAXED);
+}
+
+static inline void
+item_set_exptime(struct item *it, rel_time_t t)
+{
+    __atomic_store_n(&it->exptime, t, __ATOMIC_RELAXED);
+}
+
+/* Does the stored key equal key/nkey? */
+static inline bool
+item_key_eq(const struct item *it, const char *key, size_t nkey)
+{
+    return item_nkey_raw(it) == nkey && memcmp(it->data, key, nkey) == 0;
+}
+
+/* Total chunk bytes an ordinary item with these sizes needs. */
+static inline size_t
+item_ntotal(size_t nkey, bool cflags, size_t nbytes)
+{
+    return sizeof(struct item) + nkey + (cflags ? 4 : 0) + nbytes;
+}
+
+/* Read the descriptor of a chunked item. */
+static inline struct item_desc
+item_desc_get(const struct item *it)
+{
+    struct item_desc d;
+    memcpy(&d, it->data + item_key_span(it), sizeof(d));
+    return d;
+}
+
+/*
+ * Initialise a freshly allocated chunk as an item: header, key, client
+ * flags.  The caller fills the value (or the descriptor) afterwards.
+ * The item starts with refcount 1, owned by the caller.
+ */
+void item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
+               uint32_t flags, size_t nbytes, bool chunked, bool nocas);
+
+/* Number of value bytes stored in a chunked item's header chunk. */
+size_t item_head_len(const struct item *it);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * lru.c -- doubly linked per-class LRU lists (slab/lru.h).
+ *
+ * Plain list surgery; the item's next pointer leads towards the tail.
+ * Counters of linked items are kept by the callers that know the item's
+ * size and expiry (slab/store.c), the list only keeps the links.
+ */
+#include "slab/lru.h"
+
+#include <string.h>
+
+#include "slab/item_layout.h"
+
+void
+lru_init(struct lru *l)
+{
+    memset(l, 0, sizeof(*l));
+    pthread_mutex_init(&l->lock, NULL);
+}
+
+void
+lru_destroy(struct lru *l)
+{
+    pthread_mutex_destroy(&l->lock);
+}
+
+void
+lru_link_locked(struct lru *l, struct item *it)
+{
+    it->prev = NULL;
+    it->next = l->head;
+    if (l->head != NULL) {
+        l->head->prev = it;
+    }
+    l->head = it;
+    if (l->tail == NULL) {
+        l->tail = it;
+    }
+}
+
+void
+lru_unlink_locked(struct lru *l, struct item *it)
+{
+    if (it->prev != NULL) {
+        it->prev->next = it->next;
+    } else {
+        l->head = it->next;
+    }
+    if (it->next != NULL) {
+        it->next->prev = it->prev;
+    } else {
+        l->tail = it->prev;
+    }
+    it->next = NULL;
+    it->prev = NULL;
+}
+
+void
+lru_bump_locked(struct lru *l, struct item *it)
+{
+    if (l->head == it) {
+        return;
+    }
+    lru_unlink_locked(l, it);
+    lru_link_locked(l, it);
+}
+
+void
+lru_insert_above_locked(struct lru *l, struct item *it, struct item *marker)
+{
+    marker->next = it;
+    marker->prev = it->prev;
+    if (it->prev != NULL) {
+        it->prev->next = marker;
+    } else {
+        l->head = marker;
+    }
+    it->prev = marker;
+}
+
+void
+lru_reset_locked(struct lru *l)
+{
+    l->total_items = 0;
+    l->evicted = 0;
+    l->evicted_nonzero = 0;
+    l->evicted_time = 0;
+    l->outofmemory = 0;
+    l->reclaimed = 0;
+    l->expired_unfetched = 0;
+    l->evicted_unfetched = 0;
+    l->crawler_reclaimed = 0;
+    l->crawler_items_checked = 0;
+    l->lrutail_reflocked = 0;
+    l->moves_within_lru = 0;
+    l->direct_reclaims = 0;
+}

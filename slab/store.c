@@ -1,0 +1,677 @@
+/*
+ * store.c -- the store operations of slab/store.h.
+ *
+ * LOCK ORDER (the one place it is written down):
+ *
+ *     item lock (hash shard mutex, slab/hash.h)
+ *       -> LRU lock (per class, slab/lru.h)
+ *         -> slab class lock (slab/slabs.h)
+ *
+ * A thread holding an LRU lock may take an item lock only with trylock
+ * (eviction and the crawler walk the LRU and skip busy items).  At most one
+ * LRU lock and one slab class lock are held at a time, except that freeing
+ * an item under an LRU lock takes the slab locks of its chunks' classes,
+ * one after another, never two at once.  The crawler's crawl_lock is
+ * outermost (taken with nothing held, before any LRU lock); its bg_lock is
+ * a leaf taken with nothing else held.
+ *
+ * References: a linked item holds one reference for being linked; every
+ * lookup adds one under the item lock, so a linked item cannot be freed
+ * while someone looks at it.  The thread that drops the count to zero
+ * frees the chunk(s).  New items are built before the item lock is taken
+ * when their size is known (set/add/replace/cas), under it when it
+ * depends on the old value (append/prepend/incr/decr).  Allocating under an
+ * item lock is safe because eviction only trylocks item locks.
+ */
+#include "slab/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slab/item.h"
+#include "slab/store_int.h"
+
+void
+store_config_default(struct store_config *cfg)
+{
+    cfg->mem_limit = (size_t)64 << 20;
+    cfg->item_size_max = (size_t)1 << 20;
+    cfg->page_size = (size_t)1 << 20;
+    cfg->chunk_min = 48;
+    cfg->factor = 1.25;
+    cfg->evict = true;
+    cfg->use_cas = true;
+    cfg->hash_power = 16;
+    cfg->lru_bg = true;
+}
+
+size_t
+store_item_overhead(void)
+{
+    return sizeof(struct item);
+}
+
+static unsigned
+store_ctr_shard_id(void)
+{
+    /* A thread-local index, assigned round-robin on first use: counters of
+     * different threads land in different cache lines. */
+    static unsigned next;
+    static __thread unsigned id = ~0u;
+
+    if (id == ~0u) {
+        id = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) %
+             STORE_CTR_SHARDS;
+    }
+    return id;
+}
+
+void
+store_ctr_add(struct store *s, unsigned id, enum store_ctr c)
+{
+    __atomic_fetch_add(&s->ctr[store_ctr_shard_id()].c[id][c], 1,
+                       __ATOMIC_RELAXED);
+}
+
+/* ---- linking ------------------------------------------------------ */
+
+/* Stamp a new item (CAS, access time) and link it; lock held.  The link
+ * takes its own reference. */
+static void
+store_link_locked(struct store *s, uint64_t hv, struct item *it,
+                  struct item *old)
+{
+    struct lru *l = &s->lru[it->clsid];
+    size_t size = store_item_size(it);
+
+    it->cas = __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
+    item_set_atime(it, clock_now(s->clk));
+    item_ref_incr(it);
+    item_set_iflag(it, ITEM_LINKED);
+    if (old != NULL) {
+        hash_replace_locked(s->hash, hv, old, it);
+    } else {
+        hash_insert_locked(s->hash, hv, it);
+    }
+    pthread_mutex_lock(&l->lock);
+    lru_link_locked(l, it);
+    l->number++;
+    l->total_items++;
+    l->mem_requested += size;
+    if (item_get_exptime(it) != 0) {
+        l->number_ttl++;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (old != NULL) {
+        /* Already out of the hash: only LRU and reference remain. */
+        struct lru *ol = &s->lru[old->clsid];
+
+        item_clear_iflag(old, ITEM_LINKED);
+        pthread_mutex_lock(&ol->lock);
+        lru_unlink_locked(ol, old);
+        ol->number--;
+        ol->mem_requested -= store_item_size(old);
+        if (item_get_exptime(old) != 0) {
+            ol->number_ttl--;
+        }
+        pthread_mutex_unlock(&ol->lock);
+        store_item_deref(s, old);
+    }
+}
+
+void
+store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
+                    bool lru_held)
+{
+    struct lru *l = &s->lru[it->clsid];
+
+    if (!(item_iflags(it) & ITEM_LINKED)) {
+        return;
+    }
+    item_clear_iflag(it, ITEM_LINKED);
+    hash_remove_locked(s->hash, hv, it);
+    if (!lru_held) {
+        pthread_mutex_lock(&l->lock);
+    }
+    lru_unlink_locked(l, it);
+    l->number--;
+    l->mem_requested -= store_item_size(it);
+    if (item_get_exptime(it) != 0) {
+        l->number_ttl--;
+    }
+    if (!lru_held) {
+        pthread_mutex_unlock(&l->lock);
+    }
+    store_item_deref(s, it);
+}
+
+/*
+ * The live item under key, or NULL; a dead one (expired, flushed) is
+ * unlinked on the way, as memcached does on access.
+ */
+static struct item *
+store_find_locked(struct store *s, uint64_t hv, const char *key,
+                  size_t nkey, rel_time_t now)
+{
+    struct item *it = hash_find_locked(s->hash, hv, key, nkey);
+    enum store_dead dead;
+
+    if (it == NULL) {
+        return NULL;
+    }
+    dead = store_item_dead(s, it, now);
+    if (dead == STORE_LIVE) {
+        return it;
+    }
+    store_ctr_add(s, it->clsid,
+                  dead == STORE_EXPIRED ? CTR_GET_EXPIRED : CTR_GET_FLUSHED);
+    store_unlink_locked(s, hv, it, false);
+    return NULL;
+}
+
+/* A hit: mark fetched, move to the LRU head if idle long enough. */
+static void
+store_hit_locked(struct store *s, struct item *it, rel_time_t now)
+{
+    if (!(item_iflags(it) & ITEM_FETCHED)) {
+        item_set_iflag(it, ITEM_FETCHED);
+    }
+    if (item_get_atime(it) + STORE_BUMP_INTERVAL <= now) {
+        struct lru *l = &s->lru[it->clsid];
+
+        pthread_mutex_lock(&l->lock);
+        if (item_iflags(it) & ITEM_LINKED) {
+            lru_bump_locked(l, it);
+            l->moves_within_lru++;
+        }
+        item_set_atime(it, now);
+        pthread_mutex_unlock(&l->lock);
+    }
+}
+
+/* Change the expiry of a linked item (lock held), keeping the LRU's
+ * count of items with an expiry right. */
+static void
+store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
+{
+    struct lru *l = &s->lru[it->clsid];
+    rel_time_t old = item_get_exptime(it);
+
+    if ((old == 0) != (exp == 0)) {
+        pthread_mutex_lock(&l->lock);
+        item_set_exptime(it, exp);
+        if (exp == 0) {
+            l->number_ttl--;
+        } else {
+            l->number_ttl++;
+        }
+        pthread_mutex_unlock(&l->lock);
+    } else {
+        item_set_exptime(it, exp);
+    }
+}
+
+/* ---- lifecycle ---------------------------------------------------- */
+
+struct store *
+store_create(const struct store_config *cfg, struct clock *clk)
+{
+    struct store *s;
+    unsigned i;
+
+    if (cfg == NULL || clk == NULL || cfg->chunk_min == 0 ||
+        cfg->factor <= 1.0 || cfg->page_size < 1024 ||
+        cfg->page_size / 2 > ITEM_NBYTES_MAX || cfg->item_size_max < 1024) {
+        return NULL;
+    }
+    if (posix_memalign((void **)&s, 64, sizeof(*s)) != 0) {
+        return NULL;
+    }
+    memset(s, 0, sizeof(*s));
+    s->cfg = *cfg;
+    s->clk = clk;
+    s->slabs = slabs_create(cfg->mem_limit, cfg->page_size, cfg->chunk_min,
+                            cfg->factor);
+    s->hash = hash_create(cfg->hash_power);
+    if (posix_memalign((void **)&s->ctr, 64,
+                       STORE_CTR_SHARDS * sizeof(*s->ctr)) != 0) {
+        s->ctr = NULL;
+    }
+    if (s->slabs == NULL || s->hash == NULL || s->ctr == NULL) {
+        slabs_destroy(s->slabs);
+        hash_destroy(s->hash);
+        free(s->ctr);
+        free(s);
+        return NULL;
+    }
+    memset(s->ctr, 0, STORE_CTR_SHARDS * sizeof(*s->ctr));
+    for (i = 0; i < SLAB_CLASS_MAX; i++) {
+        lru_init(&s->lru[i]);
+    }
+    pthread_mutex_init(&s->bg_lock, NULL);
+    pthread_mutex_init(&s->crawl_lock, NULL);
+    pthread_cond_init(&s->bg_cond, NULL);
+    if (cfg->lru_bg && store_crawler_start(s) != 0) {
+        store_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+void
+store_destroy(struct store *s)
+{
+    unsigned i;
+
+    if (s == NULL) {
+        return;
+    }
+    store_crawler_stop(s);
+    for (i = 0; i < SLAB_CLASS_MAX; i++) {
+        lru_destroy(&s->lru[i]);
+        free(s->marker[i]);
+    }
+    pthread_cond_destroy(&s->bg_cond);
+    pthread_mutex_destroy(&s->bg_lock);
+    pthread_mutex_destroy(&s->crawl_lock);
+    /* Items live in slab pages: freeing the pages frees them all. */
+    hash_destroy(s->hash);
+    slabs_destroy(s->slabs);
+    free(s->ctr);
+    free(s);
+}
+
+const struct store_config *
+store_config(const struct store *s)
+{
+    return &s->cfg;
+}
+
+/* ---- retrieval ---------------------------------------------------- */
+
+struct item *
+store_get(struct store *s, const char *key, size_t nkey)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    struct item *it;
+
+    hash_lock(s->hash, hv);
+    it = store_find_locked(s, hv, key, nkey, now);
+    if (it != NULL) {
+        item_ref_incr(it);
+        store_hit_locked(s, it, now);
+        store_ctr_add(s, it->clsid, CTR_GET_HITS);
+    }
+    hash_unlock(s->hash, hv);
+    return it;
+}
+
+struct item *
+store_get_touch(struct store *s, const char *key, size_t nkey,
+                int64_t exptime)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    rel_time_t exp = clock_exptime(s->clk, exptime);
+    struct item *it;
+
+    hash_lock(s->hash, hv);
+    it = store_find_locked(s, hv, key, nkey, now);
+    if (it != NULL) {
+        item_ref_incr(it);
+        store_set_exptime_locked(s, it, exp);
+        store_hit_locked(s, it, now);
+        store_ctr_add(s, it->clsid, CTR_TOUCH_HITS);
+        store_ctr_add(s, it->clsid, CTR_GET_HITS);
+    }
+    hash_unlock(s->hash, hv);
+    return it;
+}
+
+void
+store_release(struct store *s, struct item *it)
+{
+    store_item_deref(s, it);
+}
+
+int
+store_touch(struct store *s, const char *key, size_t nkey, int64_t exptime)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    rel_time_t exp = clock_exptime(s->clk, exptime);
+    struct item *it;
+
+    hash_lock(s->hash, hv);
+    it = store_find_locked(s, hv, key, nkey, now);
+    if (it != NULL) {
+        store_set_exptime_locked(s, it, exp);
+        store_hit_locked(s, it, now);
+        store_ctr_add(s, it->clsid, CTR_TOUCH_HITS);
+    }
+    hash_unlock(s->hash, hv);
+    return it != NULL ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* ---- storage ------------------------------------------------------ */
+
+/* Drop whatever is stored under key (a failed set must not leave the
+ * stale value behind, as in memcached). */
+static void
+store_drop(struct store *s, const char *key, size_t nkey)
+{
+    uint64_t hv = hash_key(key, nkey);
+    struct item *it;
+
+    hash_lock(s->hash, hv);
+    it = hash_find_locked(s->hash, hv, key, nkey);
+    if (it != NULL) {
+        store_unlink_locked(s, hv, it, false);
+    }
+    hash_unlock(s->hash, hv);
+}
+
+/* append/prepend: the new item depends on the old one, so it is built
+ * under the item lock. */
+static int
+store_concat(struct store *s, bool append, const char *key, size_t nkey,
+             const void *val, size_t vlen, uint64_t cas_in,
+             uint64_t *cas_out)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    struct item *old, *it;
+    size_t olen;
+    int status = STORE_OK;
+
+    hash_lock(s->hash, hv);
+    old = store_find_locked(s, hv, key, nkey, now);
+    if (old == NULL) {
+        hash_unlock(s->hash, hv);
+        return STORE_NOT_STORED;
+    }
+    if (cas_in != 0 && item_cas(old) != cas_in) {
+        hash_unlock(s->hash, hv);
+        return STORE_EXISTS;
+    }
+    olen = item_nbytes(old);
+    it = store_item_alloc(s, key, nkey, item_flags(old), olen + vlen,
+                          &status);
+    if (it == NULL) {
+        hash_unlock(s->hash, hv);
+        return status;
+    }
+    if (append) {
+        store_value_copy(it, 0, old);
+        store_value_write(it, olen, val, vlen);
+    } else {
+        store_value_write(it, 0, val, vlen);
+        store_value_copy(it, vlen, old);
+    }
+    item_set_exptime(it, item_get_exptime(old));
+    store_link_locked(s, hv, it, old);
+    if (cas_out != NULL) {
+        *cas_out = item_cas(it);
+    }
+    hash_unlock(s->hash, hv);
+    store_ctr_add(s, it->clsid, CTR_CMD_SET);
+    store_item_deref(s, it);
+    return STORE_OK;
+}
+
+int
+store_put(struct store *s, enum store_mode mode, const char *key,
+          size_t nkey, uint32_t flags, int64_t exptime, const void *val,
+          size_t vlen, uint64_t cas_in, uint64_t *cas_out)
+{
+    uint64_t hv;
+    rel_time_t now;
+    struct item *it, *old;
+    bool as_cas;
+    int status = STORE_OK;
+
+    if (mode == STORE_APPEND || mode == STORE_PREPEND) {
+        return store_concat(s, mode == STORE_APPEND, key, nkey, val, vlen,
+                            cas_in, cas_out);
+    }
+    /* A CAS value on set/add/replace (binary protocol) makes it a CAS. */
+    as_cas = mode == STORE_CAS || cas_in != 0;
+    it = store_item_alloc(s, key, nkey, flags, vlen, &status);
+    if (it == NULL) {
+        if (mode == STORE_SET) {
+            store_drop(s, key, nkey);
+        }
+        return status;
+    }
+    store_value_write(it, 0, val, vlen);
+    item_set_exptime(it, clock_exptime(s->clk, exptime));
+    store_ctr_add(s, it->clsid, CTR_CMD_SET);
+
+    hv = hash_key(key, nkey);
+    now = clock_now(s->clk);
+    hash_lock(s->hash, hv);
+    old = store_find_locked(s, hv, key, nkey, now);
+    if (as_cas) {
+        if (old == NULL) {
+            status = STORE_NOT_FOUND;
+        } else if (!s->cfg.use_cas || old->cas != cas_in) {
+            /* Without CAS (-C) no CAS can match, as in memcached. */
+            store_ctr_add(s, old->clsid, CTR_CAS_BADVAL);
+            status = STORE_EXISTS;
+        } else {
+            store_ctr_add(s, old->clsid, CTR_CAS_HITS);
+        }
+    } else if (mode == STORE_ADD && old != NULL) {
+        store_hit_locked(s, old, now);
+        status = STORE_NOT_STORED;
+    } else if (mode == STORE_REPLACE && old == NULL) {
+        status = STORE_NOT_STORED;
+    }
+    if (status == STORE_OK) {
+        store_link_locked(s, hv, it, old);
+        if (cas_out != NULL) {
+            *cas_out = item_cas(it);
+        }
+    }
+    hash_unlock(s->hash, hv);
+    store_item_deref(s, it);
+    return status;
+}
+
+/* ---- arithmetic --------------------------------------------------- */
+
+static bool
+store_isspace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+           c == '\r';
+}
+
+/*
+ * Parse a value as memcached does (strtoull on the stored bytes): leading
+ * white space, an optional sign, decimal digits, then white space or the
+ * end; out of range, no digits, or negative are not numbers.
+ */
+static bool
+store_parse_u64(const char *p, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    uint64_t v = 0;
+    size_t digits = 0;
+
+    while (i < n && store_isspace(p[i])) {
+        i++;
+    }
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        neg = p[i] == '-';
+        i++;
+    }
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+        unsigned d = (unsigned)(p[i] - '0');
+
+        if (v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    if (digits == 0 || (i < n && !store_isspace(p[i]) && p[i] != '\0')) {
+        return false;
+    }
+    if (neg) {
+        v = (uint64_t)0 - v;
+        if ((int64_t)v < 0) {
+            return false;
+        }
+    }
+    *out = v;
+    return true;
+}
+
+/* The numeric value of a small item, or false. */
+static bool
+store_item_number(const struct item *it, uint64_t *out)
+{
+    struct item_slice sl;
+
+    if ((item_iflags(it) & ITEM_CHUNKED) || item_nbytes(it) == 0) {
+        return false;
+    }
+    item_value(it, &sl, 1);
+    return store_parse_u64(sl.ptr, sl.len, out);
+}
+
+int
+store_arith(struct store *s, const char *key, size_t nkey,
+            struct store_arith *a)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    char buf[24];
+    struct item *old, *it;
+    uint64_t v;
+    size_t len, nbytes;
+    int status = STORE_OK;
+
+    a->created = false;
+    hash_lock(s->hash, hv);
+    old = store_find_locked(s, hv, key, nkey, now);
+    if (old == NULL) {
+        if (!a->create) {
+            hash_unlock(s->hash, hv);
+            return STORE_NOT_FOUND;
+        }
+        len = (size_t)snprintf(buf, sizeof(buf), "%llu",
+                               (unsigned long long)a->initial);
+        it = store_item_alloc(s, key, nkey, a->create_flags, len, &status);
+        if (it == NULL) {
+            hash_unlock(s->hash, hv);
+            return status;
+        }
+        store_value_write(it, 0, buf, len);
+        item_set_exptime(it, clock_exptime(s->clk, a->create_exptime));
+        store_link_locked(s, hv, it, NULL);
+        a->value = a->initial;
+        a->cas = item_cas(it);
+        a->created = true;
+        hash_unlock(s->hash, hv);
+        store_item_deref(s, it);
+        return STORE_OK;
+    }
+    if (a->cas_in != 0 && item_cas(old) != a->cas_in) {
+        hash_unlock(s->hash, hv);
+        return STORE_EXISTS;
+    }
+    if (!store_item_number(old, &v)) {
+        hash_unlock(s->hash, hv);
+        return STORE_NON_NUMERIC;
+    }
+    if (a->incr) {
+        v += a->delta;
+    } else {
+        v = v < a->delta ? 0 : v - a->delta;
+    }
+    len = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    /* A shorter result keeps the old length, padded with spaces: what
+     * memcached's in-place rewrite leaves, byte for byte. */
+    nbytes = item_nbytes(old);
+    if (nbytes < len) {
+        nbytes = len;
+    }
+    it = store_item_alloc(s, key, nkey, item_flags(old), nbytes, &status);
+    if (it == NULL) {
+        hash_unlock(s->hash, hv);
+        return status;
+    }
+    store_value_write(it, 0, buf, len);
+    memset(buf, ' ', sizeof(buf));
+    for (; len < nbytes; len += sizeof(buf)) {
+        size_t n = nbytes - len < sizeof(buf) ? nbytes - len : sizeof(buf);
+
+        store_value_write(it, len, buf, n);
+    }
+    item_set_exptime(it, item_get_exptime(old));
+    store_ctr_add(s, old->clsid, a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
+    store_link_locked(s, hv, it, old);
+    a->value = v;
+    a->cas = item_cas(it);
+    hash_unlock(s->hash, hv);
+    store_item_deref(s, it);
+    return STORE_OK;
+}
+
+/* ---- delete, flush, limits ---------------------------------------- */
+
+int
+store_delete(struct store *s, const char *key, size_t nkey, uint64_t cas_in)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    struct item *it;
+    int status = STORE_OK;
+
+    hash_lock(s->hash, hv);
+    it = store_find_locked(s, hv, key, nkey, now);
+    if (it == NULL) {
+        status = STORE_NOT_FOUND;
+    } else if (cas_in != 0 && item_cas(it) != cas_in) {
+        status = STORE_EXISTS;
+    } else {
+        store_ctr_add(s, it->clsid, CTR_DELETE_HITS);
+        store_unlink_locked(s, hv, it, false);
+    }
+    hash_unlock(s->hash, hv);
+    return status;
+}
+
+void
+store_flush(struct store *s, int64_t delay)
+{
+    rel_time_t now = clock_now(s->clk);
+    rel_time_t when = delay > 0 ? clock_exptime(s->clk, delay) : now;
+
+    /* Like memcached's oldest_live: from second when - 1 on, items last
+     * accessed up to then are invalid. */
+    if (when <= now + 1) {
+        /* Now: everything stored so far has a CAS below the next one.  An
+         * immediate flush also cancels a pending delayed one. */
+        uint64_t next = __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
+
+        __atomic_store_n(&s->oldest_cas, next, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->flush_at, 0, __ATOMIC_RELAXED);
+    } else {
+        __atomic_store_n(&s->flush_at, when - 1, __ATOMIC_RELAXED);
+    }
+    store_crawler_wake(s);
+}
+
+int
+store_set_mem_limit(struct store *s, size_t bytes)
+{
+    bool ok = slabs_set_limit(s->slabs, bytes);
+
+    __atomic_store_n(&s->cfg.mem_limit, bytes, __ATOMIC_RELAXED);
+    return ok ? STORE_OK : STORE_NO_MEMORY;
+}

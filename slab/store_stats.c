@@ -1,0 +1,208 @@
+/*
+ * store_stats.c -- the store's part of "stats", "stats items" and
+ * "stats slabs", with memcached's names and order.
+ *
+ * Counters that change with the LRU lists are read under each LRU lock;
+ * hit counters are summed over their per-thread shards (relaxed atomics),
+ * so a snapshot is consistent per class, not across classes -- the same
+ * guarantee memcached gives.  Only counters the store really maintains are
+ * emitted; the daemon interleaves its own (connections, commands).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "slab/store_int.h"
+
+static void
+stats_u64(store_emit_fn emit, void *ctx, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    emit(ctx, name, buf);
+}
+
+/* "<prefix><id>:<name>" = v */
+static void
+stats_class_u64(store_emit_fn emit, void *ctx, const char *prefix,
+                unsigned id, const char *name, uint64_t v)
+{
+    char key[64];
+
+    snprintf(key, sizeof(key), "%s%u:%s", prefix, id, name);
+    stats_u64(emit, ctx, key, v);
+}
+
+/* Sum one hit counter of one class over the shards. */
+static uint64_t
+stats_ctr(const struct store *s, unsigned id, enum store_ctr c)
+{
+    uint64_t sum = 0;
+    unsigned i;
+
+    for (i = 0; i < STORE_CTR_SHARDS; i++) {
+        sum += __atomic_load_n(&s->ctr[i].c[id][c], __ATOMIC_RELAXED);
+    }
+    return sum;
+}
+
+static uint64_t
+stats_ctr_all(const struct store *s, enum store_ctr c)
+{
+    uint64_t sum = 0;
+    unsigned id;
+
+    for (id = 1; id < SLAB_CLASS_MAX; id++) {
+        sum += stats_ctr(s, id, c);
+    }
+    return sum;
+}
+
+void
+store_stats(struct store *s, store_emit_fn emit, void *ctx)
+{
+    struct lru t;
+    unsigned id;
+
+    memset(&t, 0, sizeof(t));
+    for (id = 1; id <= slabs_largest(s->slabs); id++) {
+        struct lru *l = &s->lru[id];
+
+        pthread_mutex_lock(&l->lock);
+        t.number += l->number;
+        t.mem_requested += l->mem_requested;
+        t.total_items += l->total_items;
+        t.expired_unfetched += l->expired_unfetched;
+        t.evicted_unfetched += l->evicted_unfetched;
+        t.evicted += l->evicted;
+        t.reclaimed += l->reclaimed;
+        t.crawler_reclaimed += l->crawler_reclaimed;
+        t.crawler_items_checked += l->crawler_items_checked;
+        t.lrutail_reflocked += l->lrutail_reflocked;
+        t.moves_within_lru += l->moves_within_lru;
+        t.direct_reclaims += l->direct_reclaims;
+        pthread_mutex_unlock(&l->lock);
+    }
+    stats_u64(emit, ctx, "get_expired", stats_ctr_all(s, CTR_GET_EXPIRED));
+    stats_u64(emit, ctx, "get_flushed", stats_ctr_all(s, CTR_GET_FLUSHED));
+    stats_u64(emit, ctx, "limit_maxbytes", slabs_limit(s->slabs));
+    stats_u64(emit, ctx, "hash_power_level", hash_power_level(s->hash));
+    stats_u64(emit, ctx, "hash_bytes", hash_bytes(s->hash));
+    stats_u64(emit, ctx, "hash_is_expanding", hash_is_expanding(s->hash));
+    stats_u64(emit, ctx, "lru_crawler_running",
+              __atomic_load_n(&s->crawler_running, __ATOMIC_RELAXED));
+    stats_u64(emit, ctx, "lru_crawler_starts",
+              __atomic_load_n(&s->crawler_starts, __ATOMIC_RELAXED));
+    stats_u64(emit, ctx, "malloc_fails", slabs_malloc_fails(s->slabs));
+    stats_u64(emit, ctx, "bytes", t.mem_requested);
+    stats_u64(emit, ctx, "curr_items", t.number);
+    stats_u64(emit, ctx, "total_items", t.total_items);
+    stats_u64(emit, ctx, "expired_unfetched", t.expired_unfetched);
+    stats_u64(emit, ctx, "evicted_unfetched", t.evicted_unfetched);
+    stats_u64(emit, ctx, "evictions", t.evicted);
+    stats_u64(emit, ctx, "reclaimed", t.reclaimed);
+    stats_u64(emit, ctx, "crawler_reclaimed", t.crawler_reclaimed);
+    stats_u64(emit, ctx, "crawler_items_checked", t.crawler_items_checked);
+    stats_u64(emit, ctx, "lrutail_reflocked", t.lrutail_reflocked);
+    stats_u64(emit, ctx, "moves_within_lru", t.moves_within_lru);
+    stats_u64(emit, ctx, "direct_reclaims", t.direct_reclaims);
+}
+
+void
+store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
+{
+    rel_time_t now = clock_now(s->clk);
+    unsigned id;
+
+    for (id = 1; id <= slabs_largest(s->slabs); id++) {
+        struct lru *l = &s->lru[id];
+        struct lru c;
+        struct item *tail;
+        uint64_t age = 0;
+
+        pthread_mutex_lock(&l->lock);
+        c = *l;
+        for (tail = l->tail; tail != NULL; tail = tail->prev) {
+            if (!(item_iflags(tail) & ITEM_MARKER)) {
+                age = now - item_get_atime(tail);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&l->lock);
+        if (c.number == 0) {
+            continue;
+        }
+#define STATS_ITEM(name, v) stats_class_u64(emit, ctx, "items:", id, name, v)
+        STATS_ITEM("number", c.number);
+        STATS_ITEM("age", age);
+        STATS_ITEM("mem_requested", c.mem_requested);
+        STATS_ITEM("evicted", c.evicted);
+        STATS_ITEM("evicted_nonzero", c.evicted_nonzero);
+        STATS_ITEM("evicted_time", c.evicted_time);
+        STATS_ITEM("outofmemory", c.outofmemory);
+        STATS_ITEM("reclaimed", c.reclaimed);
+        STATS_ITEM("expired_unfetched", c.expired_unfetched);
+        STATS_ITEM("evicted_unfetched", c.evicted_unfetched);
+        STATS_ITEM("crawler_reclaimed", c.crawler_reclaimed);
+        STATS_ITEM("crawler_items_checked", c.crawler_items_checked);
+        STATS_ITEM("lrutail_reflocked", c.lrutail_reflocked);
+        STATS_ITEM("moves_within_lru", c.moves_within_lru);
+        STATS_ITEM("direct_reclaims", c.direct_reclaims);
+#undef STATS_ITEM
+    }
+}
+
+void
+store_stats_slabs(struct store *s, store_emit_fn emit, void *ctx)
+{
+    unsigned active = 0;
+    unsigned id;
+
+    for (id = 1; id <= slabs_largest(s->slabs); id++) {
+        struct slabs_class_stats st;
+
+        slabs_class_stats(s->slabs, id, &st);
+        if (st.pages == 0) {
+            continue;
+        }
+        active++;
+#define STATS_SLAB(name, v) stats_class_u64(emit, ctx, "", id, name, v)
+        STATS_SLAB("chunk_size", st.size);
+        STATS_SLAB("chunks_per_page", st.perslab);
+        STATS_SLAB("total_pages", st.pages);
+        STATS_SLAB("total_chunks", st.total_chunks);
+        STATS_SLAB("used_chunks", st.used_chunks);
+        STATS_SLAB("free_chunks", st.free_chunks);
+        STATS_SLAB("free_chunks_end", st.free_end);
+        STATS_SLAB("get_hits", stats_ctr(s, id, CTR_GET_HITS));
+        STATS_SLAB("cmd_set", stats_ctr(s, id, CTR_CMD_SET));
+        STATS_SLAB("delete_hits", stats_ctr(s, id, CTR_DELETE_HITS));
+        STATS_SLAB("incr_hits", stats_ctr(s, id, CTR_INCR_HITS));
+        STATS_SLAB("decr_hits", stats_ctr(s, id, CTR_DECR_HITS));
+        STATS_SLAB("cas_hits", stats_ctr(s, id, CTR_CAS_HITS));
+        STATS_SLAB("cas_badval", stats_ctr(s, id, CTR_CAS_BADVAL));
+        STATS_SLAB("touch_hits", stats_ctr(s, id, CTR_TOUCH_HITS));
+#undef STATS_SLAB
+    }
+    stats_u64(emit, ctx, "active_slabs", active);
+    stats_u64(emit, ctx, "total_malloced", slabs_malloced(s->slabs));
+}
+
+void
+store_stats_reset(struct store *s)
+{
+    unsigned i, id, c;
+
+    for (i = 0; i < STORE_CTR_SHARDS; i++) {
+        for (id = 0; id < SLAB_CLASS_MAX; id++) {
+            for (c = 0; c < CTR_COUNT; c++) {
+                __atomic_store_n(&s->ctr[i].c[id][c], 0, __ATOMIC_RELAXED);
+            }
+        }
+    }
+    for (id = 1; id < SLAB_CLASS_MAX; id++) {
+        pthread_mutex_lock(&s->lru[id].lock);
+        lru_reset_locked(&s->lru[id]);
+        pthread_mutex_unlock(&s->lru[id].lock);
+    }
+}
