@@ -283,20 +283,29 @@ exec_delete(struct exec *x)
     }
 }
 
+/* Touch answers with the item's flags and CAS (the binary protocol
+ * returns them), so it is a get-and-touch whose value is not sent. */
 static void
 exec_touch(struct exec *x)
 {
     struct request *req = x->req;
+    struct item *it;
+    struct result res;
 
     STAT_INC(x->ts, cmd_touch);
-    if (store_touch(x->store, req->key, req->nkey, req->exptime) ==
-        STORE_OK) {
-        STAT_INC(x->ts, touch_hits);
-        exec_reply_code(x, RES_TOUCHED);
-    } else {
+    it = store_get_touch(x->store, req->key, req->nkey, req->exptime);
+    if (it == NULL) {
         STAT_INC(x->ts, touch_misses);
         exec_reply_code(x, RES_NOT_FOUND);
+        return;
     }
+    STAT_INC(x->ts, touch_hits);
+    memset(&res, 0, sizeof(res));
+    res.code = RES_TOUCHED;
+    res.flags = item_flags(it);
+    res.cas = item_cas(it);
+    store_release(x->store, it);
+    exec_reply(x, &res);
 }
 
 static void

@@ -40,9 +40,12 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
     for (;;) {
         pthread_mutex_lock(&w->qlock);
         n = w->nqueue < 64 ? w->nqueue : 64;
-        memcpy(batch, w->queue, n * sizeof(batch[0]));
-        memmove(w->queue, w->queue + n, (w->nqueue - n) * sizeof(batch[0]));
-        w->nqueue -= n;
+        if (n > 0) {
+            memcpy(batch, w->queue, n * sizeof(batch[0]));
+            memmove(w->queue, w->queue + n,
+                    (w->nqueue - n) * sizeof(batch[0]));
+            w->nqueue -= n;
+        }
         stop = w->stop;
         pthread_mutex_unlock(&w->qlock);
         for (size_t i = 0; i < n; i++) {

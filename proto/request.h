@@ -115,6 +115,8 @@ struct request {
     int64_t vivify_ttl;     /* N */
     int64_t recache_ttl;    /* R */
     uint64_t new_cas;       /* E */
+    int64_t meta_ttl;       /* T, when mflags has T: mg/md/ma new TTL, ms
+                             * item TTL (also copied to exptime, see meta.h) */
     bool key_binary;        /* b: key was base64 and is decoded in keybuf */
     char keybuf[REQ_KEY_MAX + 1];
 
@@ -182,6 +184,15 @@ struct result {
     bool win;               /* W */
     bool stale;             /* X */
     bool lease_lost;        /* Z: a win token was already handed out */
+
+    /* meta additions */
+    bool key_binary;        /* hit: the stored key came in base64 (b); the
+                             * meta writer echoes it base64-encoded.  If the
+                             * store does not track it, copy req->key_binary */
+    bool created;           /* ma: the key was created (N); memcached then
+                             * answers even under q */
+    uint32_t slab_class;    /* me: slab class id of the item */
+    uint32_t item_size;     /* me: total bytes of the item */
 };
 
 /*
