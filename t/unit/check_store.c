@@ -441,7 +441,7 @@ START_TEST(test_refcount)
     ck_assert_int_eq(store_delete(st, "r", 1, 0), STORE_OK);
     /* Churn the class so a freed chunk would be reused. */
     for (int i = 0; i < 2000; i++) {
-        char k[16];
+        char k[24];
 
         snprintf(k, sizeof(k), "churn%d", i);
         put(STORE_SET, k, "xxxxxxxx", 0, 0, 0, NULL);

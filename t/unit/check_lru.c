@@ -1,0 +1,335 @@
+/*
+ * check_lru.c -- the LRU lists and what the store does with them:
+ * link/unlink/bump/marker surgery, eviction from the tail (oldest first,
+ * expired first, a bumped item spared), the background crawler thread
+ * reclaiming expired and flushed items, and eviction racing with readers
+ * and the crawler.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "slab/clock.h"
+#include "slab/item.h"
+#include "slab/item_layout.h"
+#include "slab/lru.h"
+#include "slab/store.h"
+#include "slab/store_int.h"
+
+/* List order from head to tail as a string of one-letter keys. */
+static void
+order(struct lru *l, char *out)
+{
+    struct item *it, *prev = NULL;
+
+    for (it = l->head; it != NULL; prev = it, it = it->next) {
+        ck_assert_ptr_eq(it->prev, prev);
+        *out++ = it->data[0];
+    }
+    ck_assert_ptr_eq(l->tail, prev);
+    *out = '\0';
+}
+
+START_TEST(test_list)
+{
+    struct lru l;
+    struct item *it[4];
+    char buf[8];
+    int i;
+
+    lru_init(&l);
+    for (i = 0; i < 4; i++) {
+        char k = (char)('a' + i);
+
+        it[i] = calloc(1, sizeof(struct item) + 1);
+        item_init(it[i], 1, &k, 1, 0, 0, false, false);
+        lru_link_locked(&l, it[i]);
+    }
+    order(&l, buf);
+    ck_assert_str_eq(buf, "dcba");
+    lru_bump_locked(&l, it[0]);
+    order(&l, buf);
+    ck_assert_str_eq(buf, "adcb");
+    lru_bump_locked(&l, it[0]);
+    order(&l, buf);
+    ck_assert_str_eq(buf, "adcb");
+    lru_unlink_locked(&l, it[2]);
+    order(&l, buf);
+    ck_assert_str_eq(buf, "adb");
+    lru_insert_above_locked(&l, it[0], it[2]);
+    order(&l, buf);
+    ck_assert_str_eq(buf, "cadb");
+    lru_unlink_locked(&l, it[1]);
+    lru_unlink_locked(&l, it[2]);
+    lru_unlink_locked(&l, it[0]);
+    lru_unlink_locked(&l, it[3]);
+    order(&l, buf);
+    ck_assert_str_eq(buf, "");
+    ck_assert_ptr_null(l.head);
+    lru_destroy(&l);
+    for (i = 0; i < 4; i++) {
+        free(it[i]);
+    }
+}
+END_TEST
+
+static struct clock *clk;
+static struct store *st;
+
+static void
+mk(size_t mem, bool bg)
+{
+    struct store_config cfg;
+
+    clk = clock_create();
+    store_config_default(&cfg);
+    cfg.mem_limit = mem;
+    cfg.lru_bg = bg;
+    st = store_create(&cfg, clk);
+    ck_assert_ptr_nonnull(st);
+}
+
+static void
+rm(void)
+{
+    store_destroy(st);
+    clock_destroy(clk);
+}
+
+static int
+put(const char *k, size_t vlen, int64_t exp)
+{
+    static char v[4096];
+
+    memset(v, 'x', vlen);
+    return store_put(st, STORE_SET, k, strlen(k), 0, exp, v, vlen, 0, NULL);
+}
+
+static bool
+has(const char *k)
+{
+    struct item *it = store_get(st, k, strlen(k));
+
+    if (it != NULL) {
+        store_release(st, it);
+    }
+    return it != NULL;
+}
+
+START_TEST(test_evict_order)
+{
+    char k[32];
+    int i;
+
+    /* Class of 1000-byte values, 1 MiB budget: about 885 per page. */
+    mk((size_t)1 << 20, false);
+    put("hot", 1000, 0);
+    put("exp", 1000, 5);
+    for (i = 0; i < 500; i++) {
+        snprintf(k, sizeof(k), "old%d", i);
+        put(k, 1000, 0);
+    }
+    clock_advance(clk, 61);
+    ck_assert(has("hot"));      /* idle > 60 s: moves to the head */
+    /* 885 fit a page: 700 more evict about 317 from the tail. */
+    for (i = 0; i < 700; i++) {
+        snprintf(k, sizeof(k), "new%d", i);
+        ck_assert_int_eq(put(k, 1000, 0), STORE_OK);
+    }
+    {
+        struct lru *l = &st->lru[slabs_clsid(st->slabs,
+                                             48 + 4 + 1000)];
+
+        ck_assert_uint_eq(l->reclaimed, 1);   /* "exp", expired at tail */
+        ck_assert_uint_ge(l->evicted, 300);
+        ck_assert_uint_eq(l->moves_within_lru, 1);
+    }
+    ck_assert(has("hot"));
+    ck_assert(!has("exp"));
+    ck_assert(!has("old0"));
+    ck_assert(has("new699"));
+    ck_assert(has("new0"));
+    ck_assert(has("old499"));
+    rm();
+}
+END_TEST
+
+START_TEST(test_busy_tail)
+{
+    struct item *held;
+    char k[32];
+    int i;
+
+    /* A referenced tail item is skipped, not freed under its reader. */
+    mk((size_t)1 << 20, false);
+    put("held", 1000, 0);
+    held = store_get(st, "held", 4);
+    for (i = 0; i < 2000; i++) {
+        snprintf(k, sizeof(k), "n%d", i);
+        ck_assert_int_eq(put(k, 1000, 0), STORE_OK);
+    }
+    ck_assert(has("held"));
+    ck_assert_uint_eq(item_nbytes(held), 1000);
+    store_release(st, held);
+    rm();
+}
+END_TEST
+
+static long long
+curr_items(void)
+{
+    struct lru *l;
+    long long n = 0;
+    unsigned id;
+
+    for (id = 1; id < SLAB_CLASS_MAX; id++) {
+        l = &st->lru[id];
+        pthread_mutex_lock(&l->lock);
+        n += (long long)l->number;
+        pthread_mutex_unlock(&l->lock);
+    }
+    return n;
+}
+
+static bool
+wait_items(long long want)
+{
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        if (curr_items() == want) {
+            return true;
+        }
+        usleep(50000);
+    }
+    return false;
+}
+
+START_TEST(test_background)
+{
+    char k[32];
+    int i;
+
+    mk((size_t)64 << 20, true);
+    for (i = 0; i < 3000; i++) {
+        snprintf(k, sizeof(k), "b%d", i);
+        put(k, 10 + i % 300, i % 3 == 0 ? 0 : 30);
+    }
+    clock_advance(clk, 31);
+    /* Nobody reads: only the background thread can free them. */
+    ck_assert(wait_items(1000));
+    store_flush(st, 0);
+    ck_assert(wait_items(0));
+    rm();
+}
+END_TEST
+
+/* Readers, writers and the crawler on a store that evicts constantly. */
+static void *
+churn(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg + 1;
+    char k[32];
+    int i;
+
+    for (i = 0; i < 30000; i++) {
+        unsigned r = seed = seed * 1103515245u + 12345u;
+        size_t nk = (size_t)snprintf(k, sizeof(k), "c%u", (r >> 8) % 20000);
+        struct item *it;
+
+        if ((r >> 4) % 3 == 0) {
+            static const char pat[] = "0123456789abcdef";
+            char v[2000];
+            size_t n = 100 + r % 1800, j;
+
+            for (j = 0; j < n; j++) {
+                v[j] = pat[(nk + j) % 16];
+            }
+            if (store_put(st, STORE_SET, k, nk, 0, (r >> 20) % 3, v, n, 0,
+                          NULL) != STORE_OK) {
+                ck_abort_msg("set %s failed", k);
+            }
+        } else if ((it = store_get(st, k, nk)) != NULL) {
+            struct item_slice sl;
+            size_t j, bad = 0;
+
+            item_value(it, &sl, 1);
+            for (j = 0; j < sl.len; j++) {
+                bad += sl.ptr[j] != "0123456789abcdef"[(nk + j) % 16];
+            }
+            store_release(st, it);
+            if (bad != 0) {
+                ck_abort_msg("value of %s corrupted", k);
+            }
+        }
+        if (i % 5000 == 0 && arg == 0) {
+            clock_advance(clk, 1);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_churn)
+{
+    pthread_t th[4];
+    long i;
+
+    mk((size_t)2 << 20, true);
+    for (i = 0; i < 4; i++) {
+        pthread_create(&th[i], NULL, churn, (void *)i);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+    }
+    {
+        /* Within budget, plus at most the first page of each class. */
+        size_t classes = 0;
+        unsigned id;
+
+        for (id = 1; id <= slabs_largest(st->slabs); id++) {
+            struct slabs_class_stats cs;
+
+            slabs_class_stats(st->slabs, id, &cs);
+            classes += cs.pages > 0;
+        }
+        ck_assert_uint_le(slabs_malloced(st->slabs),
+                          ((size_t)2 + classes) << 20);
+        ck_assert_uint_gt(classes, 5);
+    }
+    {
+        uint64_t ev = 0;
+        unsigned id;
+
+        for (id = 1; id < SLAB_CLASS_MAX; id++) {
+            ev += st->lru[id].evicted;
+        }
+        ck_assert_uint_gt(ev, 1000);
+    }
+    rm();
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("lru");
+    TCase *tc = tcase_create("lru");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_list);
+    tcase_add_test(tc, test_evict_order);
+    tcase_add_test(tc, test_busy_tail);
+    tcase_add_test(tc, test_background);
+    tcase_add_test(tc, test_churn);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
