@@ -62,6 +62,8 @@
 >>> set n 0 0 1
 >>> 1
 <<< STORED
+# three items were linked (set, cas, set); incr may or may not make new ones
+!delta total_items 3
 >>> incr n 1
 <<< 2
 >>> incr x 1
@@ -94,7 +96,6 @@
 !delta delete_hits 1
 !delta delete_misses 1
 !delta cmd_flush 1
-!delta total_items 3
 # sub-commands
 >>> set a 0 0 1
 >>> 1
