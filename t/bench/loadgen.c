@@ -993,6 +993,15 @@ lg_conn_setup(struct lg_conn *c, int global_idx)
     }
 }
 
+static void
+lg_conn_destroy(struct lg_conn *c)
+{
+    free(c->ring);
+    free(c->keyslab);
+    free(c->rbuf);
+    free(c->wbuf);
+}
+
 static const char *
 lg_mode_name(void)
 {
@@ -1107,5 +1116,15 @@ main(int argc, char **argv)
     t1 = lg_now();
     lg_sample(&after);
     lg_report(&tot, &before, &after, t1 - t0);
+    fflush(stdout);
+    for (int i = 0; i < g_opt.threads; i++) {
+        for (int j = 0; j < threads[i].nconns; j++) {
+            lg_conn_destroy(&threads[i].conns[j]);
+        }
+        free(threads[i].conns);
+    }
+    free(threads);
+    free(g_keytab);
+    free(g_value);
     return 0;
 }
