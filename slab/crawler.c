@@ -144,9 +144,16 @@ crawler_walk_class(struct store *s, unsigned id, uint64_t *checked)
 
     while (!done) {
         rel_time_t now = clock_now(s->clk);
+        bool stop = __atomic_load_n(&s->bg_stop, __ATOMIC_RELAXED);
         int n;
 
         pthread_mutex_lock(&l->lock);
+        if (stop) {
+            /* store_destroy is waiting: leave the rest for no one. */
+            lru_unlink_locked(l, m);
+            pthread_mutex_unlock(&l->lock);
+            break;
+        }
         for (n = 0; n < CRAWLER_BATCH; n++) {
             struct item *it = m->prev;
             uint64_t hv;
@@ -294,7 +301,7 @@ store_crawler_stop(struct store *s)
         return;
     }
     pthread_mutex_lock(&s->bg_lock);
-    s->bg_stop = true;
+    __atomic_store_n(&s->bg_stop, true, __ATOMIC_RELAXED);
     pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
     pthread_join(s->bg_thread, NULL);

@@ -170,13 +170,10 @@ store_find_locked(struct store *s, uint64_t hv, const char *key,
     return NULL;
 }
 
-/* A hit: mark fetched, move to the LRU head if idle long enough. */
+/* Move it to the LRU head if idle long enough (rate-limited bump). */
 static void
-store_hit_locked(struct store *s, struct item *it, rel_time_t now)
+store_bump_locked(struct store *s, struct item *it, rel_time_t now)
 {
-    if (!(item_iflags(it) & ITEM_FETCHED)) {
-        item_set_iflag(it, ITEM_FETCHED);
-    }
     if (item_get_atime(it) + STORE_BUMP_INTERVAL <= now) {
         struct lru *l = &s->lru[it->clsid];
 
@@ -188,6 +185,16 @@ store_hit_locked(struct store *s, struct item *it, rel_time_t now)
         item_set_atime(it, now);
         pthread_mutex_unlock(&l->lock);
     }
+}
+
+/* A hit: mark fetched and bump. */
+static void
+store_hit_locked(struct store *s, struct item *it, rel_time_t now)
+{
+    if (!(item_iflags(it) & ITEM_FETCHED)) {
+        item_set_iflag(it, ITEM_FETCHED);
+    }
+    store_bump_locked(s, it, now);
 }
 
 /* Change the expiry of a linked item (lock held), keeping the LRU's
@@ -324,7 +331,6 @@ store_get_touch(struct store *s, const char *key, size_t nkey,
         store_set_exptime_locked(s, it, exp);
         store_hit_locked(s, it, now);
         store_ctr_add(s, it->clsid, CTR_TOUCH_HITS);
-        store_ctr_add(s, it->clsid, CTR_GET_HITS);
     }
     hash_unlock(s->hash, hv);
     return it;
@@ -432,6 +438,9 @@ store_put(struct store *s, enum store_mode mode, const char *key,
     bool as_cas;
     int status = STORE_OK;
 
+    if (nkey == 0 || nkey > STORE_KEY_MAX) {
+        return STORE_TOO_LARGE;
+    }
     if (mode == STORE_APPEND || mode == STORE_PREPEND) {
         return store_concat(s, mode == STORE_APPEND, key, nkey, val, vlen,
                             cas_in, cas_out);
@@ -464,7 +473,7 @@ store_put(struct store *s, enum store_mode mode, const char *key,
             store_ctr_add(s, old->clsid, CTR_CAS_HITS);
         }
     } else if (mode == STORE_ADD && old != NULL) {
-        store_hit_locked(s, old, now);
+        store_bump_locked(s, old, now);
         status = STORE_NOT_STORED;
     } else if (mode == STORE_REPLACE && old == NULL) {
         status = STORE_NOT_STORED;
@@ -556,6 +565,9 @@ store_arith(struct store *s, const char *key, size_t nkey,
     int status = STORE_OK;
 
     a->created = false;
+    if (nkey == 0 || nkey > STORE_KEY_MAX) {
+        return STORE_NOT_FOUND;
+    }
     hash_lock(s->hash, hv);
     old = store_find_locked(s, hv, key, nkey, now);
     if (old == NULL) {

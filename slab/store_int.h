@@ -18,6 +18,9 @@
 #include "slab/slabs.h"
 #include "slab/store.h"
 
+/* Longest key the item header can hold (memcached's limit). */
+#define STORE_KEY_MAX 250
+
 /* Seconds an item must sit idle before a hit moves it to the LRU head. */
 #define STORE_BUMP_INTERVAL 60
 
@@ -67,7 +70,7 @@ struct store {
     /* Background crawler (crawler.c). */
     pthread_t bg_thread;
     bool bg_started;
-    bool bg_stop;               /* under bg_lock */
+    bool bg_stop;               /* written under bg_lock, atomically */
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_cond;
     uint64_t crawler_starts;    /* atomic */

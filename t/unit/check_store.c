@@ -154,6 +154,23 @@ START_TEST(test_set_get)
     ck_assert_uint_eq(item_flags(it), UINT32_MAX);
     store_release(st, it);
     expect("e", "");
+    {
+        /* Keys longer than 250 bytes cannot be stored. */
+        char k[251];
+
+        memset(k, 'k', sizeof(k));
+        ck_assert_int_eq(store_put(st, STORE_SET, k, 251, 0, 0, "v", 1, 0,
+                                   NULL),
+                         STORE_TOO_LARGE);
+        ck_assert_int_eq(store_put(st, STORE_SET, k, 250, 0, 0, "v", 1, 0,
+                                   NULL),
+                         STORE_OK);
+        it = store_get(st, k, 250);
+        ck_assert_ptr_nonnull(it);
+        ck_assert_uint_eq(item_nkey(it), 250);
+        store_release(st, it);
+        ck_assert_ptr_null(store_get(st, k, 251));
+    }
 }
 END_TEST
 
@@ -384,6 +401,7 @@ START_TEST(test_ttl)
     clock_advance(clk, 50);
     it = store_get_touch(st, "t2", 2, 0);
     ck_assert_ptr_nonnull(it);
+    ck_assert_int_eq(stat_get(store_stats_slabs, "1:touch_hits"), 2);
     ck_assert_uint_eq(item_exptime(it), 0);
     store_release(st, it);
     clock_advance(clk, 1000);
