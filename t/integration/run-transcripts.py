@@ -262,6 +262,8 @@ def run_one(path):
         return ("skip", t.name, "only for %s" % t.only)
     if st.target() == "external" and t.flags:
         return ("skip", t.name, "needs flags %s" % " ".join(t.flags))
+    if st.target() == "external" and "fresh" in t.requires:
+        return ("skip", t.name, "needs a freshly started server")
     server = st.Server(t.flags)
     server.start()
     status, detail = "pass", ""

@@ -44,7 +44,7 @@ def run_stress(tap, server, args, desc, limit=180):
 
 def main():
     tap = st.Tap()
-    server = st.Server(["-t", "4"]).start()
+    server = st.Server().start()    # default -t 4
 
     run_stress(tap, server, ["-t", "8", "-n", "20000", "-k", "64",
                              "-T", "120"], "8 threads x 20000 ops, 64 keys")

@@ -66,8 +66,9 @@ def main():
     after = c.stats()
     tap.ok(int(after["get_misses"]) - int(before["get_misses"]) >= 2 * N,
            "expired gets count as misses")
-    tap.ok(int(after["curr_items"]) <= 4 * N, "curr_items %s: expired "
-           "items not counted once seen" % after["curr_items"])
+    if st.target() != "external":    # a shared server holds other items
+        tap.ok(int(after["curr_items"]) <= 4 * N, "curr_items %s: expired "
+               "items not counted once seen" % after["curr_items"])
 
     # debugtime: stashd debug builds only
     c.send(b"debugtime 0\r\n")

@@ -1,3 +1,4 @@
+# requires: fresh
 # stats and its sub-commands: names present, counters move
 >>> stats
 <<@ STAT pid \d+
