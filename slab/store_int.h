@@ -55,24 +55,29 @@ enum store_dead {
 
 struct store {
     struct lru lru[SLAB_CLASS_MAX];
+
+    /* Read by every operation, written almost never: one shared line. */
     struct store_config cfg;    /* mem_limit updated atomically */
     struct clock *clk;
     struct slabs *slabs;
     struct hash *hash;
-    uint64_t cas_seq;           /* atomic: last CAS handed out */
+    struct store_ctr_shard *ctr;
     uint64_t oldest_cas;        /* atomic: items with a lower CAS are
                                  * flushed (immediate flush_all) */
     rel_time_t flush_at;        /* atomic: delayed flush_all: from this
                                  * time on, items with atime <= it are
                                  * flushed; 0 none */
-    struct store_ctr_shard *ctr;
+
+    /* Written by every store: alone in its line so that readers of the
+     * fields above do not miss on each set. */
+    uint64_t cas_seq __attribute__((aligned(64)));  /* atomic: last CAS */
 
     /* Background crawler (crawler.c). */
+    pthread_mutex_t bg_lock __attribute__((aligned(64)));
+    pthread_cond_t bg_cond;
     pthread_t bg_thread;
     bool bg_started;
     bool bg_stop;               /* written under bg_lock, atomically */
-    pthread_mutex_t bg_lock;
-    pthread_cond_t bg_cond;
     uint64_t crawler_starts;    /* atomic */
     unsigned crawler_running;   /* atomic */
     pthread_mutex_t crawl_lock; /* serialises crawls; taken first */
