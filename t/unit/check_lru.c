@@ -199,7 +199,7 @@ wait_items(long long want)
 {
     int i;
 
-    for (i = 0; i < 100; i++) {
+    for (i = 0; i < 200; i++) {
         if (curr_items() == want) {
             return true;
         }
