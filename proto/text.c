@@ -1,0 +1,1069 @@
+/*
+ * text.c -- memcached's text protocol: parser (text_parse) and writer
+ * (text_proto).  Calls only proto/ (meta_parse for meta lines, out_*).
+ *
+ * Grammar, as memcached 1.6.18 reads it.  A line ends at "\n"; a "\r" right
+ * before it is dropped; a NUL byte ends the line early.  Tokens are
+ * separated by one or more ' ' (a tab is part of a token).  Numbers are
+ * read like strtoul/strtol (leading white space, a sign, then digits that
+ * may be followed by white space inside the token) and then truncated to
+ * 32 bits where memcached keeps 32 bits.
+ *
+ *   get-line   = ("get" | "bget" | "gets") 1*(SP key) EOL
+ *              | ("gat" | "gats") SP exptime *(SP key) EOL
+ *   store-line = ("set" | "add" | "replace" | "append" | "prepend")
+ *                SP key SP flags SP exptime SP bytes [SP last] EOL
+ *              | "cas" SP key SP flags SP exptime SP bytes SP cas [SP last] EOL
+ *   request    = store-line data-block "\r\n"     ; data-block = <bytes>
+ *              | ("incr" | "decr") SP key SP delta [SP last] EOL
+ *              | "delete" SP key [SP "0"] [SP "noreply"] EOL
+ *              | "touch" SP key SP exptime [SP last] EOL
+ *              | "flush_all" [SP delay] [SP "noreply"] EOL
+ *              | "verbosity" SP level [SP last] EOL
+ *              | "cache_memlimit" SP mib [SP last] EOL
+ *              | "stats" *(SP arg) EOL | "version" *(SP any) EOL
+ *              | "quit" *(SP any) EOL | "shutdown" [SP "graceful"] EOL
+ *              | "debugtime" SP (seconds | "p" | "r") EOL
+ *              | ("mg" | "ms" | "md" | "ma" | "mn" | "me") ...  -> meta.c
+ *   last       = "noreply" silences the reply; any other optional last
+ *                token is ignored, as memcached ignores it
+ *
+ * Hot path: one memchr for the line end, one for a NUL, one pass over the
+ * bytes of the line for the tokens; no allocation, no copies.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "proto/meta.h"
+#include "proto/text.h"
+
+#define TEXT_ARGS 8           /* stored argument tokens; "cas" needs 6 */
+#define TEXT_LEAD_MAX 100     /* leading spaces memcached tolerates */
+#define TEXT_MEMCACHED_TOKENS 24 /* memcached's MAX_TOKENS */
+
+#define E_ERROR "ERROR"
+#define E_FORMAT "CLIENT_ERROR bad command line format"
+#define E_CHUNK "CLIENT_ERROR bad data chunk"
+#define E_EXPTIME "CLIENT_ERROR invalid exptime argument"
+#define E_DELTA "CLIENT_ERROR invalid numeric delta argument"
+#define E_DELETE                                                             \
+    "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"
+#define E_TOO_LARGE "SERVER_ERROR object too large for cache"
+#define E_MEM_SMALL "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m"
+#define E_MEM_BYTES "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes"
+
+/* Read-only after text_setup(). */
+static uint32_t text_item_size_max = TEXT_ITEM_SIZE_MAX_DEFAULT;
+
+void
+text_setup(uint32_t item_size_max)
+{
+    text_item_size_max =
+        item_size_max != 0 ? item_size_max : TEXT_ITEM_SIZE_MAX_DEFAULT;
+}
+
+void
+text_teardown(void)
+{
+    text_item_size_max = TEXT_ITEM_SIZE_MAX_DEFAULT;
+}
+
+/* ---------------------------------------------------------------- parser */
+
+struct text_tok {
+    const char *p;
+    uint32_t n;
+};
+
+/* The line being parsed. */
+struct text_line {
+    const char *buf;        /* start of the request */
+    size_t len;             /* bytes available from buf */
+    const char *args;       /* first byte after the command token */
+    const char *end;        /* end of the line's content */
+    uint32_t linelen;       /* bytes of the line, "\n" included */
+};
+
+static inline bool
+text_isspace(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static inline bool
+text_tok_is(const struct text_tok *t, const char *s, uint32_t n)
+{
+    return t->n == n && memcmp(t->p, s, n) == 0;
+}
+
+/*
+ * Split p..end into tokens, storing at most max; returns how many were
+ * found, max + 1 meaning "more than max".
+ */
+static uint32_t
+text_tokens(const char *p, const char *end, struct text_tok *t, uint32_t max)
+{
+    uint32_t n = 0;
+
+    for (;;) {
+        const char *s;
+
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        if (p == end) {
+            return n;
+        }
+        if (n == max) {
+            return max + 1;
+        }
+        s = p;
+        while (p < end && *p != ' ') {
+            p++;
+        }
+        t[n].p = s;
+        t[n].n = (uint32_t)(p - s);
+        n++;
+    }
+}
+
+/* memcached's set_noreply_maybe(): the last token decides. */
+static inline bool
+text_noreply(const struct text_tok *t, uint32_t n)
+{
+    return n > 0 && n <= TEXT_ARGS && text_tok_is(&t[n - 1], "noreply", 7);
+}
+
+/* A number as strtoul()/strtol() see it, before range rules. */
+struct text_num {
+    uint64_t mag;
+    bool neg;
+    bool range;             /* the magnitude overflowed 64 bits */
+};
+
+/* False when memcached's safe_strto*() would reject the token's syntax. */
+static bool
+text_scan(const struct text_tok *t, struct text_num *v)
+{
+    const char *p = t->p;
+    const char *e = t->p + t->n;
+    const char *digits;
+    uint64_t mag = 0;
+
+    v->neg = false;
+    v->range = false;
+    while (p < e && text_isspace(*p)) {
+        p++;
+    }
+    if (p < e && (*p == '+' || *p == '-')) {
+        v->neg = *p == '-';
+        p++;
+    }
+    digits = p;
+    while (p < e && (unsigned)(*p - '0') < 10) {
+        unsigned d = (unsigned)(*p - '0');
+
+        if (mag > (UINT64_MAX - d) / 10) {
+            v->range = true;
+        } else {
+            mag = mag * 10 + d;
+        }
+        p++;
+    }
+    if (p == digits || (p < e && !text_isspace(*p))) {
+        return false;
+    }
+    v->mag = mag;
+    return true;
+}
+
+/* safe_strtoull(): negative only when small enough to wrap silently. */
+static bool
+text_u64v(const struct text_tok *t, uint64_t *out)
+{
+    struct text_num v;
+    uint64_t x;
+
+    if (!text_scan(t, &v) || v.range) {
+        return false;
+    }
+    x = v.neg ? (uint64_t)0 - v.mag : v.mag;
+    if (v.neg && (x >> 63) != 0) {
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* safe_strtoul(): as above, then kept in 32 bits. */
+static bool
+text_u32(const struct text_tok *t, uint32_t *out)
+{
+    uint64_t x;
+
+    if (!text_u64v(t, &x)) {
+        return false;
+    }
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* safe_strtoll(): strtol's range, no other check. */
+static bool
+text_s64(const struct text_tok *t, int64_t *out)
+{
+    struct text_num v;
+
+    if (!text_scan(t, &v) || v.range) {
+        return false;
+    }
+    if (!v.neg) {
+        if (v.mag > (uint64_t)INT64_MAX) {
+            return false;
+        }
+        *out = (int64_t)v.mag;
+    } else if (v.mag > (uint64_t)INT64_MAX + 1) {
+        return false;
+    } else if (v.mag == (uint64_t)INT64_MAX + 1) {
+        *out = INT64_MIN;
+    } else {
+        *out = -(int64_t)v.mag;
+    }
+    return true;
+}
+
+/* safe_strtol(): strtol's 64-bit range, then kept in 32 bits. */
+static bool
+text_s32(const struct text_tok *t, int32_t *out)
+{
+    int64_t x;
+    uint32_t lo;
+
+    if (!text_s64(t, &x)) {
+        return false;
+    }
+    lo = (uint32_t)(uint64_t)x;
+    *out = lo <= (uint32_t)INT32_MAX ? (int32_t)lo
+                                     : -(int32_t)(~lo) - 1;
+    return true;
+}
+
+/* Every field a text request may leave behind, back to neutral. */
+static void
+text_req_reset(struct request *req)
+{
+    size_t tail = offsetof(struct request, keybuf) + sizeof(req->keybuf);
+
+    memset(req, 0, offsetof(struct request, keybuf));
+    memset((char *)req + tail, 0, sizeof(*req) - tail);
+    req->proto = PROTO_TEXT;
+}
+
+static int
+text_fail(struct request *req, const char *err)
+{
+    req->op = REQ_NONE;
+    req->err = err;
+    return PARSE_ERROR;
+}
+
+/* No newline yet: wait, unless memcached would give up on the line. */
+static int
+text_partial(struct request *req, const char *buf, size_t len)
+{
+    size_t i = 0;
+
+    if (len <= TEXT_LINE_MAX) {
+        return PARSE_AGAIN;
+    }
+    while (i < len && buf[i] == ' ') {
+        i++;
+    }
+    if (i <= TEXT_LEAD_MAX &&
+        ((len - i >= 4 && memcmp(buf + i, "get ", 4) == 0) ||
+         (len - i >= 5 && memcmp(buf + i, "gets ", 5) == 0))) {
+        return PARSE_AGAIN;
+    }
+    req->err = NULL;
+    return PARSE_CLOSE;
+}
+
+/* get, bget, gets, gat, gats */
+static int
+text_get(struct request *req, const struct text_line *l, bool cas, bool touch)
+{
+    const char *p = l->args;
+    const char *end = l->end;
+    const char *first = NULL;
+    const char *last = end;
+
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    if (p == end) {
+        return text_fail(req, E_ERROR);
+    }
+    if (touch) {
+        struct text_tok t;
+        int32_t exptime;
+
+        t.p = p;
+        while (p < end && *p != ' ') {
+            p++;
+        }
+        t.n = (uint32_t)(p - t.p);
+        if (!text_s32(&t, &exptime)) {
+            return text_fail(req, E_EXPTIME);
+        }
+        req->exptime = exptime;
+        req->touch = true;
+    }
+    for (;;) {
+        const char *s;
+
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        if (p == end) {
+            break;
+        }
+        s = p;
+        while (p < end && *p != ' ') {
+            p++;
+        }
+        if (p - s > REQ_KEY_MAX) {
+            return text_fail(req, E_FORMAT);
+        }
+        if (first == NULL) {
+            first = s;
+            req->key = s;
+            req->nkey = (uint32_t)(p - s);
+        }
+        last = p;
+    }
+    req->op = REQ_GET;
+    req->want_cas = cas;
+    /* never NULL, so "gat 10" iterates zero keys */
+    req->keys = first != NULL ? first : end;
+    req->keys_len = first != NULL ? (uint32_t)(last - first) : 0;
+    return PARSE_OK;
+}
+
+/* set, add, replace, append, prepend, cas, and their data block */
+static int
+text_store(struct request *req, const struct text_line *l, uint8_t mode)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    bool cas = mode == REQ_CAS;
+    uint32_t flags;
+    int32_t exptime, vlen;
+    uint64_t cas_unique = 0;
+    size_t total, avail;
+
+    if (cas ? (n != 5 && n != 6) : (n != 4 && n != 5)) {
+        return text_fail(req, E_ERROR);
+    }
+    req->noreply = text_noreply(t, n);
+    if (t[0].n > REQ_KEY_MAX) {
+        return text_fail(req, E_FORMAT);
+    }
+    if (!text_u32(&t[1], &flags) || !text_s32(&t[2], &exptime) ||
+        !text_s32(&t[3], &vlen)) {
+        return text_fail(req, E_FORMAT);
+    }
+    if (cas && !text_u64v(&t[4], &cas_unique)) {
+        return text_fail(req, E_FORMAT);
+    }
+    if (vlen < 0 || vlen > INT32_MAX - 2) {
+        return text_fail(req, E_FORMAT);
+    }
+    req->op = REQ_STORE;
+    req->mode = mode;
+    req->key = t[0].p;
+    req->nkey = t[0].n;
+    req->flags = flags;
+    req->exptime = exptime;
+    req->cas = cas_unique;
+
+    total = (size_t)vlen + 2;
+    avail = l->len - l->linelen;
+    if (total > text_item_size_max ||
+        (uint64_t)l->linelen + total > UINT32_MAX) {
+        /* refuse without buffering: answer now, drop the block as it
+         * arrives; op/mode/key stay set (a refused set unlinks the key) */
+        req->err = E_TOO_LARGE;
+        if (avail >= total) {
+            req->consumed = l->linelen + (uint32_t)total;
+        } else {
+            req->consumed = (uint32_t)l->len;
+            req->swallow = total - avail;
+        }
+        return PARSE_ERROR;
+    }
+    if (avail < total) {
+        req->consumed = 0;
+        req->need = l->linelen + (uint32_t)total;
+        return PARSE_AGAIN;
+    }
+    req->consumed = l->linelen + (uint32_t)total;
+    if (memcmp(l->buf + l->linelen + vlen, "\r\n", 2) != 0) {
+        /* memcached reads exactly <bytes> + 2 and rejects them whole */
+        return text_fail(req, E_CHUNK);
+    }
+    req->value = l->buf + l->linelen;
+    req->vlen = (uint32_t)vlen;
+    return PARSE_OK;
+}
+
+static int
+text_arith(struct request *req, const struct text_line *l, uint8_t mode)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+
+    if (n != 2 && n != 3) {
+        return text_fail(req, E_ERROR);
+    }
+    req->noreply = text_noreply(t, n);
+    if (t[0].n > REQ_KEY_MAX) {
+        return text_fail(req, E_FORMAT);
+    }
+    if (!text_u64v(&t[1], &req->delta)) {
+        return text_fail(req, E_DELTA);
+    }
+    req->op = REQ_ARITH;
+    req->mode = mode;
+    req->key = t[0].p;
+    req->nkey = t[0].n;
+    return PARSE_OK;
+}
+
+static int
+text_delete(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+
+    if (n < 1 || n > 3) {
+        return text_fail(req, E_ERROR);
+    }
+    if (n > 1) {
+        /* a hold time is accepted only as "0", a legacy of old clients */
+        bool zero = text_tok_is(&t[1], "0", 1);
+        bool nr = text_noreply(t, n);
+
+        req->noreply = nr;
+        if (!((n == 2 && (zero || nr)) || (n == 3 && zero && nr))) {
+            return text_fail(req, E_DELETE);
+        }
+    }
+    if (t[0].n > REQ_KEY_MAX) {
+        return text_fail(req, E_FORMAT);
+    }
+    req->op = REQ_DELETE;
+    req->key = t[0].p;
+    req->nkey = t[0].n;
+    return PARSE_OK;
+}
+
+static int
+text_touch(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    int32_t exptime;
+
+    if (n != 2 && n != 3) {
+        return text_fail(req, E_ERROR);
+    }
+    req->noreply = text_noreply(t, n);
+    if (t[0].n > REQ_KEY_MAX) {
+        return text_fail(req, E_FORMAT);
+    }
+    if (!text_s32(&t[1], &exptime)) {
+        return text_fail(req, E_EXPTIME);
+    }
+    req->op = REQ_TOUCH;
+    req->key = t[0].p;
+    req->nkey = t[0].n;
+    req->exptime = exptime;
+    return PARSE_OK;
+}
+
+static int
+text_flush(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    int32_t delay = 0;
+
+    if (n > 2) {
+        return text_fail(req, E_ERROR);
+    }
+    req->noreply = text_noreply(t, n);
+    if (n != (req->noreply ? 1u : 0u) && !text_s32(&t[0], &delay)) {
+        return text_fail(req, E_EXPTIME);
+    }
+    req->op = REQ_FLUSH;
+    req->exptime = delay;
+    return PARSE_OK;
+}
+
+static int
+text_verbosity(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t level;
+
+    if (n != 1 && n != 2) {
+        return text_fail(req, E_ERROR);
+    }
+    req->noreply = text_noreply(t, n);
+    if (!text_u32(&t[0], &level)) {
+        return text_fail(req, E_FORMAT);
+    }
+    req->op = REQ_VERBOSITY;
+    req->number = level;
+    return PARSE_OK;
+}
+
+static int
+text_memlimit(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t mib;
+
+    if (n != 1 && n != 2) {
+        return text_fail(req, E_ERROR);
+    }
+    req->noreply = text_noreply(t, n);
+    if (!text_u32(&t[0], &mib)) {
+        return text_fail(req, E_ERROR);
+    }
+    if (mib < 8) {
+        return text_fail(req, E_MEM_SMALL);
+    }
+    if (mib > 1000000000) {
+        return text_fail(req, E_MEM_BYTES);
+    }
+    req->op = REQ_MEMLIMIT;
+    req->number = mib;
+    return PARSE_OK;
+}
+
+static int
+text_shutdown(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[2];
+    uint32_t n = text_tokens(l->args, l->end, t, 1);
+
+    req->op = REQ_SHUTDOWN;
+    if (n == 0) {
+        req->number = TEXT_SHUTDOWN_NOW;
+    } else if (n == 1 && text_tok_is(&t[0], "graceful", 8)) {
+        req->number = TEXT_SHUTDOWN_GRACEFUL;
+    } else {
+        req->number = TEXT_SHUTDOWN_INVALID;
+    }
+    return PARSE_OK;
+}
+
+static int
+text_stats(struct request *req, const struct text_line *l)
+{
+    const char *p = l->args;
+    const char *end = l->end;
+
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    req->op = REQ_STATS;
+    req->key = p;
+    while (p < end && *p != ' ') {
+        p++;
+    }
+    req->nkey = (uint32_t)(p - req->key);
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    req->keys = p;
+    req->keys_len = (uint32_t)(end - p);
+    return PARSE_OK;
+}
+
+static int
+text_debugtime(struct request *req, const struct text_line *l)
+{
+    struct text_tok t[TEXT_ARGS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    int64_t secs = 0;
+
+    if (n == 0) {
+        return text_fail(req, E_ERROR);
+    }
+    if (text_tok_is(&t[0], "p", 1)) {
+        req->number = TEXT_DEBUGTIME_PAUSE;
+    } else if (text_tok_is(&t[0], "r", 1)) {
+        req->number = TEXT_DEBUGTIME_RESUME;
+    } else if (text_s64(&t[0], &secs)) {
+        req->number = TEXT_DEBUGTIME_ADD;
+    } else {
+        return text_fail(req, E_ERROR);
+    }
+    req->op = REQ_DEBUGTIME;
+    req->exptime = secs;
+    return PARSE_OK;
+}
+
+/*
+ * A command memcached does not know: "ERROR", except that a line whose last
+ * token (of the first 23) starts with "HTTP/" is a web client and is
+ * dropped without a word.
+ */
+static int
+text_unknown(struct request *req, const struct text_line *l,
+             const struct text_tok *cmd)
+{
+    struct text_tok t[TEXT_MEMCACHED_TOKENS];
+    uint32_t n = text_tokens(l->args, l->end, t, TEXT_MEMCACHED_TOKENS - 2);
+    const struct text_tok *last;
+
+    if (n > TEXT_MEMCACHED_TOKENS - 2) {
+        n = TEXT_MEMCACHED_TOKENS - 2;
+    }
+    last = n > 0 ? &t[n - 1] : cmd;
+    if (last->n >= 5 && memcmp(last->p, "HTTP/", 5) == 0) {
+        req->err = NULL;
+        return PARSE_CLOSE;
+    }
+    return text_fail(req, E_ERROR);
+}
+
+/*
+ * Commands memcached has and stashd does not: "ERROR", never the HTTP
+ * hang-up above.  Those whose memcached handler reads "noreply" first (lru,
+ * watch, extstore) go silent under it, as there.
+ */
+static int
+text_unsupported(struct request *req, const struct text_line *l,
+                 const struct text_tok *c, bool *known)
+{
+    struct text_tok t[TEXT_MEMCACHED_TOKENS];
+    uint32_t n;
+
+    *known = true;
+    if (text_tok_is(c, "lru_crawler", 11) || text_tok_is(c, "misbehave", 9)) {
+        return text_fail(req, E_ERROR);
+    }
+    if (!text_tok_is(c, "lru", 3) && !text_tok_is(c, "watch", 5) &&
+        !text_tok_is(c, "extstore", 8)) {
+        *known = false;
+        return PARSE_ERROR;
+    }
+    n = text_tokens(l->args, l->end, t, TEXT_MEMCACHED_TOKENS - 2);
+    if (n > TEXT_MEMCACHED_TOKENS - 2) {
+        n = TEXT_MEMCACHED_TOKENS - 2;
+    }
+    req->noreply = n > 0 && text_tok_is(&t[n - 1], "noreply", 7);
+    return text_fail(req, E_ERROR);
+}
+
+/* A meta line: meta_parse() reads it from its command on. */
+static int
+text_meta(struct request *req, const char *buf, size_t len, size_t lead)
+{
+    int rc = meta_parse(req, buf + lead, len - lead);
+
+    if (lead != 0) {
+        if (rc == PARSE_AGAIN) {
+            if (req->need != 0) {
+                req->need += (uint32_t)lead;
+            }
+        } else {
+            req->consumed += (uint32_t)lead;
+        }
+    }
+    return rc;
+}
+
+#define CMD_IS(s) text_tok_is(&cmd, s, sizeof(s) - 1)
+
+int
+text_parse(struct request *req, const char *buf, size_t len)
+{
+    const char *nl, *end, *nul, *p;
+    struct text_line l;
+    struct text_tok cmd;
+
+    text_req_reset(req);
+    nl = memchr(buf, '\n', len);
+    if (nl == NULL) {
+        return text_partial(req, buf, len);
+    }
+    if ((size_t)(nl - buf) >= UINT32_MAX) {
+        return PARSE_CLOSE;
+    }
+    end = nl;
+    if (end - buf > 1 && end[-1] == '\r') {
+        end--;
+    }
+    nul = memchr(buf, '\0', (size_t)(end - buf));
+    if (nul != NULL) {
+        end = nul;
+    }
+    l.buf = buf;
+    l.len = len;
+    l.end = end;
+    l.linelen = (uint32_t)(nl - buf) + 1;
+    req->consumed = l.linelen;
+
+    p = buf;
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    cmd.p = p;
+    while (p < end && *p != ' ') {
+        p++;
+    }
+    cmd.n = (uint32_t)(p - cmd.p);
+    l.args = p;
+    if (cmd.n < 2) {
+        return text_fail(req, E_ERROR);
+    }
+
+    switch (cmd.p[0]) {
+    case 'g':
+        if (CMD_IS("get")) {
+            return text_get(req, &l, false, false);
+        } else if (CMD_IS("gets")) {
+            return text_get(req, &l, true, false);
+        } else if (CMD_IS("gat")) {
+            return text_get(req, &l, false, true);
+        } else if (CMD_IS("gats")) {
+            return text_get(req, &l, true, true);
+        }
+        return text_fail(req, E_ERROR);
+    case 's':
+        if (CMD_IS("set")) {
+            return text_store(req, &l, REQ_SET);
+        } else if (CMD_IS("stats")) {
+            return text_stats(req, &l);
+        } else if (CMD_IS("shutdown")) {
+            return text_shutdown(req, &l);
+        }
+        return text_fail(req, E_ERROR);
+    case 'a':
+        if (CMD_IS("add")) {
+            return text_store(req, &l, REQ_ADD);
+        } else if (CMD_IS("append")) {
+            return text_store(req, &l, REQ_APPEND);
+        }
+        return text_fail(req, E_ERROR);
+    case 'c':
+        if (CMD_IS("cas")) {
+            return text_store(req, &l, REQ_CAS);
+        } else if (CMD_IS("cache_memlimit")) {
+            return text_memlimit(req, &l);
+        }
+        return text_fail(req, E_ERROR);
+    case 'i':
+        if (CMD_IS("incr")) {
+            return text_arith(req, &l, REQ_INCR);
+        }
+        return text_fail(req, E_ERROR);
+    case 'd':
+        if (CMD_IS("delete")) {
+            return text_delete(req, &l);
+        } else if (CMD_IS("decr")) {
+            return text_arith(req, &l, REQ_DECR);
+        } else if (CMD_IS("debugtime")) {
+            return text_debugtime(req, &l);
+        }
+        return text_fail(req, E_ERROR);
+    case 't':
+        if (CMD_IS("touch")) {
+            return text_touch(req, &l);
+        }
+        return text_fail(req, E_ERROR);
+    case 'm':
+        if (cmd.n == 2) {
+            switch (cmd.p[1]) {
+            case 'g':
+            case 's':
+            case 'n':
+            case 'd':
+            case 'a':
+            case 'e':
+                return text_meta(req, buf, len, (size_t)(cmd.p - buf));
+            default:
+                return text_fail(req, E_ERROR);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+
+    if (CMD_IS("replace")) {
+        return text_store(req, &l, REQ_REPLACE);
+    } else if (CMD_IS("prepend")) {
+        return text_store(req, &l, REQ_PREPEND);
+    } else if (CMD_IS("bget")) {
+        return text_get(req, &l, false, false);
+    } else if (CMD_IS("flush_all")) {
+        return text_flush(req, &l);
+    } else if (CMD_IS("version")) {
+        req->op = REQ_VERSION;
+        return PARSE_OK;
+    } else if (CMD_IS("quit")) {
+        req->op = REQ_QUIT;
+        return PARSE_OK;
+    } else if (CMD_IS("verbosity")) {
+        return text_verbosity(req, &l);
+    } else {
+        bool known;
+        int rc = text_unsupported(req, &l, &cmd, &known);
+
+        if (known) {
+            return rc;
+        }
+    }
+    return text_unknown(req, &l, &cmd);
+}
+
+#undef CMD_IS
+
+/* ---------------------------------------------------------------- writer */
+
+static const char text_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+size_t
+text_u64(char *dst, uint64_t v)
+{
+    char tmp[20];
+    char *p = tmp + sizeof(tmp);
+    size_t n;
+
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+
+        v /= 100;
+        p -= 2;
+        memcpy(p, text_digits + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, text_digits + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    n = (size_t)(tmp + sizeof(tmp) - p);
+    memcpy(dst, p, n);
+    return n;
+}
+
+/* Append s (n bytes) and "\r\n" as one arena write. */
+static void
+text_line_out(struct out *o, const char *s, size_t n)
+{
+    char *w = out_reserve(o, n + 2);
+
+    if (w == NULL) {
+        return;
+    }
+    memcpy(w, s, n);
+    w[n] = '\r';
+    w[n + 1] = '\n';
+    out_commit(o, n + 2);
+}
+
+#define TEXT_LINE(s) { s "\r\n", sizeof(s "\r\n") - 1 }
+
+/* The fixed replies, by enum res_code; len 0 means no fixed text. */
+static const struct {
+    const char *s;
+    uint32_t len;
+} text_fixed[] = {
+    [RES_OK] = TEXT_LINE("OK"),
+    [RES_STORED] = TEXT_LINE("STORED"),
+    [RES_NOT_STORED] = TEXT_LINE("NOT_STORED"),
+    [RES_EXISTS] = TEXT_LINE("EXISTS"),
+    [RES_NOT_FOUND] = TEXT_LINE("NOT_FOUND"),
+    [RES_DELETED] = TEXT_LINE("DELETED"),
+    [RES_TOUCHED] = TEXT_LINE("TOUCHED"),
+    [RES_E_TOO_LARGE] = TEXT_LINE(E_TOO_LARGE),
+    [RES_E_NOMEM] = TEXT_LINE("SERVER_ERROR out of memory storing object"),
+    [RES_E_NON_NUMERIC] = TEXT_LINE("CLIENT_ERROR cannot increment or "
+                                    "decrement non-numeric value"),
+    [RES_E_UNKNOWN] = TEXT_LINE("ERROR"),
+};
+
+/* "VALUE <key> <flags> <bytes>[ <cas>]\r\n" <data> "\r\n" */
+static void
+text_value(struct out *o, const struct request *req, const struct result *res)
+{
+    /* "VALUE " key ' ' flags ' ' bytes ' ' cas "\r\n" at their longest */
+    size_t head = (size_t)res->nkey + 6 + 1 + 10 + 1 + 10 + 1 + 20 + 2;
+    size_t total = 0;
+    bool copy;
+    char *w, *p;
+    uint32_t i;
+
+    for (i = 0; i < res->nslices; i++) {
+        total += res->slices[i].len;
+    }
+    copy = total <= TEXT_COPY_MAX;
+    p = out_reserve(o, head + (copy ? total + 2 : 0));
+    if (p == NULL) {
+        return;
+    }
+    w = p;
+    memcpy(w, "VALUE ", 6);
+    w += 6;
+    memcpy(w, res->key, res->nkey);
+    w += res->nkey;
+    *w++ = ' ';
+    w += text_u64(w, res->flags);
+    *w++ = ' ';
+    w += text_u64(w, res->vlen);
+    if (req->want_cas) {
+        *w++ = ' ';
+        w += text_u64(w, res->cas);
+    }
+    *w++ = '\r';
+    *w++ = '\n';
+    if (copy) {
+        for (i = 0; i < res->nslices; i++) {
+            memcpy(w, res->slices[i].ptr, res->slices[i].len);
+            w += res->slices[i].len;
+        }
+        *w++ = '\r';
+        *w++ = '\n';
+        out_commit(o, (size_t)(w - p));
+        return;
+    }
+    out_commit(o, (size_t)(w - p));
+    for (i = 0; i < res->nslices; i++) {
+        out_ref(o, res->slices[i].ptr, res->slices[i].len);
+    }
+    out_bytes(o, "\r\n", 2);
+}
+
+void
+text_reply(struct out *o, const struct request *req, const struct result *res)
+{
+    char *w;
+    size_t n;
+
+    /* memcached silences every reply of a noreply command, errors too,
+     * and never answers quit */
+    if (req->noreply || req->op == REQ_QUIT) {
+        return;
+    }
+    switch (res->code) {
+    case RES_VALUE:
+        text_value(o, req, res);
+        return;
+    case RES_MISS:
+    case RES_NOOP:
+        return;
+    case RES_NUMBER:
+        w = out_reserve(o, 22);
+        if (w != NULL) {
+            n = text_u64(w, res->number);
+            w[n] = '\r';
+            w[n + 1] = '\n';
+            out_commit(o, n + 2);
+        }
+        return;
+    case RES_VERSION:
+        n = res->msg != NULL ? strlen(res->msg) : 0;
+        w = out_reserve(o, n + 10);
+        if (w != NULL) {
+            memcpy(w, "VERSION ", 8);
+            if (n != 0) {
+                memcpy(w + 8, res->msg, n);
+            }
+            w[n + 8] = '\r';
+            w[n + 9] = '\n';
+            out_commit(o, n + 10);
+        }
+        return;
+    case RES_E_MSG:
+        if (res->msg != NULL) {
+            text_line_out(o, res->msg, strlen(res->msg));
+        }
+        return;
+    case RES_E_NOMEM:
+        if (req->op == REQ_ARITH) {
+            /* incr/decr word it differently */
+            text_line_out(o, "SERVER_ERROR out of memory", 26);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    if (res->code < sizeof(text_fixed) / sizeof(text_fixed[0]) &&
+        text_fixed[res->code].len != 0) {
+        out_bytes(o, text_fixed[res->code].s, text_fixed[res->code].len);
+    } else {
+        out_bytes(o, "SERVER_ERROR unhandled result\r\n", 31);
+    }
+}
+
+void
+text_stat(struct out *o, const struct request *req, const char *name,
+          const char *value)
+{
+    size_t nn = strlen(name), nv = strlen(value);
+    char *w = out_reserve(o, nn + nv + 8);
+
+    (void)req;
+    if (w == NULL) {
+        return;
+    }
+    memcpy(w, "STAT ", 5);
+    memcpy(w + 5, name, nn);
+    w[5 + nn] = ' ';
+    memcpy(w + 6 + nn, value, nv);
+    w[6 + nn + nv] = '\r';
+    w[7 + nn + nv] = '\n';
+    out_commit(o, nn + nv + 8);
+}
+
+void
+text_end(struct out *o, const struct request *req)
+{
+    (void)req;
+    out_bytes(o, "END\r\n", 5);
+}
+
+void
+text_error(struct out *o, const struct request *req, const char *line)
+{
+    if (line == NULL) {
+        return;
+    }
+    /* meta errors are never silenced (meta q), text ones are */
+    if (req != NULL && req->proto == PROTO_TEXT && req->noreply) {
+        return;
+    }
+    text_line_out(o, line, strlen(line));
+}
+
+const struct proto_ops text_proto = {
+    .parse = text_parse,
+    .reply = text_reply,
+    .stat = text_stat,
+    .end = text_end,
+    .error = text_error,
+};
