@@ -347,7 +347,7 @@ conn_execute(struct conn *c, long *budget)
             return EXEC_IDLE;
         case PARSE_ERROR:
             (*budget)--;
-            c->ops->error(&c->out, &req, req.err);
+            process_parse_error(c, &req);
             c->rpos += req.consumed;
             c->swallow = req.swallow;
             break;

@@ -12,4 +12,8 @@ struct request;
  * references are pinned on c).  May set c->closing. */
 void process_request(struct conn *c, struct request *req);
 
+/* Answer a request the parser refused (PARSE_ERROR) with req->err, doing
+ * what memcached does besides answering (a too-large set drops the key). */
+void process_parse_error(struct conn *c, struct request *req);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -89,11 +90,52 @@ stats_jemalloc(stats_emit_fn emit, void *ctx)
 }
 #endif
 
+/*
+ * The store's counters, held so that the few memcached prints among the
+ * command counters (get_expired, get_flushed, limit_maxbytes) can be put in
+ * its places and the rest after.
+ */
+#define STATS_KEPT_MAX 64
+
+struct stats_kept {
+    char name[STATS_KEPT_MAX][40];
+    char value[STATS_KEPT_MAX][40];
+    bool done[STATS_KEPT_MAX];
+    int n;
+};
+
+static void
+stats_keep(void *ctx, const char *name, const char *value)
+{
+    struct stats_kept *k = ctx;
+
+    if (k->n < STATS_KEPT_MAX) {
+        snprintf(k->name[k->n], sizeof(k->name[0]), "%s", name);
+        snprintf(k->value[k->n], sizeof(k->value[0]), "%s", value);
+        k->done[k->n] = false;
+        k->n++;
+    }
+}
+
+/* Emit the kept stat called name, or (name NULL) all not yet emitted. */
+static void
+stats_kept_emit(struct stats_kept *k, const char *name, stats_emit_fn emit,
+                void *ctx)
+{
+    for (int i = 0; i < k->n; i++) {
+        if (!k->done[i] && (name == NULL || strcmp(k->name[i], name) == 0)) {
+            emit(ctx, k->name[i], k->value[i]);
+            k->done[i] = true;
+        }
+    }
+}
+
 void
 stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
 {
     const struct settings *st = srv->settings;
     struct thread_stats sum;
+    struct stats_kept kept = {.n = 0};
     time_t now = clock_unix(srv->clock, clock_now(srv->clock));
 
     stats_sum(srv, &sum);
@@ -114,19 +156,24 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
              __atomic_load_n(&srv->rejected_conns, __ATOMIC_RELAXED));
     emit_u64(emit, ctx, "connection_structures",
              __atomic_load_n(&srv->conn_structs, __ATOMIC_RELAXED));
+    store_stats(srv->store, stats_keep, &kept);
 #define STATS_EMIT(name)                                                     \
     if (strcmp(#name, "conn_yields") != 0) {                                 \
         emit_u64(emit, ctx, #name, sum.name);                                \
+    }                                                                        \
+    if (strcmp(#name, "get_misses") == 0) {                                  \
+        stats_kept_emit(&kept, "get_expired", emit, ctx);                    \
+        stats_kept_emit(&kept, "get_flushed", emit, ctx);                    \
     }
     THREAD_STATS(STATS_EMIT)
 #undef STATS_EMIT
-    emit_u64(emit, ctx, "limit_maxbytes", store_config(srv->store)->mem_limit);
+    stats_kept_emit(&kept, "limit_maxbytes", emit, ctx);
     emit_u64(emit, ctx, "accepting_conns", 1);
     emit_u64(emit, ctx, "listen_disabled_num",
              __atomic_load_n(&srv->listen_disabled, __ATOMIC_RELAXED));
     emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
     emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
-    store_stats(srv->store, emit, ctx);
+    stats_kept_emit(&kept, NULL, emit, ctx);
 #ifndef STASHD_SANITIZE
     stats_jemalloc(emit, ctx);
 #endif
