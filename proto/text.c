@@ -28,8 +28,9 @@
  *   last       = "noreply" silences the reply; any other optional last
  *                token is ignored, as memcached ignores it
  *
- * Hot path: one memchr for the line end, one for a NUL, one pass over the
- * bytes of the line for the tokens; no allocation, no copies.
+ * Hot path: one memchr for the line end, then one pass over the bytes of
+ * the line for the tokens (which also finds a NUL); no allocation, no
+ * copies.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -99,34 +100,54 @@ text_tok_is(const struct text_tok *t, const char *s, uint32_t n)
 }
 
 /*
- * Split p..end into tokens, storing at most max; returns how many were
- * found, max + 1 meaning "more than max".
+ * The next token from *pp, false at the end of the line.  A NUL byte ends
+ * the line where it is found (memcached strlen()s the line), so no
+ * separate pass looks for one.
+ */
+static inline bool
+text_next(struct text_line *l, const char **pp, struct text_tok *t)
+{
+    const char *p = *pp;
+    const char *end = l->end;
+
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    if (p == end || *p == '\0') {
+        l->end = p;
+        *pp = p;
+        return false;
+    }
+    t->p = p;
+    while (p < end && *p != ' ' && *p != '\0') {
+        p++;
+    }
+    t->n = (uint32_t)(p - t->p);
+    if (p < end && *p == '\0') {
+        l->end = p;
+    }
+    *pp = p;
+    return true;
+}
+
+/*
+ * Split the arguments into tokens, storing at most max; returns how many
+ * were found, max + 1 meaning "more than max".
  */
 static uint32_t
-text_tokens(const char *p, const char *end, struct text_tok *t, uint32_t max)
+text_tokens(struct text_line *l, struct text_tok *t, uint32_t max)
 {
+    const char *p = l->args;
+    struct text_tok extra;
     uint32_t n = 0;
 
-    for (;;) {
-        const char *s;
-
-        while (p < end && *p == ' ') {
-            p++;
-        }
-        if (p == end) {
-            return n;
-        }
-        if (n == max) {
-            return max + 1;
-        }
-        s = p;
-        while (p < end && *p != ' ') {
-            p++;
-        }
-        t[n].p = s;
-        t[n].n = (uint32_t)(p - s);
+    while (n < max && text_next(l, &p, &t[n])) {
         n++;
     }
+    if (n == max && text_next(l, &p, &extra)) {
+        return max + 1;
+    }
+    return n;
 }
 
 /* memcached's set_noreply_maybe(): the last token decides. */
@@ -250,15 +271,52 @@ text_s32(const struct text_tok *t, int32_t *out)
     return true;
 }
 
-/* Every field a text request may leave behind, back to neutral. */
+/*
+ * Every field of the request back to neutral (keybuf aside), one store
+ * each: a memset of the struct compiles to "rep stos", which costs more
+ * than parsing a whole get.  A field added to struct request goes here.
+ */
 static void
 text_req_reset(struct request *req)
 {
-    size_t tail = offsetof(struct request, keybuf) + sizeof(req->keybuf);
-
-    memset(req, 0, offsetof(struct request, keybuf));
-    memset((char *)req + tail, 0, sizeof(*req) - tail);
     req->proto = PROTO_TEXT;
+    req->op = REQ_NONE;
+    req->mode = 0;
+    req->noreply = false;
+    req->want_cas = false;
+    req->touch = false;
+    req->return_key = false;
+    req->key = NULL;
+    req->nkey = 0;
+    req->keys = NULL;
+    req->keys_len = 0;
+    req->value = NULL;
+    req->vlen = 0;
+    req->flags = 0;
+    req->exptime = 0;
+    req->cas = 0;
+    req->delta = 0;
+    req->initial = 0;
+    req->number = 0;
+    req->create = false;
+    req->bin_opcode = 0;
+    req->bin_opaque = 0;
+    req->bin_status = 0;
+    req->mflags = 0;
+    req->mtokens = NULL;
+    req->mtokens_len = 0;
+    req->opaque = NULL;
+    req->opaque_len = 0;
+    req->mmode = 0;
+    req->vivify_ttl = 0;
+    req->recache_ttl = 0;
+    req->new_cas = 0;
+    req->meta_ttl = 0;
+    req->key_binary = false;
+    req->consumed = 0;
+    req->swallow = 0;
+    req->need = 0;
+    req->err = NULL;
 }
 
 static int
@@ -292,71 +350,56 @@ text_partial(struct request *req, const char *buf, size_t len)
 
 /* get, bget, gets, gat, gats */
 static int
-text_get(struct request *req, const struct text_line *l, bool cas, bool touch)
+text_get(struct request *req, struct text_line *l, bool cas, bool touch)
 {
     const char *p = l->args;
-    const char *end = l->end;
     const char *first = NULL;
-    const char *last = end;
+    const char *last = NULL;
+    struct text_tok t;
 
-    while (p < end && *p == ' ') {
-        p++;
-    }
-    if (p == end) {
+    if (!text_next(l, &p, &t)) {
         return text_fail(req, E_ERROR);
     }
     if (touch) {
-        struct text_tok t;
         int32_t exptime;
 
-        t.p = p;
-        while (p < end && *p != ' ') {
-            p++;
-        }
-        t.n = (uint32_t)(p - t.p);
         if (!text_s32(&t, &exptime)) {
             return text_fail(req, E_EXPTIME);
         }
         req->exptime = exptime;
         req->touch = true;
+        if (!text_next(l, &p, &t)) {
+            t.n = 0;
+        }
     }
-    for (;;) {
-        const char *s;
-
-        while (p < end && *p == ' ') {
-            p++;
-        }
-        if (p == end) {
-            break;
-        }
-        s = p;
-        while (p < end && *p != ' ') {
-            p++;
-        }
-        if (p - s > REQ_KEY_MAX) {
+    while (t.n != 0) {
+        if (t.n > REQ_KEY_MAX) {
             return text_fail(req, E_FORMAT);
         }
         if (first == NULL) {
-            first = s;
-            req->key = s;
-            req->nkey = (uint32_t)(p - s);
+            first = t.p;
+            req->key = t.p;
+            req->nkey = t.n;
         }
-        last = p;
+        last = t.p + t.n;
+        if (!text_next(l, &p, &t)) {
+            break;
+        }
     }
     req->op = REQ_GET;
     req->want_cas = cas;
     /* never NULL, so "gat 10" iterates zero keys */
-    req->keys = first != NULL ? first : end;
+    req->keys = first != NULL ? first : l->end;
     req->keys_len = first != NULL ? (uint32_t)(last - first) : 0;
     return PARSE_OK;
 }
 
 /* set, add, replace, append, prepend, cas, and their data block */
 static int
-text_store(struct request *req, const struct text_line *l, uint8_t mode)
+text_store(struct request *req, struct text_line *l, uint8_t mode)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
     bool cas = mode == REQ_CAS;
     uint32_t flags;
     int32_t exptime, vlen;
@@ -419,10 +462,10 @@ text_store(struct request *req, const struct text_line *l, uint8_t mode)
 }
 
 static int
-text_arith(struct request *req, const struct text_line *l, uint8_t mode)
+text_arith(struct request *req, struct text_line *l, uint8_t mode)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
 
     if (n != 2 && n != 3) {
         return text_fail(req, E_ERROR);
@@ -442,10 +485,10 @@ text_arith(struct request *req, const struct text_line *l, uint8_t mode)
 }
 
 static int
-text_delete(struct request *req, const struct text_line *l)
+text_delete(struct request *req, struct text_line *l)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
 
     if (n < 1 || n > 3) {
         return text_fail(req, E_ERROR);
@@ -470,10 +513,10 @@ text_delete(struct request *req, const struct text_line *l)
 }
 
 static int
-text_touch(struct request *req, const struct text_line *l)
+text_touch(struct request *req, struct text_line *l)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
     int32_t exptime;
 
     if (n != 2 && n != 3) {
@@ -494,10 +537,10 @@ text_touch(struct request *req, const struct text_line *l)
 }
 
 static int
-text_flush(struct request *req, const struct text_line *l)
+text_flush(struct request *req, struct text_line *l)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
     int32_t delay = 0;
 
     if (n > 2) {
@@ -513,10 +556,10 @@ text_flush(struct request *req, const struct text_line *l)
 }
 
 static int
-text_verbosity(struct request *req, const struct text_line *l)
+text_verbosity(struct request *req, struct text_line *l)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
     uint32_t level;
 
     if (n != 1 && n != 2) {
@@ -532,10 +575,10 @@ text_verbosity(struct request *req, const struct text_line *l)
 }
 
 static int
-text_memlimit(struct request *req, const struct text_line *l)
+text_memlimit(struct request *req, struct text_line *l)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
     uint32_t mib;
 
     if (n != 1 && n != 2) {
@@ -557,10 +600,10 @@ text_memlimit(struct request *req, const struct text_line *l)
 }
 
 static int
-text_shutdown(struct request *req, const struct text_line *l)
+text_shutdown(struct request *req, struct text_line *l)
 {
     struct text_tok t[2];
-    uint32_t n = text_tokens(l->args, l->end, t, 1);
+    uint32_t n = text_tokens(l, t, 1);
 
     req->op = REQ_SHUTDOWN;
     if (n == 0) {
@@ -574,33 +617,36 @@ text_shutdown(struct request *req, const struct text_line *l)
 }
 
 static int
-text_stats(struct request *req, const struct text_line *l)
+text_stats(struct request *req, struct text_line *l)
 {
     const char *p = l->args;
-    const char *end = l->end;
+    struct text_tok t;
 
-    while (p < end && *p == ' ') {
-        p++;
-    }
     req->op = REQ_STATS;
-    req->key = p;
-    while (p < end && *p != ' ') {
-        p++;
+    if (!text_next(l, &p, &t)) {
+        req->key = l->end;
+        req->keys = l->end;
+        return PARSE_OK;
     }
-    req->nkey = (uint32_t)(p - req->key);
-    while (p < end && *p == ' ') {
-        p++;
+    req->key = t.p;
+    req->nkey = t.n;
+    req->keys = l->end;
+    if (text_next(l, &p, &t)) {
+        const char *first = t.p;
+
+        do {
+            req->keys_len = (uint32_t)(t.p + t.n - first);
+        } while (text_next(l, &p, &t));
+        req->keys = first;
     }
-    req->keys = p;
-    req->keys_len = (uint32_t)(end - p);
     return PARSE_OK;
 }
 
 static int
-text_debugtime(struct request *req, const struct text_line *l)
+text_debugtime(struct request *req, struct text_line *l)
 {
     struct text_tok t[TEXT_ARGS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_ARGS);
+    uint32_t n = text_tokens(l, t, TEXT_ARGS);
     int64_t secs = 0;
 
     if (n == 0) {
@@ -626,11 +672,11 @@ text_debugtime(struct request *req, const struct text_line *l)
  * dropped without a word.
  */
 static int
-text_unknown(struct request *req, const struct text_line *l,
+text_unknown(struct request *req, struct text_line *l,
              const struct text_tok *cmd)
 {
     struct text_tok t[TEXT_MEMCACHED_TOKENS];
-    uint32_t n = text_tokens(l->args, l->end, t, TEXT_MEMCACHED_TOKENS - 2);
+    uint32_t n = text_tokens(l, t, TEXT_MEMCACHED_TOKENS - 2);
     const struct text_tok *last;
 
     if (n > TEXT_MEMCACHED_TOKENS - 2) {
@@ -650,7 +696,7 @@ text_unknown(struct request *req, const struct text_line *l,
  * watch, extstore) go silent under it, as there.
  */
 static int
-text_unsupported(struct request *req, const struct text_line *l,
+text_unsupported(struct request *req, struct text_line *l,
                  const struct text_tok *c, bool *known)
 {
     struct text_tok t[TEXT_MEMCACHED_TOKENS];
@@ -665,7 +711,7 @@ text_unsupported(struct request *req, const struct text_line *l,
         *known = false;
         return PARSE_ERROR;
     }
-    n = text_tokens(l->args, l->end, t, TEXT_MEMCACHED_TOKENS - 2);
+    n = text_tokens(l, t, TEXT_MEMCACHED_TOKENS - 2);
     if (n > TEXT_MEMCACHED_TOKENS - 2) {
         n = TEXT_MEMCACHED_TOKENS - 2;
     }
@@ -696,7 +742,7 @@ text_meta(struct request *req, const char *buf, size_t len, size_t lead)
 int
 text_parse(struct request *req, const char *buf, size_t len)
 {
-    const char *nl, *end, *nul, *p;
+    const char *nl, *end, *p;
     struct text_line l;
     struct text_tok cmd;
 
@@ -712,10 +758,6 @@ text_parse(struct request *req, const char *buf, size_t len)
     if (end - buf > 1 && end[-1] == '\r') {
         end--;
     }
-    nul = memchr(buf, '\0', (size_t)(end - buf));
-    if (nul != NULL) {
-        end = nul;
-    }
     l.buf = buf;
     l.len = len;
     l.end = end;
@@ -723,14 +765,9 @@ text_parse(struct request *req, const char *buf, size_t len)
     req->consumed = l.linelen;
 
     p = buf;
-    while (p < end && *p == ' ') {
-        p++;
+    if (!text_next(&l, &p, &cmd)) {
+        return text_fail(req, E_ERROR);
     }
-    cmd.p = p;
-    while (p < end && *p != ' ') {
-        p++;
-    }
-    cmd.n = (uint32_t)(p - cmd.p);
     l.args = p;
     if (cmd.n < 2) {
         return text_fail(req, E_ERROR);

@@ -226,6 +226,18 @@ START_TEST(test_line_ends)
     ck_assert_int_eq(parse_n("ge\0t k\r\n", 8), PARSE_ERROR);
     ck_assert_str_eq(req.err, E_ERROR);
     ck_assert_int_eq(parse_n("\0\r\n", 3), PARSE_ERROR);
+    ck_assert_int_eq(parse_n("gat 10 a\0b c\r\n", 14), PARSE_OK);
+    ck_assert_str_eq(keys_of(&req), "a");
+    ck_assert_int_eq(parse_n("gat 10\0 a\r\n", 11), PARSE_OK);
+    ck_assert_str_eq(keys_of(&req), "");
+    ck_assert_int_eq(parse_n("stats items\0 x\r\n", 16), PARSE_OK);
+    ck_assert_tok(req.key, req.nkey, "items");
+    ck_assert_uint_eq(req.keys_len, 0);
+    ck_assert_int_eq(parse_n("stats detail on\0 x\r\n", 20), PARSE_OK);
+    ck_assert_tok(req.keys, req.keys_len, "on");
+    ck_assert_int_eq(parse_n("incr k 5\0 noreply\r\n", 19), PARSE_OK);
+    ck_assert(!req.noreply);
+    ck_assert_uint_eq(req.delta, 5);
     /* a NUL on the line of a storage command cuts its arguments */
     ck_assert_int_eq(parse_n("set k 0 0 1\0 noreply\r\na\r\n", 25), PARSE_OK);
     ck_assert(!req.noreply);
@@ -976,6 +988,33 @@ END_TEST
 
 START_TEST(test_request_reset)
 {
+    /* whatever the caller's request held, nothing survives a parse */
+    memset(&req, 0xa5, sizeof(req));
+    ck_assert_int_eq(parse("version\r\n"), PARSE_OK);
+    ck_assert_int_eq(req.proto, PROTO_TEXT);
+    ck_assert_int_eq(req.op, REQ_VERSION);
+    ck_assert(!req.noreply && !req.want_cas && !req.touch);
+    ck_assert(!req.return_key && !req.create && !req.key_binary);
+    ck_assert_int_eq(req.mode, 0);
+    ck_assert_ptr_null(req.key);
+    ck_assert_ptr_null(req.keys);
+    ck_assert_ptr_null(req.value);
+    ck_assert_uint_eq(req.nkey + req.keys_len + req.vlen + req.flags, 0);
+    ck_assert_int_eq(req.exptime, 0);
+    ck_assert_uint_eq(req.cas + req.delta + req.initial + req.number, 0);
+    ck_assert_uint_eq(req.bin_opcode + req.bin_opaque + req.bin_status, 0);
+    ck_assert_uint_eq(req.mflags, 0);
+    ck_assert_ptr_null(req.mtokens);
+    ck_assert_uint_eq(req.mtokens_len, 0);
+    ck_assert_ptr_null(req.opaque);
+    ck_assert_uint_eq(req.opaque_len, 0);
+    ck_assert_int_eq(req.mmode, 0);
+    ck_assert_int_eq(req.vivify_ttl + req.recache_ttl + req.meta_ttl, 0);
+    ck_assert_uint_eq(req.new_cas, 0);
+    ck_assert_uint_eq(req.swallow + req.need, 0);
+    ck_assert_uint_eq(req.consumed, 9);
+    ck_assert_ptr_null(req.err);
+
     ck_assert_int_eq(parse("cas k 1 2 1 99 noreply\r\na\r\n"), PARSE_OK);
     ck_assert_int_eq(parse("get x\r\n"), PARSE_OK);
     ck_assert_ptr_null(req.value);
