@@ -25,6 +25,7 @@
 #include "daemon/worker.h"
 #include "proto/proto.h"
 #include "proto/request.h"
+#include "proto/text.h"
 #include "slab/clock.h"
 #include "slab/item.h"
 #include "slab/store.h"
@@ -399,6 +400,10 @@ exec_shutdown(struct exec *x)
         exec_reply_msg(x, "ERROR: shutdown not enabled");
         return;
     }
+    if (x->req->number == TEXT_SHUTDOWN_INVALID) {
+        exec_reply_msg(x, "CLIENT_ERROR invalid shutdown mode");
+        return;
+    }
     log_info("shutdown requested by a client");
     x->c->closing = true;
     server_stop(srv);
@@ -408,8 +413,13 @@ static void
 exec_debugtime(struct exec *x)
 {
 #ifdef STASHD_DEBUG
-    clock_advance(x->c->w->srv->clock, x->req->exptime);
-    exec_reply_code(x, RES_OK);
+    /* only moving forward is supported: the clock cannot pause */
+    if (x->req->number == TEXT_DEBUGTIME_ADD) {
+        clock_advance(x->c->w->srv->clock, x->req->exptime);
+        exec_reply_code(x, RES_OK);
+        return;
+    }
+    exec_reply_code(x, RES_E_UNKNOWN);
 #else
     exec_reply_code(x, RES_E_UNKNOWN);
 #endif
