@@ -20,7 +20,7 @@ struct event;
 struct event_base;
 struct server;
 
-#define WORKER_RBUF_SIZE 16384  /* resting read buffer size */
+#define WORKER_RBUF_SIZE 65536  /* resting read buffer size */
 #define WORKER_RBUF_CACHE 16    /* idle read buffers kept per worker */
 
 struct worker_handoff {
