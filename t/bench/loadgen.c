@@ -588,8 +588,7 @@ lg_prefix(const char *line, size_t len, const char *p)
  * be one of its not yet matched keys, flags 0.  Returns -1 on a desync.
  */
 static int
-lg_value_line(struct lg_thread *t, struct lg_conn *c, char *line,
-              size_t len)
+lg_value_line(struct lg_conn *c, char *line, size_t len)
 {
     struct lg_req *r = &c->ring[c->head];
     char *key = line + 6, *sp, *end;
@@ -628,7 +627,6 @@ lg_value_line(struct lg_thread *t, struct lg_conn *c, char *line,
     c->dleft = bytes;
     c->doff = 0;
     c->pstate = LG_PS_DATA;
-    (void)t;
     return 0;
 }
 
@@ -659,7 +657,7 @@ lg_line(struct lg_thread *t, struct lg_conn *c, char *line, size_t len)
         return 0;
     }
     if (lg_prefix(line, len, "VALUE ")) {
-        return lg_value_line(t, c, line, len);
+        return lg_value_line(c, line, len);
     }
     return -1;
 }
@@ -795,7 +793,8 @@ lg_thread_main(void *arg)
         if (live == 0) {
             break;
         }
-        int n = epoll_wait(t->epfd, evs, LG_EVENTS, g_opt.spin ? 0 : 1000);
+        int n = epoll_wait(t->epfd, evs, LG_EVENTS,
+                           g_opt.spin ? 0 : 1000);
         if (n < 0 && errno != EINTR) {
             lg_die("epoll_wait");
         }
@@ -869,7 +868,7 @@ lg_usage(void)
         "  -n, --count N         stop after N requests in all (0=none)\n"
         "  -m, --mode MODE       mix | mget | load | check (mix)\n"
         "  -k, --keys N          key space: key indexes 0..N-1 (100000)\n"
-        "  -K, --key-len N       key length, \"key:%%08d\" padded with 'x' (12)\n"
+        "  -K, --key-len N       key length: \"key:%%08d\", 'x'-padded (12)\n"
         "  -v, --value-len N     value bytes (100)\n"
         "  -g, --get-pct P       mix: percent of gets (90)\n"
         "  -b, --batch N         mget/check: keys per get (16)\n"
@@ -891,8 +890,9 @@ lg_parse_opts(int argc, char **argv)
         { "keys", 1, NULL, 'k' }, { "key-len", 1, NULL, 'K' },
         { "value-len", 1, NULL, 'v' }, { "get-pct", 1, NULL, 'g' },
         { "batch", 1, NULL, 'b' }, { "pid", 1, NULL, 'P' },
-        { "stats", 0, NULL, 'S' }, { "spin", 0, NULL, 'y' }, { "seed", 1, NULL, 'r' },
-        { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        { "stats", 0, NULL, 'S' }, { "spin", 0, NULL, 'y' },
+        { "seed", 1, NULL, 'r' }, { "help", 0, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
     };
     int ch;
 
