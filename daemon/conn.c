@@ -136,9 +136,12 @@ conn_destroy(struct conn *c)
 {
     struct server *srv = c->w->srv;
 
-    event_del(&c->ev);
+    if (c->fd >= 0) {
+        /* a detached connection (conn_create_detached) has neither */
+        event_del(&c->ev);
+        close(c->fd);
+    }
     worker_conn_unlink(c->w, c);
-    close(c->fd);
     conn_unpin_all(c);
     free(c->pins);
     out_free(&c->out);
@@ -474,4 +477,74 @@ conn_on_event(evutil_socket_t fd, short what, void *arg)
         return;
     }
     conn_run(c, (what & EV_READ) != 0);
+}
+
+/*
+ * ---- In-process feeding: for the fuzzer (t/fuzz) and tests only. ----
+ *
+ * A detached connection has no socket and no event.  conn_feed() stands in
+ * for read(): the bytes land in the read buffer exactly as a read would put
+ * them there (same buffer growth, same resting size) and go through the
+ * same conn_execute() as a live connection, with no request budget.
+ * conn_drain() stands in for a sendmsg() that sent everything.  Nothing
+ * here is reached from the event loop, so the production path is unchanged.
+ */
+
+struct conn *
+conn_create_detached(struct worker *w, const char *name)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        return NULL;
+    }
+    c->fd = -1;
+    c->w = w;
+    c->is_unix = true;
+    c->last_cmd = clock_now(w->srv->clock);
+    snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", name);
+    snprintf(c->addr, sizeof(c->addr), "%s", name);
+    out_init(&c->out);
+    worker_conn_link(w, c);
+    __atomic_add_fetch(&w->srv->curr_conns, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->srv->conn_structs, 1, __ATOMIC_RELAXED);
+    return c;
+}
+
+int
+conn_feed(struct conn *c, const char *p, size_t n)
+{
+    long budget = -1;   /* counts down from -1: never reaches 0 */
+
+    while (n > 0 && !c->closing) {
+        size_t room;
+
+        if (conn_rbuf_make_room(c) != 0) {
+            return -1;
+        }
+        room = c->rsize - c->rlen;
+        if (room > n) {
+            room = n;
+        }
+        memcpy(c->rbuf + c->rlen, p, room);
+        c->rlen += (uint32_t)room;
+        c->want_more = false;
+        p += room;
+        n -= room;
+        if (conn_execute(c, &budget) == EXEC_CLOSE) {
+            break;
+        }
+    }
+    if (c->closing || c->out.oom) {
+        return -1;
+    }
+    conn_rest(c);
+    return 0;
+}
+
+void
+conn_drain(struct conn *c)
+{
+    out_consume(&c->out, c->out.pending);
+    conn_unpin_all(c);
 }

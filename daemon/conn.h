@@ -63,4 +63,20 @@ void conn_destroy(struct conn *c);
 /* Keep a reference to it until everything queued so far is sent. */
 void conn_pin(struct conn *c, struct item *it);
 
+/*
+ * In-process feeding, for the fuzzer (t/fuzz) and tests; the daemon never
+ * calls these.  A detached connection has fd -1 and no event; it is linked
+ * in w's list like any other (name shows in stats conns).  NULL on OOM.
+ */
+struct conn *conn_create_detached(struct worker *w, const char *name);
+
+/* Append n bytes to c's read buffer as read() would and execute every
+ * complete request, without a budget.  -1 if the connection would close
+ * now (quit, protocol error that closes, OOM): the caller destroys it. */
+int conn_feed(struct conn *c, const char *p, size_t n);
+
+/* Mark all queued output as sent and release the pins, as a sendmsg that
+ * sent everything would. */
+void conn_drain(struct conn *c);
+
 #endif

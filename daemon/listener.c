@@ -306,7 +306,8 @@ void
 listener_each(const struct listener *l,
               void (*fn)(void *ctx, int fd, const char *name), void *ctx)
 {
-    for (int i = 0; i < l->nsocks; i++) {
+    /* in-process servers (the connection fuzzer) have no listener */
+    for (int i = 0; l != NULL && i < l->nsocks; i++) {
         fn(ctx, l->socks[i].fd, l->socks[i].name);
     }
 }

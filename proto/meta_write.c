@@ -243,8 +243,10 @@ meta_reply_debug(struct out *o, const struct request *req,
         return;
     }
     if (key.p == NULL) {
+        /* no stored key given: echo the request's, base64 if it came so */
         key.p = req->key;
         key.n = req->nkey;
+        key.binary = req->key_binary;
     }
     p = start = out_reserve(o, 160 + base64_encoded_len(key.n));
     if (p == NULL) {
