@@ -328,6 +328,29 @@ END_TEST
 
 START_TEST(test_request_reset)
 {
+    /* whatever was in the request before, every field is reset */
+    memset(&R, 0xa5, sizeof(R));
+    expect_ok("mn\r\n");
+    ck_assert_int_eq(R.op, REQ_NOOP);
+    ck_assert(!R.noreply && !R.want_cas && !R.touch && !R.return_key);
+    ck_assert_int_eq(R.mode, 0);
+    ck_assert_ptr_null(R.key);
+    ck_assert_ptr_null(R.keys);
+    ck_assert_ptr_null(R.value);
+    ck_assert_uint_eq(R.nkey + R.keys_len + R.vlen + R.flags, 0);
+    ck_assert_int_eq(R.exptime, 0);
+    ck_assert_uint_eq(R.cas | R.delta | R.initial | R.number, 0);
+    ck_assert(!R.create && !R.key_binary);
+    ck_assert_uint_eq(R.bin_opcode + R.bin_opaque + R.bin_status, 0);
+    ck_assert_uint_eq(R.mflags | R.new_cas, 0);
+    ck_assert_ptr_null(R.mtokens);
+    ck_assert_ptr_null(R.opaque);
+    ck_assert_uint_eq(R.mtokens_len + R.opaque_len, 0);
+    ck_assert_int_eq(R.mmode, 0);
+    ck_assert_int_eq(R.vivify_ttl | R.recache_ttl | R.meta_ttl, 0);
+    ck_assert_uint_eq(R.swallow + R.need, 0);
+    ck_assert_ptr_null(R.err);
+
     expect_ok("ma foo MD D5 J10 N60 T30 C3 E4 v t c q O1\r\n");
     expect_ok("mg bar\r\n");
     ck_assert_uint_eq(R.delta, 0);
