@@ -28,6 +28,7 @@
 #include "daemon/settings.h"
 #include "daemon/worker.h"
 #include "proto/bin.h"
+#include "proto/meta.h"
 #include "proto/text.h"
 #include "slab/clock.h"
 #include "slab/store.h"
@@ -219,6 +220,7 @@ main(int argc, char **argv)
     }
     text_setup((uint32_t)st.item_size_max);
     bin_setup((uint32_t)st.item_size_max);
+    meta_setup((uint32_t)st.item_size_max);
 
     memset(&srv, 0, sizeof(srv));
     srv.settings = &st;

@@ -431,8 +431,10 @@ process_parse_error(struct conn *c, struct request *req)
     static const char too_large[] = "SERVER_ERROR object too large";
 
     /* as memcached: a set refused for its size must not leave the old
-     * value readable (the parser keeps op/mode/key for this) */
-    if (req->op == REQ_STORE && req->mode == REQ_SET && req->nkey > 0 &&
+     * value readable (the parser keeps op/mode/key for this); meta ms
+     * drops it whatever its mode */
+    if (req->op == REQ_STORE &&
+        (req->mode == REQ_SET || req->proto == PROTO_META) && req->nkey > 0 &&
         req->key != NULL && req->err != NULL &&
         strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
         store_delete(c->w->srv->store, req->key, req->nkey, 0);

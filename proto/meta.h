@@ -49,6 +49,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/proto.h"
 
@@ -59,6 +60,14 @@
 /* Longest line memcached accepts, in tokens (command, key, datalen and
  * flags together). */
 #define META_TOKENS_MAX 19
+
+/* ms data blocks over this are refused unless meta_setup() says otherwise:
+ * memcached's default -I. */
+#define META_ITEM_SIZE_MAX_DEFAULT (1024 * 1024)
+
+/* Set the item size limit (bytes, -I) once at startup, before any parse;
+ * 0 restores the default. */
+void meta_setup(uint32_t item_size_max);
 
 /*
  * Parse one meta request starting at buf[0] (the command).  Returns an enum

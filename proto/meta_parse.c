@@ -39,6 +39,18 @@
 #define META_ERR_FORMAT "CLIENT_ERROR bad command line format"
 #define META_ERR_TOKEN "CLIENT_ERROR bad token in command line format"
 #define META_ERR_FLAGS_MD_MA "CLIENT_ERROR invalid or duplicate flag"
+#define META_ERR_TOO_LARGE "SERVER_ERROR object too large for cache"
+
+/* -I: an ms data block larger than this is refused from its line alone
+ * and swallowed, never buffered.  Read-only after meta_setup(). */
+static uint32_t meta_item_size_max = META_ITEM_SIZE_MAX_DEFAULT;
+
+void
+meta_setup(uint32_t item_size_max)
+{
+    meta_item_size_max =
+        item_size_max != 0 ? item_size_max : META_ITEM_SIZE_MAX_DEFAULT;
+}
 
 struct meta_tok {
     const char *p;
@@ -497,6 +509,12 @@ meta_parse_set(struct request *req, const struct meta_tok *t, unsigned nt,
     }
     if (bad) {
         return meta_fail(req, errstr);
+    }
+    if ((uint64_t)dlen + 2 > meta_item_size_max) {
+        /* as memcached: refused, the block swallowed, and (op, mode, key
+         * kept) the executor unlinks the key whatever the mode */
+        req->op = REQ_STORE;
+        return meta_fail(req, META_ERR_TOO_LARGE);
     }
     req->swallow = 0;
 

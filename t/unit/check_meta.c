@@ -605,6 +605,34 @@ START_TEST(test_errors_ms)
 }
 END_TEST
 
+/* Regression (found by the bad-input catalogue): an ms over the item size
+ * limit was buffered whole (up to 2 GiB) before the store refused it.  It
+ * is refused from its line, its block swallowed, and op/mode/key are kept
+ * so the executor drops the old value, as memcached does in every mode. */
+START_TEST(test_errors_ms_too_large)
+{
+    meta_setup(100);
+    expect_err("ms foo 99\r\n", "SERVER_ERROR object too large for cache",
+               11, 101);
+    ck_assert_int_eq(R.op, REQ_STORE);
+    ck_assert_int_eq(R.mode, REQ_SET);
+    ck_assert_uint_eq(R.nkey, 3);
+    expect_err("ms foo 1073741824 MA\r\n",
+               "SERVER_ERROR object too large for cache", 22,
+               UINT64_C(1073741826));
+    ck_assert_int_eq(R.mode, REQ_APPEND);
+    /* flag errors still come first, as in memcached */
+    expect_err("ms foo 200 MX\r\n",
+               "CLIENT_ERROR invalid mode for ms M token", 15, 202);
+    /* at the limit: waits for the block */
+    ck_assert_int_eq(parse("ms foo 98\r\n"), PARSE_AGAIN);
+    meta_setup(0);
+    ck_assert_int_eq(parse("ms foo 1048574\r\n"), PARSE_AGAIN);
+    expect_err("ms foo 1048575\r\n", "SERVER_ERROR object too large for cache",
+               16, 1048577);
+}
+END_TEST
+
 /* ---- parser: incomplete input ------------------------------------------ */
 
 static void
@@ -1020,6 +1048,18 @@ START_TEST(test_write_mn_me)
                                 "cls=1 size=65\r\n");
     r = code(RES_MISS);
     ck_assert_str_eq(reply(&r), "EN\r\n");
+
+    /* Regression (fuzz_meta): a hit without the stored key echoes the
+     * request's key, base64 when it came so, never the raw bytes. */
+    r = hit_foo();
+    r.key = NULL;
+    r.nkey = 0;
+    r.ttl_left = -1;
+    r.slab_class = 1;
+    r.item_size = 65;
+    expect_ok("me Cg0KDQ== b\r\n");
+    ck_assert_str_eq(reply(&r), "ME Cg0KDQ== exp=-1 la=1 cas=1 fetch=no "
+                                "cls=1 size=65\r\n");
 }
 END_TEST
 
@@ -1130,6 +1170,7 @@ meta_suite(void)
     tcase_add_test(e, test_errors_opaque);
     tcase_add_test(e, test_errors_too_many_tokens);
     tcase_add_test(e, test_errors_ms);
+    tcase_add_test(e, test_errors_ms_too_large);
     suite_add_tcase(s, e);
 
     tcase_add_test(w, test_write_mg_hit);
