@@ -300,6 +300,27 @@ conn_negotiate(struct conn *c)
     c->ops = binary ? &bin_proto : &text_proto;
 }
 
+/* -vv: print each request's first line, as memcached prints commands. */
+static void
+conn_log_request(const struct conn *c, const struct request *req)
+{
+    const char *p = c->rbuf + c->rpos;
+    size_t n = req->consumed;
+    const char *nl = memchr(p, '\n', n);
+
+    if (req->proto == PROTO_BINARY) {
+        log_info("<%d binary opcode 0x%02x", c->fd, req->bin_opcode);
+        return;
+    }
+    if (nl != NULL) {
+        n = (size_t)(nl - p);
+    }
+    if (n > 0 && p[n - 1] == '\r') {
+        n--;
+    }
+    log_info("<%d %.*s", c->fd, (int)(n > 200 ? 200 : n), p);
+}
+
 enum conn_exec {
     EXEC_IDLE,      /* buffer consumed or holds an incomplete request */
     EXEC_YIELD,     /* the per-event request budget is used up */
@@ -335,6 +356,9 @@ conn_execute(struct conn *c, long *budget)
         switch (rc) {
         case PARSE_OK:
             (*budget)--;
+            if (log_get_level() >= LOG_INFO) {
+                conn_log_request(c, &req);
+            }
             /* atomic: stats conns reads it from another worker */
             __atomic_store_n(&c->last_cmd, clock_now(c->w->srv->clock),
                              __ATOMIC_RELAXED);
