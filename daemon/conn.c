@@ -30,6 +30,7 @@
 #include "daemon/process.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "proto/proto.h"
 #include "proto/request.h"
@@ -40,6 +41,7 @@
 #define CONN_LINE_MAX 65536     /* growth step when the parser gives no size */
 
 static void conn_on_event(evutil_socket_t fd, short what, void *arg);
+static void conn_park_read(struct conn *c);
 static void conn_run(struct conn *c, bool try_read);
 
 static int
@@ -136,6 +138,9 @@ conn_destroy(struct conn *c)
 {
     struct server *srv = c->w->srv;
 
+    if (c->waiter != NULL) {
+        wait_cancel(c);
+    }
     if (c->fd >= 0) {
         /* a detached connection (conn_create_detached) has neither */
         event_del(&c->ev);
@@ -325,10 +330,12 @@ enum conn_exec {
     EXEC_IDLE,      /* buffer consumed or holds an incomplete request */
     EXEC_YIELD,     /* the per-event request budget is used up */
     EXEC_CLOSE,     /* the connection must close after flushing */
+    EXEC_PARKED,    /* the request at rpos is parked (daemon/wait.h) */
 };
 
 /* Parse and execute buffered requests until the buffer needs more bytes,
- * the budget is used up or the connection must close. */
+ * the budget is used up, the connection must close or a request parks
+ * (then it stays unconsumed at rpos, to run again when resumed). */
 static enum conn_exec
 conn_execute(struct conn *c, long *budget)
 {
@@ -362,7 +369,18 @@ conn_execute(struct conn *c, long *budget)
             /* atomic: stats conns reads it from another worker */
             __atomic_store_n(&c->last_cmd, clock_now(c->w->srv->clock),
                              __ATOMIC_RELAXED);
+            if (req.proto == PROTO_META && req.wait_ms != 0) {
+                wait_arm(c, &req);
+            }
             process_request(c, &req);
+            if (c->wait_armed) {
+                wait_disarm(c);
+                if (c->waiter != NULL) {
+                    return EXEC_PARKED;
+                }
+                c->wait_deadline = 0;
+                c->wait_expired = false;
+            }
             c->rpos += req.consumed;
             if (c->closing) {
                 return EXEC_CLOSE;
@@ -426,6 +444,10 @@ conn_run(struct conn *c, bool try_read)
     enum conn_exec ex = EXEC_IDLE;
     int rc;
 
+    if (c->waiter != NULL) {
+        conn_park_read(c);
+        return;
+    }
     for (;;) {
         if (c->rpos < c->rlen && !c->want_more) {
             ex = conn_execute(c, &budget);
@@ -457,6 +479,11 @@ conn_run(struct conn *c, bool try_read)
             event_active(&c->ev, EV_READ, 0);
             return;
         }
+        if (ex == EXEC_PARKED) {
+            /* replies before the parked request are out; EV_READ stays on
+             * so a client that goes away is noticed (conn_park_read) */
+            return;
+        }
         if (!try_read) {
             break;
         }
@@ -471,6 +498,44 @@ conn_run(struct conn *c, bool try_read)
         try_read = c->read_full;
     }
     conn_rest(c);
+}
+
+/*
+ * A parked connection was readable: buffer what the client sent, execute
+ * nothing.  The buffer does not grow while parked; once it is full we stop
+ * reading until conn_unpark().  EOF or an error closes the connection,
+ * which takes its waiter out of the registry.
+ */
+static void
+conn_park_read(struct conn *c)
+{
+    for (;;) {
+        int rc;
+
+        if (c->rpos == 0 && c->rlen == c->rsize) {
+            event_del(&c->ev);
+            c->ev_flags = 0;
+            return;
+        }
+        rc = conn_read(c);
+        if (rc < 0) {
+            conn_destroy(c);
+            return;
+        }
+        if (rc == 0 || !c->read_full) {
+            return;
+        }
+    }
+}
+
+void
+conn_unpark(struct conn *c)
+{
+    if (c->ev_flags == 0 && conn_set_events(c, EV_READ) != 0) {
+        conn_destroy(c);
+        return;
+    }
+    conn_run(c, false);
 }
 
 static void

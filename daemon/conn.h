@@ -19,6 +19,7 @@
 
 struct item;
 struct proto_ops;
+struct wait_waiter;
 struct worker;
 
 struct conn {
@@ -50,6 +51,16 @@ struct conn {
 
     struct conn *prev;      /* the worker's list, under its conns lock */
     struct conn *next;
+
+    /* server-side wait (daemon/wait.h), this worker's thread only.  While
+     * waiter is set the request at rpos is parked: nothing executes, the
+     * socket is only read into rbuf (which does not grow) to notice EOF. */
+    struct wait_waiter *waiter;
+    uint64_t wait_seq;      /* the key's wake sequence when armed */
+    uint64_t wait_deadline; /* monotonic ms when the request at rpos stops
+                             * waiting; 0 when it has not run yet */
+    bool wait_armed;        /* counted in the registry while executing */
+    bool wait_expired;      /* past the deadline: run it without waiting */
 };
 
 /* Create a connection on an accepted, non-blocking fd and start reading.
@@ -62,6 +73,10 @@ void conn_destroy(struct conn *c);
 
 /* Keep a reference to it until everything queued so far is sent. */
 void conn_pin(struct conn *c, struct item *it);
+
+/* Resume a parked connection (its waiter already gone): run the parked
+ * request again, then what follows it.  c's worker thread (wait.c). */
+void conn_unpark(struct conn *c);
 
 /*
  * In-process feeding, for the fuzzer (t/fuzz) and tests; the daemon never

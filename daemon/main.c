@@ -26,6 +26,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "proto/bin.h"
 #include "proto/meta.h"
@@ -234,6 +235,10 @@ main(int argc, char **argv)
     }
     srv.started = clock_unix(srv.clock, clock_now(srv.clock)) - 2;
     srv.nworkers = (int)st.threads;
+    srv.wait = wait_create(&srv);
+    if (srv.wait == NULL) {
+        return EX_OSERR;
+    }
     srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
     if (srv.workers == NULL) {
         return EX_OSERR;
@@ -266,6 +271,7 @@ main(int argc, char **argv)
         worker_destroy(srv.workers[i]);
     }
     free(srv.workers);
+    wait_destroy(srv.wait);
     event_free(tick_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);

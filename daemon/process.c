@@ -22,6 +22,7 @@
 #include "daemon/settings.h"
 #include "daemon/stats.h"
 #include "daemon/version.h"
+#include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "proto/proto.h"
 #include "proto/request.h"
@@ -103,9 +104,6 @@ exec_reply_item(struct exec *x, struct item *it)
     res.code = RES_VALUE;
     res.key = item_key(it);
     res.nkey = (uint32_t)item_nkey(it);
-    /* the store keeps no binary mark: a key that came in base64 (meta b)
-     * goes back in base64, never raw bytes that could hold "\r\n" */
-    res.key_binary = x->req->key_binary;
     res.flags = item_flags(it);
     res.cas = item_cas(it);
     res.slices = rsl;
@@ -187,6 +185,8 @@ exec_store(struct exec *x)
     switch (rc) {
     case STORE_OK:
         res.code = RES_STORED;
+        /* requests parked on a lease for this key (mg w) take the value */
+        wait_wake(x->c->w->srv, req->key, req->nkey);
         break;
     case STORE_NOT_STORED:
         res.code = RES_NOT_STORED;
@@ -239,6 +239,7 @@ exec_arith(struct exec *x)
     memset(&res, 0, sizeof(res));
     switch (rc) {
     case STORE_OK:
+        wait_wake(x->c->w->srv, req->key, req->nkey);
         if (incr) {
             STAT_INC(x->ts, incr_hits);
         } else {
@@ -277,6 +278,7 @@ exec_delete(struct exec *x)
     int rc = store_delete(x->store, req->key, req->nkey, req->cas);
 
     if (rc == STORE_OK) {
+        wait_wake(x->c->w->srv, req->key, req->nkey);
         STAT_INC(x->ts, delete_hits);
         exec_reply_code(x, RES_DELETED);
     } else if (rc == STORE_EXISTS) {
@@ -323,6 +325,7 @@ exec_flush(struct exec *x)
     }
     STAT_INC(x->ts, cmd_flush);
     store_flush(x->store, x->req->exptime);
+    wait_wake_all(srv);
     exec_reply_code(x, RES_OK);
 }
 
@@ -441,6 +444,7 @@ process_parse_error(struct conn *c, struct request *req)
         req->key != NULL && req->err != NULL &&
         strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
         store_delete(c->w->srv->store, req->key, req->nkey, 0);
+        wait_wake(c->w->srv, req->key, req->nkey);
     }
     c->ops->error(&c->out, req, req->err);
 }

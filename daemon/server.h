@@ -17,6 +17,7 @@ struct event_base;
 struct listener;
 struct settings;
 struct store;
+struct wait;
 struct worker;
 
 struct server {
@@ -26,6 +27,8 @@ struct server {
     struct worker **workers;
     int nworkers;
     struct listener *listener;
+    struct wait *wait;              /* parked mg w requests (daemon/wait.h);
+                                     * NULL where nothing parks (fuzzers) */
     struct event_base *base;        /* the listener's (main) event base */
     time_t started;
 

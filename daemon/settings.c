@@ -86,6 +86,10 @@ static const char settings_help[] =
     "(default: 0, none)\n"
     "   - no_lru_crawler       no background reclaim of expired items\n"
     "   - slab_chunk_max=<KiB> largest slab chunk (default: 512)\n"
+    "   - wait_max=<num>       mg w: requests parked at once (default: "
+    "100000)\n"
+    "   - wait_max_per_key=<num> mg w: requests parked on one key "
+    "(default: 10000)\n"
     "   other memcached tuning options (lru_*, hot_*, warm_*, slab_automove*,\n"
     "   tail_repair_time, hash_algorithm, *_logbuf_size, track_sizes, modern,\n"
     "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
@@ -214,6 +218,19 @@ settings_extended_one(struct settings *s, char *opt)
             return -1;
         }
         s->read_buf_mem_limit = (size_t)n << 20;
+        return 0;
+    }
+    if (strcmp(opt, "wait_max") == 0 ||
+        strcmp(opt, "wait_max_per_key") == 0) {
+        if (!parse_ulong(val, UINT32_MAX, &n) || n == 0) {
+            log_error("Invalid %s: %s", opt, val ? val : "");
+            return -1;
+        }
+        if (strcmp(opt, "wait_max") == 0) {
+            s->wait_max = (long)n;
+        } else {
+            s->wait_max_per_key = (long)n;
+        }
         return 0;
     }
     if (strcmp(opt, "no_lru_crawler") == 0) {

@@ -66,6 +66,9 @@ struct settings {
     const char *user;
     const char *pidfile;
     bool listen_given;      /* -l was given (else 127.0.0.1) */
+    long wait_max;          /* -o wait_max: parked mg w requests in all,
+                             * 0 = default (daemon/wait.h) */
+    long wait_max_per_key;  /* -o wait_max_per_key: parked on one key */
 };
 
 /* Fill s with the defaults. */

@@ -21,6 +21,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/version.h"
+#include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "slab/clock.h"
 #include "slab/store.h"
@@ -174,6 +175,7 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
     emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
     emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
     stats_kept_emit(&kept, NULL, emit, ctx);
+    wait_stats(srv->wait, emit, ctx);
 #ifndef STASHD_SANITIZE
     stats_jemalloc(emit, ctx);
 #endif
@@ -241,4 +243,5 @@ stats_reset(struct server *srv)
     __atomic_store_n(&srv->total_conns, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&srv->rejected_conns, 0, __ATOMIC_RELAXED);
     store_stats_reset(srv->store);
+    wait_stats_reset(srv->wait);
 }

@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/wait.h"
 #include "slab/clock.h"
 
 static void
@@ -28,6 +29,7 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
     struct worker_handoff batch[64];
+    struct wait_waiter *wakes = NULL;
     size_t n;
     uint64_t v;
     bool stop;
@@ -47,6 +49,10 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
             w->nqueue -= n;
         }
         stop = w->stop;
+        if (wakes == NULL) {
+            wakes = w->wakes;
+            w->wakes = NULL;
+        }
         pthread_mutex_unlock(&w->qlock);
         for (size_t i = 0; i < n; i++) {
             conn_create(w, batch[i].fd, batch[i].is_unix,
@@ -55,6 +61,9 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
         if (n < 64) {
             break;
         }
+    }
+    if (wakes != NULL) {
+        wait_resume_list(w, wakes);
     }
     if (stop) {
         event_base_loopbreak(w->base);
@@ -138,7 +147,7 @@ worker_start(struct worker *w)
     return 0;
 }
 
-static void
+void
 worker_wake(struct worker *w)
 {
     uint64_t one = 1;
@@ -165,6 +174,12 @@ worker_destroy(struct worker *w)
     while (w->conns != NULL) {
         conn_destroy(w->conns);
     }
+    /* after its connections: no waiter of w is left in the registry, so
+     * nothing posts to w any more */
+    pthread_mutex_lock(&w->qlock);
+    wait_free_list(w->wakes);
+    w->wakes = NULL;
+    pthread_mutex_unlock(&w->qlock);
     for (size_t i = 0; i < w->nqueue; i++) {
         close(w->queue[i].fd);
     }

@@ -19,6 +19,7 @@ struct conn;
 struct event;
 struct event_base;
 struct server;
+struct wait_waiter;
 
 #define WORKER_RBUF_SIZE 65536  /* resting read buffer size */
 #define WORKER_RBUF_CACHE 16    /* idle read buffers kept per worker */
@@ -39,11 +40,12 @@ struct worker {
     struct event *tick_ev;
     int notify_fd;              /* eventfd */
 
-    pthread_mutex_t qlock;      /* guards queue, nqueue, stop */
+    pthread_mutex_t qlock;      /* guards queue, nqueue, stop, wakes */
     struct worker_handoff *queue;
     size_t nqueue;
     size_t cap_queue;
     bool stop;
+    struct wait_waiter *wakes;  /* parked requests to resume (wait.c) */
 
     pthread_mutex_t conns_lock; /* guards the list links (stats conns) */
     struct conn *conns;
@@ -66,6 +68,10 @@ void worker_destroy(struct worker *w);
 /* Hand an accepted fd to w (any thread).  0, or -1 if it could not be
  * queued (the caller closes the fd). */
 int worker_dispatch(struct worker *w, const struct worker_handoff *h);
+
+/* Ring w's eventfd (any thread): it then drains its hand-off queue and its
+ * wakes list (wait.c fills that under qlock). */
+void worker_wake(struct worker *w);
 
 /* A resting-size read buffer from w's cache (or a new one); NULL on OOM. */
 char *worker_rbuf_borrow(struct worker *w);

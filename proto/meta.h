@@ -21,6 +21,15 @@
  *         unsigned, C/E/J/D as 64-bit unsigned).
  *   mg    op = REQ_GET; touch = T given, exptime = T.  N/R/h/l/u/E are for
  *         the executor to read from mflags and the fields above.
+ *         w<millis> -> wait_ms (stashd's own flag, mg only; memcached
+ *         answers "CLIENT_ERROR invalid flag" to it, and so does stashd on
+ *         ms/md/ma).  Where plain mg would answer Z because another client
+ *         holds the lease (empty placeholder, or a stale or early-refresh
+ *         value being recomputed), the request is parked in the server
+ *         instead and answered when the holder's store lands (the value),
+ *         the lease is invalidated, deleted or expires (then as an mg run at
+ *         that moment), or after <millis> (then exactly as without w, Z
+ *         included).  Nothing is echoed for w.  See daemon/wait.h.
  *   ms    op = REQ_STORE; value/vlen = the data block; exptime = T (0 when
  *         absent); flags = F (0); mode from M: S or none -> REQ_SET,
  *         E -> REQ_ADD, A -> REQ_APPEND, P -> REQ_PREPEND, R -> REQ_REPLACE;

@@ -15,7 +15,8 @@
  *   letters taking a number: N T R (32-bit signed TTL), F (32-bit unsigned),
  *           C E J D (64-bit unsigned);  M takes one mode character;
  *           O echoes its token (at most 32 bytes with the O);  P and L are
- *           proxy hints, ignored;  b k s t c f v h u l q I x take nothing.
+ *           proxy hints, ignored;  b k s t c f v h u l q I x take nothing;
+ *           w (mg only, stashd's own) takes a non-negative 32-bit number.
  *
  * Errors are memcached's, checked in memcached's order: too few tokens
  * ("ERROR"), key over 250 bytes, too many tokens, then the flags left to
@@ -226,6 +227,7 @@ meta_reset(struct request *req)
     req->new_cas = 0;
     req->meta_ttl = 0;
     req->key_binary = false;
+    req->wait_ms = 0;
     req->consumed = 0;
     req->swallow = 0;
     req->need = 0;
@@ -249,6 +251,7 @@ meta_flags(struct request *req, const struct meta_tok *t, unsigned first,
            unsigned nt, const char **errstr)
 {
     bool bad = false;
+    int64_t wait;
 
     for (unsigned i = first; i < nt; i++) {
         unsigned char c = (unsigned char)t[i].p[0];
@@ -348,6 +351,20 @@ meta_flags(struct request *req, const struct meta_tok *t, unsigned first,
             break;
         case 'q':
             req->noreply = true;
+            break;
+        case 'w':
+            /* stashd's server-side wait, mg only (t[0] is the command);
+             * memcached knows no w, so elsewhere it stays invalid */
+            if (t[0].p[1] != 'g') {
+                *errstr = "CLIENT_ERROR invalid flag";
+                return -1;
+            }
+            if (!meta_i32(arg, alen, &wait) || wait < 0) {
+                *errstr = META_ERR_TOKEN;
+                bad = true;
+            } else {
+                req->wait_ms = (uint32_t)wait;
+            }
             break;
         case 'P': case 'L':             /* proxy hints */
         case 'k': case 's': case 't': case 'c': case 'f':
@@ -586,7 +603,7 @@ int
 meta_parse(struct request *req, const char *buf, size_t len)
 {
     struct meta_tok t[META_TOKENS_MAX];
-    const char *nl, *end, *nul;
+    const char *nl, *end;
     size_t line_len;
     unsigned nt;
     char cmd;
@@ -604,11 +621,6 @@ meta_parse(struct request *req, const char *buf, size_t len)
     end = nl;
     if (end - buf > 1 && end[-1] == '\r') {
         end--;
-    }
-    /* as memcached (and the text parser): a NUL byte ends the line */
-    nul = memchr(buf, '\0', (size_t)(end - buf));
-    if (nul != NULL) {
-        end = nul;
     }
     req->consumed = (uint32_t)line_len;
 

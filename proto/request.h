@@ -119,6 +119,10 @@ struct request {
                              * item TTL (also copied to exptime, see meta.h) */
     bool key_binary;        /* b: key was base64 and is decoded in keybuf */
     char keybuf[REQ_KEY_MAX + 1];
+    uint32_t wait_ms;       /* mg w<millis>: stashd's server-side wait for
+                             * a lease holder's fill (daemon/wait.h); 0 =
+                             * none.  Only the meta parser sets it: read it
+                             * only when proto is PROTO_META */
 
     /* outcome of parsing */
     uint32_t consumed;      /* bytes of the buffer this request used */
