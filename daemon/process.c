@@ -104,6 +104,9 @@ exec_reply_item(struct exec *x, struct item *it)
     res.code = RES_VALUE;
     res.key = item_key(it);
     res.nkey = (uint32_t)item_nkey(it);
+    /* the store keeps no binary mark: a key that came in base64 (meta b)
+     * goes back in base64, never raw bytes that could hold "\r\n" */
+    res.key_binary = x->req->key_binary;
     res.flags = item_flags(it);
     res.cas = item_cas(it);
     res.slices = rsl;

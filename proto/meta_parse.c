@@ -603,7 +603,7 @@ int
 meta_parse(struct request *req, const char *buf, size_t len)
 {
     struct meta_tok t[META_TOKENS_MAX];
-    const char *nl, *end;
+    const char *nl, *end, *nul;
     size_t line_len;
     unsigned nt;
     char cmd;
@@ -621,6 +621,11 @@ meta_parse(struct request *req, const char *buf, size_t len)
     end = nl;
     if (end - buf > 1 && end[-1] == '\r') {
         end--;
+    }
+    /* as memcached (and the text parser): a NUL byte ends the line */
+    nul = memchr(buf, '\0', (size_t)(end - buf));
+    if (nul != NULL) {
+        end = nul;
     }
     req->consumed = (uint32_t)line_len;
 

@@ -605,6 +605,25 @@ START_TEST(test_errors_ms)
 }
 END_TEST
 
+/* Regression (bad-input catalogue): a NUL byte ends the line, as in
+ * memcached, instead of becoming part of a key. */
+START_TEST(test_nul_ends_line)
+{
+    static const char get[] = "mg foo\0bar v\r\n";
+    static const char set[] = "ms q\0z 2\r\nhi\r\n";
+
+    ck_assert_int_eq(parse_n(get, sizeof(get) - 1), PARSE_OK);
+    ck_assert_uint_eq(R.consumed, sizeof(get) - 1);
+    ck_assert_uint_eq(R.nkey, 3);
+    ck_assert_int_eq(memcmp(R.key, "foo", 3), 0);
+    ck_assert(R.mflags == 0);
+    ck_assert_int_eq(parse_n(set, sizeof(set) - 1), PARSE_ERROR);
+    ck_assert_str_eq(R.err, "CLIENT_ERROR bad command line format");
+    ck_assert_uint_eq(R.consumed, 10);
+    ck_assert_uint_eq(R.swallow, 0);
+}
+END_TEST
+
 /* Regression (found by the bad-input catalogue): an ms over the item size
  * limit was buffered whole (up to 2 GiB) before the store refused it.  It
  * is refused from its line, its block swallowed, and op/mode/key are kept
@@ -1171,6 +1190,7 @@ meta_suite(void)
     tcase_add_test(e, test_errors_too_many_tokens);
     tcase_add_test(e, test_errors_ms);
     tcase_add_test(e, test_errors_ms_too_large);
+    tcase_add_test(e, test_nul_ends_line);
     suite_add_tcase(s, e);
 
     tcase_add_test(w, test_write_mg_hit);
