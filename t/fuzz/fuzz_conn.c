@@ -1,0 +1,225 @@
+/*
+ * fuzz_conn.c -- libFuzzer target: a whole connection, in process, no
+ * sockets.
+ *
+ * A real store (2 MiB, so items are evicted), a real worker (its event base
+ * is never run) and a detached connection (conn_create_detached).  The
+ * input is
+ *
+ *   control:4  stream...
+ *
+ * control seeds the split points (chunks of 1 byte to 16 KiB, cut where the
+ * rng says) and the drain policy: drain after every chunk, or let replies
+ * pile up and drain only every few chunks (a slow reader).  Each chunk goes
+ * through conn_feed(): the read buffer, the parser, the executor against
+ * the store and the writer, exactly as on a socket.  Every drained byte is
+ * read (ASan sees a reply that references freed item memory), a binary
+ * connection's output must frame into response packets, and the
+ * connection is destroyed at the end with everything it pinned.
+ *
+ * Between inputs the store is flushed and the memory limit and log level
+ * set back, so one input's effects do not leak into the next more than a
+ * long-lived server's would.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/worker.h"
+#include "proto/bin.h"
+#include "proto/meta.h"
+#include "proto/out.h"
+#include "proto/proto.h"
+#include "proto/text.h"
+#include "slab/clock.h"
+#include "slab/store.h"
+#include "t/fuzz/fuzz_util.h"
+
+#define FUZZ_MEM_LIMIT ((size_t)2 << 20)
+#define FUZZ_CHUNK_MAX 16384
+
+static struct settings fuzz_settings;
+static struct server fuzz_srv;
+static struct worker *fuzz_worker;
+static bool fuzz_ready;
+
+/* The daemon's main.c defines this; here a shutdown just closes. */
+void
+server_stop(struct server *srv)
+{
+    (void)srv;
+}
+
+static void
+fuzz_setup(void)
+{
+    struct store_config cfg;
+
+    settings_default(&fuzz_settings);
+    fuzz_settings.mem_limit = FUZZ_MEM_LIMIT;
+    fuzz_settings.enable_shutdown = true;
+    text_setup((uint32_t)fuzz_settings.item_size_max);
+    bin_setup((uint32_t)fuzz_settings.item_size_max);
+    meta_setup((uint32_t)fuzz_settings.item_size_max);
+    memset(&fuzz_srv, 0, sizeof(fuzz_srv));
+    fuzz_srv.settings = &fuzz_settings;
+    fuzz_srv.clock = clock_create();
+    FUZZ_CHECK(fuzz_srv.clock != NULL);
+    store_config_default(&cfg);
+    cfg.mem_limit = FUZZ_MEM_LIMIT;
+    cfg.item_size_max = fuzz_settings.item_size_max;
+    cfg.lru_bg = false;     /* no background thread: replays stay exact */
+    fuzz_srv.store = store_create(&cfg, fuzz_srv.clock);
+    FUZZ_CHECK(fuzz_srv.store != NULL);
+    fuzz_worker = worker_create(&fuzz_srv, 0);
+    FUZZ_CHECK(fuzz_worker != NULL);
+    fuzz_srv.workers = &fuzz_worker;
+    fuzz_srv.nworkers = 1;
+    fuzz_ready = true;
+}
+
+/* Response framing of a binary connection, carried across drains. */
+struct fuzz_frame {
+    uint8_t hdr[BIN_HEADER_LEN];
+    size_t have;        /* header bytes collected */
+    uint64_t body_left; /* body bytes still to skip */
+};
+
+static void
+fuzz_frame_feed(struct fuzz_frame *f, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        if (f->body_left > 0) {
+            size_t k = n < f->body_left ? n : (size_t)f->body_left;
+
+            f->body_left -= k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        f->hdr[f->have++] = *p++;
+        n--;
+        if (f->have == BIN_HEADER_LEN) {
+            FUZZ_CHECK(f->hdr[0] == BIN_RES_MAGIC);
+            f->body_left = ((uint32_t)f->hdr[8] << 24) |
+                           ((uint32_t)f->hdr[9] << 16) |
+                           ((uint32_t)f->hdr[10] << 8) | f->hdr[11];
+            FUZZ_CHECK((uint64_t)((f->hdr[2] << 8) | f->hdr[3]) + f->hdr[4] <=
+                       f->body_left);
+            f->have = 0;
+        }
+    }
+}
+
+/* Read every queued byte (a use-after-free of a value shows here), check
+ * binary framing, then mark it all sent. */
+static void
+fuzz_drain(struct conn *c, struct fuzz_frame *f, struct fuzz_rng *rng)
+{
+    struct iovec iov[16];
+    volatile uint8_t sink = 0;
+
+    FUZZ_CHECK(!c->out.oom);
+    while (!out_empty(&c->out)) {
+        int k = out_iov(&c->out, iov, 16);
+        size_t sent = 0;
+
+        FUZZ_CHECK(k > 0);
+        /* send part of it, as a short sendmsg would */
+        for (int i = 0; i < k; i++) {
+            const uint8_t *b = iov[i].iov_base;
+            size_t len = iov[i].iov_len;
+
+            if (i > 0 && fuzz_rng_below(rng, 4) == 0) {
+                break;
+            }
+            for (size_t j = 0; j < len; j++) {
+                sink ^= b[j];
+            }
+            if (c->ops == &bin_proto) {
+                fuzz_frame_feed(f, b, len);
+            }
+            sent += len;
+        }
+        out_consume(&c->out, sent);
+    }
+    (void)sink;
+    conn_drain(c);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_frame frame;
+    struct fuzz_rng rng;
+    struct conn *c;
+    uint32_t control;
+    size_t off = 4;
+    unsigned drain_every;
+    unsigned chunks = 0;
+    int rc = 0;
+
+    if (!fuzz_ready) {
+        fuzz_setup();
+    }
+    if (size < 4) {
+        return 0;
+    }
+    control = (uint32_t)data[0] | (uint32_t)data[1] << 8 |
+              (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
+    rng.s = ((uint64_t)control << 1) | 1;
+    drain_every = (control >> 28) < 12 ? 1 : 1 + ((control >> 28) & 3);
+
+    store_flush(fuzz_srv.store, 0);
+    memset(&frame, 0, sizeof(frame));
+    c = conn_create_detached(fuzz_worker, "fuzz");
+    FUZZ_CHECK(c != NULL);
+    while (off < size) {
+        size_t left = size - off;
+        size_t n;
+
+        switch (fuzz_rng_below(&rng, 4)) {
+        case 0:
+            n = 1 + fuzz_rng_below(&rng, 8);
+            break;
+        case 1:
+            n = 1 + fuzz_rng_below(&rng, 256);
+            break;
+        case 2:
+            n = 1 + fuzz_rng_below(&rng, FUZZ_CHUNK_MAX);
+            break;
+        default:
+            n = left;
+            break;
+        }
+        if (n > left) {
+            n = left;
+        }
+        rc = conn_feed(c, (const char *)data + off, n);
+        off += n;
+        FUZZ_CHECK(c->rpos <= c->rlen && c->rlen <= c->rsize);
+        if (rc != 0 || ++chunks % drain_every == 0) {
+            fuzz_drain(c, &frame, &rng);
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    if (rc == 0 && fuzz_rng_below(&rng, 2)) {
+        /* destroy with replies still queued and items pinned */
+        conn_destroy(c);
+    } else {
+        fuzz_drain(c, &frame, &rng);
+        FUZZ_CHECK(c->npins == 0);
+        conn_destroy(c);
+    }
+    store_set_mem_limit(fuzz_srv.store, FUZZ_MEM_LIMIT);
+    log_set_level(0);
+    return 0;
+}

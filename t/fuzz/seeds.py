@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""seeds.py OUTDIR -- write the seed corpora of the fuzz targets.
+
+  OUTDIR/text/  every transcript (t/integration/transcripts/*.t) as the
+                bytes its >>> and >>- lines send, whole and per request
+                group, plus hand-written malformed lines
+  OUTDIR/meta/  meta command streams (mg ms md ma mn me, flags, base64
+                keys, errors)
+  OUTDIR/bin/   binary request packets: every opcode, quiet pipelines,
+                malformed headers
+  OUTDIR/conn/  all of the above, each behind the 4 control bytes the
+                connection target reads first (several split patterns)
+
+The transcript escapes (\\r \\n \\t \\0 \\\\ \\xHH, ${N*s}) are expanded the
+way run-transcripts.py expands them; ${now...} becomes a fixed number.
+Seed files are named by a hash of their bytes, so rerunning is idempotent.
+"""
+
+import glob
+import hashlib
+import os
+import re
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+
+def expand(s):
+    s = re.sub(r"\$\{now([+-]\d+)?\}",
+               lambda m: str(1800000000 + int(m.group(1) or 0)), s)
+    s = re.sub(r"\$\{(\d+)\*(.)\}", lambda m: m.group(2) * int(m.group(1)),
+               s)
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            n = s[i + 1]
+            if n == "r":
+                out += b"\r"
+            elif n == "n":
+                out += b"\n"
+            elif n == "t":
+                out += b"\t"
+            elif n == "0":
+                out += b"\0"
+            elif n == "x" and i + 3 < len(s):
+                out.append(int(s[i + 2:i + 4], 16))
+                i += 2
+            else:
+                out += n.encode("latin-1")
+            i += 2
+            continue
+        out += c.encode("utf-8")
+        i += 1
+    return bytes(out)
+
+
+def transcript_streams():
+    """(whole stream, [request groups]) per transcript."""
+    for path in sorted(glob.glob(os.path.join(
+            TOP, "t", "integration", "transcripts", "*.t"))):
+        groups, cur = [], bytearray()
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line.startswith(">>> "):
+                    cur += expand(line[4:]) + b"\r\n"
+                elif line.startswith(">>-"):
+                    cur += expand(line[4:])
+                elif line.startswith("<<") or line.startswith("!"):
+                    if cur:
+                        groups.append(bytes(cur))
+                        cur = bytearray()
+        if cur:
+            groups.append(bytes(cur))
+        if groups:
+            yield b"".join(groups), groups
+
+
+TEXT_EXTRA = [
+    b"get " + b"k" * 251 + b"\r\n",
+    b"set k 0 0 5\r\nhello\r\nget k\r\n",
+    b"set k 0 0 5\r\nhelloXY\r\n",
+    b"set k 0 0 1073741824\r\n",
+    b"set k abc 0 1\r\nx\r\n",
+    b"set k -1 0 1\r\nx\r\n",
+    b"set k 4294967296 0 1\r\nx\r\n",
+    b"set k 0 99999999999999999999 1\r\nx\r\n",
+    b"set k 0 0 -1\r\n",
+    b"cas k 0 0 1 -5\r\nx\r\n",
+    b"incr k 18446744073709551616\r\n",
+    b"decr k -1\r\n",
+    b"touch k abc\r\n",
+    b"gat abc k\r\n",
+    b"delete k 5\r\n",
+    b"delete k 0 noreply\r\n",
+    b"flush_all -1\r\n",
+    b"flush_all noreply\r\n",
+    b"verbosity\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"k" * 2100,
+    b"get " + b"a " * 1100,
+    b"set k\x01 0 0 1\r\nx\r\n",
+    b"set k 0 0 1 noreply\r\nx\r\nget k\r\n",
+    b"\0\r\n",
+    b"   get k\n",
+    b"stats detail on\r\nstats cachedump 1 1\r\nstats settings\r\n",
+    b"cache_memlimit 7\r\ncache_memlimit 100\r\n",
+    b"debugtime 100\r\ndebugtime p\r\ndebugtime r\r\n",
+    b"shutdown bogus\r\n",
+    b"quit\r\n",
+]
+
+META_SEEDS = [
+    b"mn\r\n",
+    b"ms foo 3 T0 F5\r\nbar\r\nmg foo v f t c s k O123 h l\r\n",
+    b"ms Zm9v 3 b\r\nbar\r\nmg Zm9v b v k\r\n",
+    b"mg !!!! b v\r\n",
+    b"mg foo N30 v\r\nmg foo v\r\nms foo 1 C1\r\nx\r\n",
+    b"mg foo O" + b"x" * 40 + b" v\r\n",
+    b"ms foo 2 MA\r\nxy\r\nms foo 2 MP q\r\nzz\r\nms foo 2 ME I\r\nab\r\n",
+    b"ms foo 2 MX\r\nxy\r\n",
+    b"ms foo 99999999999\r\n",
+    b"ms foo abc\r\nxy\r\n",
+    b"ms foo 2\r\nxyz\r\n",
+    b"md foo q\r\nmd foo C5\r\nmd foo I T30\r\nmd foo x\r\n",
+    b"ma cnt N0 J10 v\r\nma cnt D5 MD v\r\nma cnt MI q\r\nma cnt M+\r\n",
+    b"ma cnt D-1\r\nma cnt Jx\r\nma cnt Mz\r\n",
+    b"me foo\r\nme Zm9v b\r\n",
+    b"mg foo v v\r\n",
+    b"mg foo \x80\r\n",
+    b"mg foo 1\r\n",
+    b"mg " + b"k" * 251 + b" v\r\n",
+    b"mg foo " + b"v " * 30 + b"\r\n",
+    b"mg\r\nms\r\nms foo\r\nmd\r\nma\r\nmz foo\r\n",
+    b"ms foo 5 T-1\r\nhello\r\nmg foo v t\r\n",
+    b"mg foo E99 R30 T60 v c\r\n",
+]
+
+
+def bin_req(op, key=b"", extras=b"", value=b"", opaque=0, cas=0,
+            magic=0x80, bodylen=None, keylen=None, extlen=None):
+    body = extras + key + value
+    return struct.pack(">BBHBBHIIQ", magic, op,
+                       len(key) if keylen is None else keylen,
+                       len(extras) if extlen is None else extlen, 0, 0,
+                       len(body) if bodylen is None else bodylen,
+                       opaque, cas) + body
+
+
+def bin_seeds():
+    fl = struct.pack(">II", 5, 0)
+    ar = struct.pack(">QQI", 1, 10, 0)
+    ar_nc = struct.pack(">QQI", 1, 10, 0xffffffff)
+    tt = struct.pack(">I", 100)
+    seeds = [
+        bin_req(0x01, b"foo", fl, b"bar", 1) + bin_req(0x00, b"foo", opaque=2),
+        bin_req(0x11, b"a", fl, b"1") + bin_req(0x11, b"b", fl, b"2") +
+        bin_req(0x0d, b"a") + bin_req(0x0d, b"zz") + bin_req(0x0a),
+        bin_req(0x02, b"foo", fl, b"x") + bin_req(0x03, b"nope", fl, b"x"),
+        bin_req(0x01, b"foo", fl, b"x", cas=12345),
+        bin_req(0x0e, b"foo", value=b"app") + bin_req(0x0f, b"foo",
+                                                      value=b"pre"),
+        bin_req(0x05, b"cnt", ar) + bin_req(0x06, b"cnt", ar) +
+        bin_req(0x15, b"cnt", ar_nc),
+        bin_req(0x04, b"foo") + bin_req(0x14, b"foo"),
+        bin_req(0x1c, b"foo", tt) + bin_req(0x1d, b"foo", tt) +
+        bin_req(0x23, b"foo", tt) + bin_req(0x24, b"foo", tt),
+        bin_req(0x08) + bin_req(0x08, extras=struct.pack(">I", 10)) +
+        bin_req(0x18),
+        bin_req(0x0b) + bin_req(0x10) + bin_req(0x10, b"settings") +
+        bin_req(0x10, b"reset") + bin_req(0x10, b"bogus"),
+        bin_req(0x07),
+        bin_req(0x17),
+        bin_req(0x20) + bin_req(0x21, b"PLAIN", value=b"\0u\0p"),
+        bin_req(0x1b, extras=struct.pack(">I", 1)),
+        bin_req(0x55, b"k", value=b"junk") + bin_req(0x0a),
+        bin_req(0x00, b"k", magic=0x81),
+        bin_req(0x00, b"k", bodylen=0),
+        bin_req(0x00, b"k" * 251),
+        bin_req(0x01, b"foo", fl, b"x", bodylen=2000000),
+        bin_req(0x01, b"foo", b"", b"x"),
+        bin_req(0x00, b"foo", extras=b"1234"),
+        bin_req(0x1c, b"foo", tt, b"val"),
+        bin_req(0x00, b"foo")[:10],
+        bin_req(0x01, b"foo", fl, b"x" * 100)[:60],
+    ]
+    return seeds
+
+
+def write(outdir, sub, data):
+    d = os.path.join(outdir, sub)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    outdir = sys.argv[1]
+    text, meta, binary = [], list(META_SEEDS), bin_seeds()
+    for whole, groups in transcript_streams():
+        text.append(whole)
+        text.extend(groups)
+        for g in groups:
+            if re.match(rb"\s*m[gsdane]\b", g):
+                meta.append(g)
+    text.extend(TEXT_EXTRA)
+    for s in text:
+        write(outdir, "text", s)
+    for s in meta:
+        write(outdir, "meta", s)
+    for s in binary:
+        write(outdir, "bin", s)
+    controls = [b"\0\0\0\0", b"\x01\x02\x03\x04", b"\xff\xff\xff\xf0",
+                b"\x10\x20\x30\xe0"]
+    for i, s in enumerate(text + meta + binary):
+        write(outdir, "conn", controls[i % len(controls)] + s)
+    write(outdir, "conn", controls[1] + b"".join(META_SEEDS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
