@@ -15,6 +15,15 @@
  * expected number of bytes, equal to the pattern every set writes; a set
  * must answer STORED.  Anything else counts as an error.
  *
+ * --proto binary speaks memcached's binary protocol instead: a set is one
+ * Set packet (extras: flags 0, exptime 0), a single-key get one Get packet,
+ * a multiget B GetKQ packets and a Noop (the Noop's reply ends the request;
+ * misses are silent).  The opaque field carries the key index, so every
+ * reply is matched to its request; GetKQ replies must also echo the key.
+ * A reply is an error unless its status is success (or key-not-found for a
+ * get, a miss), and a hit's extras are flags 0 and its value the pattern,
+ * byte for byte.  The `stats` sampling stays on the text protocol.
+ *
  * The measured window: all connections are opened first; then the main
  * thread samples the server (its /proc/<pid>/stat CPU ticks, its
  * /proc/<pid>/schedstat run time and its `stats` counters), releases the
@@ -75,9 +84,30 @@ enum lg_kind {
 };
 
 enum lg_pstate {
-    LG_PS_LINE,     /* waiting for a reply line */
-    LG_PS_DATA,     /* inside a VALUE's data block */
+    LG_PS_LINE,     /* waiting for a reply line (binary: a reply header) */
+    LG_PS_DATA,     /* inside a VALUE's data block (binary: value/body) */
     LG_PS_CRLF      /* after the data block, expecting "\r\n" */
+};
+
+enum lg_proto {
+    LG_TEXT,
+    LG_BINARY
+};
+
+/* Binary protocol: header size, magics and the opcodes used. */
+#define LG_BIN_HDR      24
+#define LG_BIN_REQ      0x80
+#define LG_BIN_RES      0x81
+#define LG_BIN_GET      0x00
+#define LG_BIN_SET      0x01
+#define LG_BIN_NOOP     0x0a
+#define LG_BIN_GETKQ    0x0d
+#define LG_BIN_ENOENT   0x0001
+
+/* What the end of the current binary reply's body does. */
+enum lg_bact {
+    LG_BA_COMPLETE,     /* completes the head request */
+    LG_BA_ITEM          /* one GetKQ hit inside a multiget */
 };
 
 struct lg_opts {
@@ -98,6 +128,7 @@ struct lg_opts {
     int          stats;         /* sample the server's `stats` */
     int          spin;          /* poll with epoll_wait(0), never sleep */
     uint64_t     seed;
+    enum lg_proto proto;
 };
 
 /* One request in flight: its kind and the key indexes it names. */
@@ -138,6 +169,10 @@ struct lg_conn {
     int            vbad;        /* current value differs from the pattern */
     uint32_t       dleft;
     uint32_t       doff;
+    /* binary reply parser */
+    uint8_t        bskip;       /* body is skipped, not compared */
+    uint8_t        berr;        /* the reply's status is an error */
+    uint8_t        bact;        /* enum lg_bact */
     char          *rbuf;
     size_t         rlen;
     /* output */
@@ -424,6 +459,64 @@ lg_put(struct lg_conn *c, const void *p, size_t n)
     c->wlen += n;
 }
 
+static inline void
+lg_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
+}
+
+static inline uint32_t
+lg_get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Appends a binary request header (vbucket, datatype and cas 0). */
+static inline void
+lg_bhdr(struct lg_conn *c, uint8_t op, uint16_t klen, uint8_t elen,
+        uint32_t blen, uint32_t opaque)
+{
+    unsigned char *h = (unsigned char *)c->wbuf + c->wlen;
+
+    memset(h, 0, LG_BIN_HDR);
+    h[0] = LG_BIN_REQ;
+    h[1] = op;
+    h[2] = klen >> 8;
+    h[3] = klen & 0xff;
+    h[4] = elen;
+    lg_be32(h + 8, blen);
+    lg_be32(h + 12, opaque);
+    c->wlen += LG_BIN_HDR;
+}
+
+/* Binary form of request r: Set, Get, or GetKQ x nkeys + Noop. */
+static void
+lg_bput(struct lg_conn *c, const struct lg_req *r)
+{
+    uint16_t kl = g_opt.keylen;
+
+    if (r->kind == LG_REQ_SET) {
+        lg_bhdr(c, LG_BIN_SET, kl, 8, 8 + kl + g_opt.vlen, r->keys[0]);
+        memset(c->wbuf + c->wlen, 0, 8);    /* flags 0, exptime 0 */
+        c->wlen += 8;
+        lg_put(c, lg_key(r->keys[0]), kl);
+        lg_put(c, g_value, g_opt.vlen);
+    } else if (g_opt.mode == LG_MIX) {
+        lg_bhdr(c, LG_BIN_GET, kl, 0, kl, r->keys[0]);
+        lg_put(c, lg_key(r->keys[0]), kl);
+    } else {
+        for (int i = 0; i < r->nkeys; i++) {
+            lg_bhdr(c, LG_BIN_GETKQ, kl, 0, kl, r->keys[i]);
+            lg_put(c, lg_key(r->keys[i]), kl);
+        }
+        lg_bhdr(c, LG_BIN_NOOP, 0, 0, 0, UINT32_MAX);
+    }
+}
+
 /* Appends one request to the write buffer and the ring; 0 if none left. */
 static int
 lg_issue(struct lg_conn *c)
@@ -465,7 +558,9 @@ lg_issue(struct lg_conn *c)
         break;
     }
     r->nkeys = nk;
-    if (r->kind == LG_REQ_SET) {
+    if (g_opt.proto == LG_BINARY) {
+        lg_bput(c, r);
+    } else if (r->kind == LG_REQ_SET) {
         lg_put(c, "set ", 4);
         lg_put(c, lg_key(r->keys[0]), g_opt.keylen);
         lg_put(c, g_sethdr, g_sethdr_len);
@@ -720,6 +815,156 @@ lg_parse(struct lg_thread *t, struct lg_conn *c)
     return 0;
 }
 
+/*
+ * Binary: checks a reply header (with its extras and key, all in p) against
+ * the head request and sets up how its body is consumed.  -1 on a desync:
+ * a reply that belongs to no outstanding request.
+ */
+static int
+lg_bhead(struct lg_thread *t, struct lg_conn *c, const unsigned char *p,
+         uint8_t elen, uint16_t klen, uint32_t vlen)
+{
+    struct lg_req *r = &c->ring[c->head];
+    uint8_t op = p[1];
+    uint16_t status = (uint16_t)(p[6] << 8 | p[7]);
+    uint32_t opaque = lg_get32(p + 12);
+    const unsigned char *ext = p + LG_BIN_HDR, *key = ext + elen;
+    int hit_ok;
+
+    (void)t;
+    c->bskip = 1;
+    c->berr = 0;
+    c->vbad = 0;
+    c->bact = LG_BA_COMPLETE;
+    /* A hit: flags 0 in 4 bytes of extras and the value's length. */
+    hit_ok = elen == 4 && memcmp(ext, "\0\0\0\0", 4) == 0 &&
+             vlen == (uint32_t)g_opt.vlen;
+    if (r->kind == LG_REQ_SET) {
+        if (op != LG_BIN_SET || opaque != r->keys[0]) {
+            return -1;
+        }
+        c->berr = status != 0;
+        return 0;
+    }
+    if (g_opt.mode == LG_MIX) {
+        if (op != LG_BIN_GET || opaque != r->keys[0]) {
+            return -1;
+        }
+        if (status == 0) {
+            c->rhits = 1;
+            c->bskip = 0;
+            c->vbad = !hit_ok || klen != 0;
+        } else if (status != LG_BIN_ENOENT) {
+            c->berr = 1;
+        }
+        return 0;
+    }
+    if (op == LG_BIN_NOOP) {
+        c->berr = status != 0;
+        return 0;
+    }
+    if (op != LG_BIN_GETKQ) {
+        return -1;
+    }
+    c->bact = LG_BA_ITEM;
+    if (status != 0) {
+        c->berr = 1;    /* a quiet get answers only hits and errors */
+        return 0;
+    }
+    int found = -1;
+    if (klen == (uint16_t)g_opt.keylen) {
+        for (int i = c->kcur; i < r->nkeys; i++) {
+            if (opaque == r->keys[i] &&
+                memcmp(key, lg_key(r->keys[i]), klen) == 0) {
+                found = i;
+                break;
+            }
+        }
+    }
+    if (found < 0) {
+        return -1;
+    }
+    c->kcur = found + 1;
+    c->rhits++;
+    c->bskip = 0;
+    c->vbad = !hit_ok;
+    return 0;
+}
+
+/* Binary: the current reply's body has been consumed. */
+static void
+lg_bdone(struct lg_thread *t, struct lg_conn *c)
+{
+    int bad = c->berr || c->vbad;
+
+    c->berr = 0;
+    c->vbad = 0;
+    c->pstate = LG_PS_LINE;
+    if (c->bact == LG_BA_COMPLETE) {
+        lg_complete(t, c, bad);
+    } else if (bad) {
+        t->c.errors++;
+    }
+}
+
+/* Binary counterpart of lg_parse(). */
+static int
+lg_bparse(struct lg_thread *t, struct lg_conn *c)
+{
+    size_t pos = 0;
+
+    while (pos < c->rlen) {
+        unsigned char *p = (unsigned char *)c->rbuf + pos;
+        size_t avail = c->rlen - pos;
+
+        if (c->pstate == LG_PS_DATA) {
+            size_t n = avail < c->dleft ? avail : c->dleft;
+
+            if (!c->bskip && !c->vbad &&
+                memcmp(p, g_value + c->doff, n) != 0) {
+                c->vbad = 1;
+            }
+            c->doff += n;
+            c->dleft -= n;
+            pos += n;
+            if (c->dleft == 0) {
+                lg_bdone(t, c);
+            }
+            continue;
+        }
+        if (avail < LG_BIN_HDR) {
+            break;
+        }
+        uint16_t klen = (uint16_t)(p[2] << 8 | p[3]);
+        uint8_t elen = p[4];
+        uint32_t blen = lg_get32(p + 8);
+
+        if (p[0] != LG_BIN_RES || c->outstanding == 0 ||
+            (uint32_t)elen + klen > blen || klen > LG_KEY_MAX) {
+            return -1;
+        }
+        if (avail < (size_t)LG_BIN_HDR + elen + klen) {
+            break;
+        }
+        if (lg_bhead(t, c, p, elen, klen, blen - elen - klen) < 0) {
+            return -1;
+        }
+        pos += LG_BIN_HDR + elen + klen;
+        c->dleft = blen - elen - klen;
+        c->doff = 0;
+        if (c->dleft == 0) {
+            lg_bdone(t, c);
+        } else {
+            c->pstate = LG_PS_DATA;
+        }
+    }
+    if (pos < c->rlen) {
+        memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+    }
+    c->rlen -= pos;
+    return 0;
+}
+
 static void
 lg_readable(struct lg_thread *t, struct lg_conn *c)
 {
@@ -740,7 +985,8 @@ lg_readable(struct lg_thread *t, struct lg_conn *c)
             return;
         }
         c->rlen += n;
-        if (lg_parse(t, c) < 0) {
+        if ((g_opt.proto == LG_BINARY ? lg_bparse(t, c) :
+             lg_parse(t, c)) < 0) {
             fprintf(stderr, "loadgen: protocol desync, closing connection\n");
             lg_break(t, c);
             return;
@@ -875,7 +1121,8 @@ lg_usage(void)
         "  -P, --pid PID         sample /proc/PID CPU over the window\n"
         "  -S, --stats           sample the server's stats over the window\n"
         "  -y, --spin            busy-poll instead of sleeping in epoll_wait\n"
-        "  -r, --seed N          random seed (1)\n");
+        "  -r, --seed N          random seed (1)\n"
+        "  -B, --proto PROTO     text | binary (text)\n");
     exit(1);
 }
 
@@ -892,6 +1139,7 @@ lg_parse_opts(int argc, char **argv)
         { "batch", 1, NULL, 'b' }, { "pid", 1, NULL, 'P' },
         { "stats", 0, NULL, 'S' }, { "spin", 0, NULL, 'y' },
         { "seed", 1, NULL, 'r' }, { "help", 0, NULL, 'h' },
+        { "proto", 1, NULL, 'B' },
         { NULL, 0, NULL, 0 }
     };
     int ch;
@@ -909,7 +1157,7 @@ lg_parse_opts(int argc, char **argv)
     g_opt.get_pct = 90;
     g_opt.batch = 16;
     g_opt.seed = 1;
-    while ((ch = getopt_long(argc, argv, "s:p:c:T:d:D:n:m:k:K:v:g:b:P:Syr:h",
+    while ((ch = getopt_long(argc, argv, "s:p:c:T:d:D:n:m:k:K:v:g:b:P:Syr:B:h",
                              lopts, NULL)) != -1) {
         switch (ch) {
         case 's': g_opt.host = optarg; break;
@@ -928,6 +1176,15 @@ lg_parse_opts(int argc, char **argv)
         case 'S': g_opt.stats = 1; break;
         case 'y': g_opt.spin = 1; break;
         case 'r': g_opt.seed = strtoull(optarg, NULL, 10); break;
+        case 'B':
+            if (strcmp(optarg, "text") == 0) {
+                g_opt.proto = LG_TEXT;
+            } else if (strcmp(optarg, "binary") == 0) {
+                g_opt.proto = LG_BINARY;
+            } else {
+                lg_usage();
+            }
+            break;
         case 'm':
             if (strcmp(optarg, "mix") == 0) {
                 g_opt.mode = LG_MIX;
@@ -985,6 +1242,15 @@ lg_conn_setup(struct lg_conn *c, int global_idx)
     if (req_max < 5 + (size_t)g_opt.batch * (g_opt.keylen + 1)) {
         req_max = 5 + (size_t)g_opt.batch * (g_opt.keylen + 1);
     }
+    /* binary: Set with 8 bytes of extras, or batch GetKQ and a Noop */
+    if (req_max < LG_BIN_HDR + 8 + (size_t)g_opt.keylen + g_opt.vlen) {
+        req_max = LG_BIN_HDR + 8 + (size_t)g_opt.keylen + g_opt.vlen;
+    }
+    if (req_max < (size_t)g_opt.batch * (LG_BIN_HDR + g_opt.keylen) +
+                  LG_BIN_HDR) {
+        req_max = (size_t)g_opt.batch * (LG_BIN_HDR + g_opt.keylen) +
+                  LG_BIN_HDR;
+    }
     c->wcap = req_max * g_opt.depth;
     c->wbuf = malloc(c->wcap);
     if (c->ring == NULL || c->keyslab == NULL || c->rbuf == NULL ||
@@ -1018,14 +1284,15 @@ lg_report(const struct lg_counts *tot, const struct lg_sample *a,
            " key_len=%d value_len=%d get_pct=%d batch=%d"
            " requests=%" PRIu64 " gets=%" PRIu64 " sets=%" PRIu64
            " hits=%" PRIu64 " misses=%" PRIu64 " errors=%" PRIu64
-           " broken=%" PRIu64 " elapsed=%.6f ops_per_s=%.1f",
+           " broken=%" PRIu64 " elapsed=%.6f ops_per_s=%.1f proto=%s",
            lg_mode_name(), g_opt.conns, g_opt.threads, g_opt.depth,
            g_opt.keys, g_opt.keylen, g_opt.vlen,
            g_opt.mode == LG_MIX ? g_opt.get_pct :
            (g_opt.mode == LG_LOAD ? 0 : 100), g_opt.batch,
            tot->requests, tot->gets, tot->sets, tot->hits, tot->misses,
            tot->errors, tot->broken, elapsed,
-           elapsed > 0 ? tot->requests / elapsed : 0.0);
+           elapsed > 0 ? tot->requests / elapsed : 0.0,
+           g_opt.proto == LG_BINARY ? "binary" : "text");
     printf(" gen_cpu_us=%.0f", (b->self_cpu - a->self_cpu) * 1e6);
     if (a->have_cpu && b->have_cpu) {
         long hz = sysconf(_SC_CLK_TCK);
