@@ -39,9 +39,14 @@
 
 #define CONN_IOV_MAX 64         /* iovecs per sendmsg */
 #define CONN_LINE_MAX 65536     /* growth step when the parser gives no size */
+/* Stop executing a connection's requests while this much output waits:
+ * a client that pipelines huge multigets and reads slowly pins at most
+ * about this much (plus one reply) instead of unbounded memory. */
+#define CONN_OUT_HIGH (1024 * 1024)
 
 static void conn_on_event(evutil_socket_t fd, short what, void *arg);
 static void conn_park_read(struct conn *c);
+static bool conn_rbuf_account(struct conn *c, int64_t delta);
 static void conn_run(struct conn *c, bool try_read);
 
 static int
@@ -124,6 +129,7 @@ conn_rbuf_drop(struct conn *c)
     if (c->rbuf == NULL) {
         return;
     }
+    conn_rbuf_account(c, -(int64_t)c->rsize);
     if (c->rsize == WORKER_RBUF_SIZE) {
         worker_rbuf_return(c->w, c->rbuf);
     } else {
@@ -180,6 +186,30 @@ conn_pin(struct conn *c, struct item *it)
  * Make room for more input.  The unparsed tail moves to the front; the
  * buffer grows when one request needs more than it holds.  -1 on OOM.
  */
+/*
+ * -o read_buf_mem_limit: count read buffer bytes held by connections.
+ * Only when the limit is set, so the default costs no shared atomic per
+ * request.  False if taking delta more bytes would pass the limit.
+ */
+static bool
+conn_rbuf_account(struct conn *c, int64_t delta)
+{
+    struct server *srv = c->w->srv;
+    uint64_t limit = srv->settings->read_buf_mem_limit;
+
+    if (limit == 0) {
+        return true;
+    }
+    if (delta > 0 &&
+        __atomic_load_n(&srv->rbuf_bytes, __ATOMIC_RELAXED) + (uint64_t)delta >
+            limit) {
+        __atomic_add_fetch(&srv->read_buf_oom, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    __atomic_add_fetch(&srv->rbuf_bytes, (uint64_t)delta, __ATOMIC_RELAXED);
+    return true;
+}
+
 static int
 conn_rbuf_make_room(struct conn *c)
 {
@@ -188,8 +218,12 @@ conn_rbuf_make_room(struct conn *c)
     char *nb;
 
     if (c->rbuf == NULL) {
+        if (!conn_rbuf_account(c, WORKER_RBUF_SIZE)) {
+            return -1;
+        }
         c->rbuf = worker_rbuf_borrow(c->w);
         if (c->rbuf == NULL) {
+            conn_rbuf_account(c, -(int64_t)WORKER_RBUF_SIZE);
             return -1;
         }
         c->rsize = WORKER_RBUF_SIZE;
@@ -208,6 +242,9 @@ conn_rbuf_make_room(struct conn *c)
         return 0;
     }
     want = c->rneed > c->rsize ? c->rneed : c->rsize + CONN_LINE_MAX;
+    if (!conn_rbuf_account(c, (int64_t)want - c->rsize)) {
+        return -1;
+    }
     if (c->rsize == WORKER_RBUF_SIZE) {
         nb = malloc(want);
         if (nb != NULL) {
@@ -218,6 +255,7 @@ conn_rbuf_make_room(struct conn *c)
         nb = realloc(c->rbuf, want);
     }
     if (nb == NULL) {
+        conn_rbuf_account(c, (int64_t)c->rsize - want);
         return -1;
     }
     c->rbuf = nb;
@@ -232,6 +270,12 @@ conn_read(struct conn *c)
     ssize_t n;
 
     if (conn_rbuf_make_room(c) != 0) {
+        /* as memcached: say why before closing */
+        static const char oom[] =
+            "SERVER_ERROR out of memory reading request\r\n";
+        ssize_t n = write(c->fd, oom, sizeof(oom) - 1);
+
+        (void)n;
         log_warn("out of memory for a read buffer; closing connection");
         return -1;
     }
@@ -329,6 +373,7 @@ conn_log_request(const struct conn *c, const struct request *req)
 enum conn_exec {
     EXEC_IDLE,      /* buffer consumed or holds an incomplete request */
     EXEC_YIELD,     /* the per-event request budget is used up */
+    EXEC_FULL,      /* CONN_OUT_HIGH bytes of output wait: send first */
     EXEC_CLOSE,     /* the connection must close after flushing */
     EXEC_PARKED,    /* the request at rpos is parked (daemon/wait.h) */
 };
@@ -355,6 +400,9 @@ conn_execute(struct conn *c, long *budget)
         }
         if (*budget == 0) {
             return EXEC_YIELD;
+        }
+        if (c->out.pending >= CONN_OUT_HIGH) {
+            return EXEC_FULL;
         }
         if (c->ops == NULL) {
             conn_negotiate(c);
@@ -423,6 +471,7 @@ conn_rest(struct conn *c)
             uint32_t have = c->rlen - c->rpos;
 
             memcpy(nb, c->rbuf + c->rpos, have);
+            conn_rbuf_account(c, (int64_t)WORKER_RBUF_SIZE - c->rsize);
             free(c->rbuf);
             c->rbuf = nb;
             c->rsize = WORKER_RBUF_SIZE;
@@ -473,6 +522,11 @@ conn_run(struct conn *c, bool try_read)
         if (ex == EXEC_CLOSE || c->closing) {
             conn_destroy(c);
             return;
+        }
+        if (ex == EXEC_FULL) {
+            /* everything was sent: go on with the buffered requests */
+            ex = EXEC_IDLE;
+            continue;
         }
         if (ex == EXEC_YIELD) {
             STAT_INC(&c->w->stats, conn_yields);
@@ -600,26 +654,33 @@ conn_create_detached(struct worker *w, const char *name)
     return c;
 }
 
-int
+long
 conn_feed(struct conn *c, const char *p, size_t n)
 {
     long budget = -1;   /* counts down from -1: never reaches 0 */
+    size_t taken = 0;
 
-    while (n > 0 && !c->closing) {
+    while (taken < n && !c->closing) {
         size_t room;
 
+        if (c->waiter != NULL && c->rbuf != NULL && c->rpos == 0 &&
+            c->rlen == c->rsize) {
+            break;  /* parked and full: conn_park_read stops reading */
+        }
         if (conn_rbuf_make_room(c) != 0) {
             return -1;
         }
         room = c->rsize - c->rlen;
-        if (room > n) {
-            room = n;
+        if (room > n - taken) {
+            room = n - taken;
         }
-        memcpy(c->rbuf + c->rlen, p, room);
+        memcpy(c->rbuf + c->rlen, p + taken, room);
         c->rlen += (uint32_t)room;
         c->want_more = false;
-        p += room;
-        n -= room;
+        taken += room;
+        if (c->waiter != NULL) {
+            continue;   /* parked: buffer, execute nothing */
+        }
         if (conn_execute(c, &budget) == EXEC_CLOSE) {
             break;
         }
@@ -627,8 +688,10 @@ conn_feed(struct conn *c, const char *p, size_t n)
     if (c->closing || c->out.oom) {
         return -1;
     }
-    conn_rest(c);
-    return 0;
+    if (c->waiter == NULL) {
+        conn_rest(c);
+    }
+    return (long)taken;
 }
 
 void

@@ -38,6 +38,8 @@ struct server {
     uint64_t rejected_conns;
     uint64_t conn_structs;
     uint64_t listen_disabled;
+    uint64_t rbuf_bytes;            /* read buffers held, when limited */
+    uint64_t read_buf_oom;          /* refused for read_buf_mem_limit */
 };
 
 /* Ask the whole server to stop (shutdown command, signals). */

@@ -157,6 +157,10 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
              __atomic_load_n(&srv->rejected_conns, __ATOMIC_RELAXED));
     emit_u64(emit, ctx, "connection_structures",
              __atomic_load_n(&srv->conn_structs, __ATOMIC_RELAXED));
+    emit_u64(emit, ctx, "read_buf_bytes",
+             __atomic_load_n(&srv->rbuf_bytes, __ATOMIC_RELAXED));
+    emit_u64(emit, ctx, "read_buf_oom",
+             __atomic_load_n(&srv->read_buf_oom, __ATOMIC_RELAXED));
     store_stats(srv->store, stats_keep, &kept);
 #define STATS_EMIT(name)                                                     \
     if (strcmp(#name, "conn_yields") != 0) {                                 \
