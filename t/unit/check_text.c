@@ -1,5 +1,5 @@
 /*
- * check_text.c -- unit tests for proto/text.c: round trips (compose a
+ * check_text.c -- unit tests for proto/text_parse.c and text_write.c: round trips (compose a
  * request, parse it, check every field), every error with memcached
  * 1.6.18's exact reply and the bytes it consumes or swallows, incomplete
  * input at every split point, pipelining, and the writer byte for byte.
