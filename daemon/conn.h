@@ -86,9 +86,11 @@ void conn_unpark(struct conn *c);
 struct conn *conn_create_detached(struct worker *w, const char *name);
 
 /* Append n bytes to c's read buffer as read() would and execute every
- * complete request, without a budget.  -1 if the connection would close
+ * complete request, without a budget.  Returns the bytes taken: n, or
+ * fewer when a request is parked (daemon/wait.h) and the buffer is full,
+ * as a parked connection stops reading.  -1 if the connection would close
  * now (quit, protocol error that closes, OOM): the caller destroys it. */
-int conn_feed(struct conn *c, const char *p, size_t n);
+long conn_feed(struct conn *c, const char *p, size_t n);
 
 /* Mark all queued output as sent and release the pins, as a sendmsg that
  * sent everything would. */
