@@ -659,8 +659,13 @@ conn_feed(struct conn *c, const char *p, size_t n)
 {
     long budget = -1;   /* counts down from -1: never reaches 0 */
     size_t taken = 0;
+    enum conn_exec ex = EXEC_IDLE;
 
-    while (taken < n && !c->closing) {
+    /* first what is buffered, as conn_run does before reading */
+    if (c->waiter == NULL && c->rpos < c->rlen && !c->want_more) {
+        ex = conn_execute(c, &budget);
+    }
+    while (taken < n && !c->closing && ex != EXEC_FULL) {
         size_t room;
 
         if (c->waiter != NULL && c->rbuf != NULL && c->rpos == 0 &&
@@ -681,7 +686,9 @@ conn_feed(struct conn *c, const char *p, size_t n)
         if (c->waiter != NULL) {
             continue;   /* parked: buffer, execute nothing */
         }
-        if (conn_execute(c, &budget) == EXEC_CLOSE) {
+        /* EXEC_FULL: CONN_OUT_HIGH bytes wait, stop reading until drained */
+        ex = conn_execute(c, &budget);
+        if (ex == EXEC_CLOSE) {
             break;
         }
     }

@@ -85,11 +85,13 @@ void conn_unpark(struct conn *c);
  */
 struct conn *conn_create_detached(struct worker *w, const char *name);
 
-/* Append n bytes to c's read buffer as read() would and execute every
- * complete request, without a budget.  Returns the bytes taken: n, or
- * fewer when a request is parked (daemon/wait.h) and the buffer is full,
- * as a parked connection stops reading.  -1 if the connection would close
- * now (quit, protocol error that closes, OOM): the caller destroys it. */
+/* Execute what c has buffered, then append n bytes to its read buffer as
+ * read() would and execute every complete request, without a budget.
+ * Returns the bytes taken: n, or fewer where a live connection stops
+ * reading: its output reached the high-water mark (conn_drain() first) or
+ * a request is parked (daemon/wait.h) and the buffer is full.  -1 if the
+ * connection would close now (quit, protocol error that closes, OOM): the
+ * caller destroys it. */
 long conn_feed(struct conn *c, const char *p, size_t n);
 
 /* Mark all queued output as sent and release the pins, as a sendmsg that

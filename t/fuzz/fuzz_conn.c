@@ -162,7 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t control;
     size_t off = 4;
     unsigned drain_every;
-    unsigned chunks = 0;
+    unsigned chunks = 0, stalls = 0;
     long rc = 0;
 
     if (!fuzz_ready) {
@@ -204,15 +204,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = conn_feed(c, (const char *)data + off, n);
         FUZZ_CHECK(rc <= (long)n);
         FUZZ_CHECK(c->rpos <= c->rlen && c->rlen <= c->rsize);
-        if (rc < 0 || ++chunks % drain_every == 0) {
+        if (rc < (long)n || ++chunks % drain_every == 0) {
+            /* closed, or stopped reading: output at its high-water mark
+             * (drain it) or a parked mg w with a full buffer */
             fuzz_drain(c, &frame, &rng);
         }
-        if (rc < (long)n) {
-            /* closed, or parked (mg w) with a full buffer: no event loop
-             * here to resume it, so the input ends */
+        if (rc < 0) {
             break;
         }
-        off += n;
+        if (rc == 0 && ++stalls > 2) {
+            /* parked: no event loop here resumes it; the input ends */
+            break;
+        }
+        off += (size_t)rc;
     }
     if (rc >= 0 && fuzz_rng_below(&rng, 2)) {
         /* destroy with replies still queued and items pinned */
