@@ -268,6 +268,9 @@ main(int argc, char **argv)
 
     listener_destroy(srv.listener);
     for (int i = 0; i < srv.nworkers; i++) {
+        worker_stop(srv.workers[i]);
+    }
+    for (int i = 0; i < srv.nworkers; i++) {
         worker_destroy(srv.workers[i]);
     }
     free(srv.workers);

@@ -159,18 +159,26 @@ worker_wake(struct worker *w)
 }
 
 void
+worker_stop(struct worker *w)
+{
+    if (w == NULL || !w->started) {
+        return;
+    }
+    pthread_mutex_lock(&w->qlock);
+    w->stop = true;
+    pthread_mutex_unlock(&w->qlock);
+    worker_wake(w);
+    pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+void
 worker_destroy(struct worker *w)
 {
     if (w == NULL) {
         return;
     }
-    if (w->started) {
-        pthread_mutex_lock(&w->qlock);
-        w->stop = true;
-        pthread_mutex_unlock(&w->qlock);
-        worker_wake(w);
-        pthread_join(w->thread, NULL);
-    }
+    worker_stop(w);
     while (w->conns != NULL) {
         conn_destroy(w->conns);
     }

@@ -62,7 +62,12 @@ struct worker *worker_create(struct server *srv, int id);
 /* Start its thread.  0 or -1. */
 int worker_start(struct worker *w);
 
-/* Ask it to stop and join it; then free it with its connections. */
+/* Ask its thread to stop and join it (idempotent).  Stop every worker
+ * before destroying any: a running worker reads the others (stats sums
+ * their counters, a wake posts to their queues). */
+void worker_stop(struct worker *w);
+
+/* Stop it if still running; then free it with its connections. */
 void worker_destroy(struct worker *w);
 
 /* Hand an accepted fd to w (any thread).  0, or -1 if it could not be
