@@ -464,7 +464,8 @@ process_request(struct conn *c, struct request *req)
     x.store = c->w->srv->store;
     x.ts = &c->w->stats;
     if (req->proto == PROTO_META) {
-        STAT_INC(x.ts, cmd_meta);
+        process_meta(c, req);
+        return;
     }
     switch (req->op) {
     case REQ_GET:

@@ -68,6 +68,10 @@ _Static_assert(sizeof(struct item) == 48, "item header must stay 48 bytes");
 #define ITEM_CFLAGS 0x08    /* 4 bytes of client flags follow the key */
 #define ITEM_NOCAS 0x10     /* store runs without CAS (-C): report 0 */
 #define ITEM_MARKER 0x20    /* not an item: the crawler's LRU cursor */
+/* Lease state of the meta protocol (slab/lease.c), written under the item
+ * lock only: */
+#define ITEM_WON 0x40       /* a W (win token) was handed out for this item */
+#define ITEM_STALE 0x80     /* invalidated by md I or filled stale (ms I) */
 
 #define ITEM_NBYTES_MAX ((UINT32_C(1) << 24) - 1)
 

@@ -1,8 +1,10 @@
 /*
  * store_int.h -- the inside of struct store, shared by the files that
  * implement slab/store.h: store.c (operations), crawler.c (memory
- * reclaim: tail eviction and the background expiry crawl) and
- * store_stats.c (statistics).  Not for use outside slab/.
+ * reclaim: tail eviction and the background expiry crawl),
+ * store_stats.c (statistics) and lease.c (the meta commands' read-decide-
+ * modify steps, which reuse the locked helpers below).  Not for use
+ * outside slab/.
  */
 #ifndef STASHD_SLAB_STORE_INT_H
 #define STASHD_SLAB_STORE_INT_H
@@ -13,6 +15,7 @@
 
 #include "slab/clock.h"
 #include "slab/hash.h"
+#include "slab/item.h"
 #include "slab/item_layout.h"
 #include "slab/lru.h"
 #include "slab/slabs.h"
@@ -141,6 +144,199 @@ void store_item_deref(struct store *s, struct item *it);
  */
 void store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
                          bool lru_held);
+
+/* ---- helpers shared by store.c and lease.c (item lock held) ---- */
+
+/*
+ * Stamp a new item (CAS, access time) and link it in place of old (or
+ * anew when old is NULL); item lock held.  The link takes its own
+ * reference.  cas 0 takes the next value of the CAS counter; any other
+ * value is the client's explicit CAS (meta E).
+ */
+static inline void
+store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
+                      struct item *old, uint64_t cas)
+{
+    struct lru *l = &s->lru[it->clsid];
+    size_t size = store_item_size(it);
+
+    it->cas = cas != 0 ? cas
+                       : __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
+    item_set_atime(it, clock_now(s->clk));
+    item_ref_incr(it);
+    item_set_iflag(it, ITEM_LINKED);
+    if (old != NULL) {
+        hash_replace_locked(s->hash, hv, old, it);
+    } else {
+        hash_insert_locked(s->hash, hv, it);
+    }
+    pthread_mutex_lock(&l->lock);
+    lru_link_locked(l, it);
+    l->number++;
+    l->total_items++;
+    l->mem_requested += size;
+    if (item_get_exptime(it) != 0) {
+        l->number_ttl++;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (old != NULL) {
+        /* Already out of the hash: only LRU and reference remain. */
+        struct lru *ol = &s->lru[old->clsid];
+
+        item_clear_iflag(old, ITEM_LINKED);
+        pthread_mutex_lock(&ol->lock);
+        lru_unlink_locked(ol, old);
+        ol->number--;
+        ol->mem_requested -= store_item_size(old);
+        if (item_get_exptime(old) != 0) {
+            ol->number_ttl--;
+        }
+        pthread_mutex_unlock(&ol->lock);
+        store_item_deref(s, old);
+    }
+}
+
+/* store_link_cas_locked with the next CAS. */
+static inline void
+store_link_locked(struct store *s, uint64_t hv, struct item *it,
+                  struct item *old)
+{
+    store_link_cas_locked(s, hv, it, old, 0);
+}
+
+/*
+ * The live item under key, or NULL; a dead one (expired, flushed) is
+ * unlinked on the way, as memcached does on access.
+ */
+static inline struct item *
+store_find_locked(struct store *s, uint64_t hv, const char *key,
+                  size_t nkey, rel_time_t now)
+{
+    struct item *it = hash_find_locked(s->hash, hv, key, nkey);
+    enum store_dead dead;
+
+    if (it == NULL) {
+        return NULL;
+    }
+    dead = store_item_dead(s, it, now);
+    if (dead == STORE_LIVE) {
+        return it;
+    }
+    store_ctr_add(s, it->clsid,
+                  dead == STORE_EXPIRED ? CTR_GET_EXPIRED : CTR_GET_FLUSHED);
+    store_unlink_locked(s, hv, it, false);
+    return NULL;
+}
+
+/* Move it to the LRU head if idle long enough (rate-limited bump). */
+static inline void
+store_bump_locked(struct store *s, struct item *it, rel_time_t now)
+{
+    if (item_get_atime(it) + STORE_BUMP_INTERVAL <= now) {
+        struct lru *l = &s->lru[it->clsid];
+
+        pthread_mutex_lock(&l->lock);
+        if (item_iflags(it) & ITEM_LINKED) {
+            lru_bump_locked(l, it);
+            l->moves_within_lru++;
+        }
+        item_set_atime(it, now);
+        pthread_mutex_unlock(&l->lock);
+    }
+}
+
+/* A hit: mark fetched and bump. */
+static inline void
+store_hit_locked(struct store *s, struct item *it, rel_time_t now)
+{
+    if (!(item_iflags(it) & ITEM_FETCHED)) {
+        item_set_iflag(it, ITEM_FETCHED);
+    }
+    store_bump_locked(s, it, now);
+}
+
+/* Change the expiry of a linked item (lock held), keeping the LRU's
+ * count of items with an expiry right. */
+static inline void
+store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
+{
+    struct lru *l = &s->lru[it->clsid];
+    rel_time_t old = item_get_exptime(it);
+
+    if ((old == 0) != (exp == 0)) {
+        pthread_mutex_lock(&l->lock);
+        item_set_exptime(it, exp);
+        if (exp == 0) {
+            l->number_ttl--;
+        } else {
+            l->number_ttl++;
+        }
+        pthread_mutex_unlock(&l->lock);
+    } else {
+        item_set_exptime(it, exp);
+    }
+}
+
+static inline bool
+store_isspace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+           c == '\r';
+}
+
+/*
+ * Parse a value as memcached does (strtoull on the stored bytes): leading
+ * white space, an optional sign, decimal digits, then white space or the
+ * end; out of range, no digits, or negative are not numbers.
+ */
+static inline bool
+store_parse_u64(const char *p, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    uint64_t v = 0;
+    size_t digits = 0;
+
+    while (i < n && store_isspace(p[i])) {
+        i++;
+    }
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        neg = p[i] == '-';
+        i++;
+    }
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+        unsigned d = (unsigned)(p[i] - '0');
+
+        if (v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    if (digits == 0 || (i < n && !store_isspace(p[i]) && p[i] != '\0')) {
+        return false;
+    }
+    if (neg) {
+        v = (uint64_t)0 - v;
+        if ((int64_t)v < 0) {
+            return false;
+        }
+    }
+    *out = v;
+    return true;
+}
+
+/* The numeric value of a small item, or false. */
+static inline bool
+store_item_number(const struct item *it, uint64_t *out)
+{
+    struct item_slice sl;
+
+    if ((item_iflags(it) & ITEM_CHUNKED) || item_nbytes(it) == 0) {
+        return false;
+    }
+    item_value(it, &sl, 1);
+    return store_parse_u64(sl.ptr, sl.len, out);
+}
 
 /*
  * Free at least one chunk of class id by reclaiming an expired item from

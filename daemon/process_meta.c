@@ -1,0 +1,431 @@
+/*
+ * process_meta.c -- the executor for meta commands (req->proto ==
+ * PROTO_META): mg ms md ma mn me.
+ *
+ * process_request() hands every meta request here.  Each command maps onto
+ * one store call: the plain store_* functions where they say everything
+ * (ms and md without I/x/E), the lease_* operations of slab/lease.h
+ * otherwise (mg always: it decides W/X/Z under the item lock).  Replies go
+ * through meta_proto; statistics are counted as memcached 1.6.18 counts
+ * them (an mg hit with T is a touch, a miss is a get miss, md I is neither
+ * a delete hit nor a miss, a creating ma counts nothing).
+ *
+ * The server-side wait (daemon/wait.h) hooks in here: pm_get parks an mg
+ * with w where it would answer Z, and every successful ms, md (I and x
+ * included) and ma wakes the requests parked on its key.
+ */
+#include "daemon/process.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conn.h"
+#include "daemon/server.h"
+#include "daemon/stats.h"
+#include "daemon/wait.h"
+#include "daemon/worker.h"
+#include "proto/proto.h"
+#include "proto/request.h"
+#include "slab/item.h"
+#include "slab/lease.h"
+#include "slab/store.h"
+
+#define PM_SLICES 8         /* value slices on the stack; more are malloc'd */
+
+struct pm {
+    struct conn *c;
+    struct request *req;
+    struct store *store;
+    struct thread_stats *ts;
+};
+
+static bool
+pm_has(const struct request *req, char flag)
+{
+    return (req->mflags & META_BIT(flag)) != 0;
+}
+
+static void
+pm_reply(struct pm *x, struct result *res)
+{
+    meta_proto.reply(&x->c->out, x->req, res);
+}
+
+static void
+pm_reply_code(struct pm *x, enum res_code code)
+{
+    struct result res;
+
+    memset(&res, 0, sizeof(res));
+    res.code = (uint8_t)code;
+    pm_reply(x, &res);
+}
+
+/*
+ * The flags among `letters` the request carries, in the order the client
+ * sent them, into order (NUL-terminated, at most LEASE_ORDER_MAX).  Only
+ * the first letter of each token counts; the parser has already refused
+ * repeated letters.
+ */
+static void
+pm_order(const struct request *req, const char *letters, char *order)
+{
+    const char *s = req->mtokens;
+    const char *end = s + req->mtokens_len;
+    unsigned n = 0;
+    bool start = true;
+
+    if (s != NULL) {
+        for (; s < end && n < LEASE_ORDER_MAX; s++) {
+            if (*s == ' ') {
+                start = true;
+                continue;
+            }
+            if (start && strchr(letters, *s) != NULL) {
+                order[n++] = *s;
+            }
+            start = false;
+        }
+    }
+    order[n] = '\0';
+}
+
+/* Fill res with the item's value slices, reply, and pin the item on the
+ * connection until the reply is sent. */
+static void
+pm_reply_value(struct pm *x, struct item *it, struct result *res)
+{
+    struct item_slice isl[PM_SLICES];
+    struct res_slice rsl_stack[PM_SLICES];
+    struct item_slice *all = isl;
+    struct res_slice *rsl = rsl_stack;
+    size_t n = item_value(it, isl, PM_SLICES);
+
+    if (n > PM_SLICES) {
+        all = malloc(n * sizeof(*all));
+        rsl = malloc(n * sizeof(*rsl));
+        if (all == NULL || rsl == NULL) {
+            free(all != isl ? all : NULL);
+            free(rsl != rsl_stack ? rsl : NULL);
+            store_release(x->store, it);
+            pm_reply_code(x, RES_E_NOMEM);
+            return;
+        }
+        item_value(it, all, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        rsl[i].ptr = all[i].ptr;
+        rsl[i].len = (uint32_t)all[i].len;
+    }
+    res->code = RES_VALUE;
+    res->key = item_key(it);
+    res->nkey = (uint32_t)item_nkey(it);
+    res->flags = item_flags(it);
+    res->slices = rsl;
+    res->nslices = (uint32_t)n;
+    res->vlen = (uint32_t)item_nbytes(it);
+    pm_reply(x, res);
+    conn_pin(x->c, it);
+    if (all != isl) {
+        free(all);
+        free(rsl);
+    }
+}
+
+static void
+pm_get(struct pm *x)
+{
+    struct request *req = x->req;
+    struct lease_get g;
+    struct result res;
+    struct item *it;
+    int status;
+
+    memset(&g, 0, sizeof(g));
+    pm_order(req, "TNRt", g.order);
+    g.touch_exptime = req->meta_ttl;
+    g.vivify_exptime = req->vivify_ttl;
+    g.recache_secs = req->recache_ttl;
+    g.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
+    g.no_bump = pm_has(req, 'u');
+    it = lease_get(x->store, req->key, req->nkey, &g, &status);
+    if (it != NULL && g.lease_lost && req->wait_ms != 0) {
+        /* stashd's w: rather than answer Z, park until the lease holder
+         * stores, the lease ends or the deadline passes; the request then
+         * runs again from the top (daemon/wait.h) */
+        uint32_t ttl = g.ttl_now < 0 ? WAIT_TTL_NEVER : (uint32_t)g.ttl_now;
+
+        if (wait_park(x->c, req, req->key, req->nkey, ttl) == 0) {
+            store_release(x->store, it);
+            return;
+        }
+    }
+    if (it == NULL) {
+        /* memcached counts a miss as a get miss, with or without T; a
+         * vivify that could not allocate is a miss too */
+        STAT_INC(x->ts, cmd_get);
+        STAT_INC(x->ts, get_misses);
+        pm_reply_code(x, RES_MISS);
+        return;
+    }
+    if (g.touched) {
+        STAT_INC(x->ts, cmd_touch);
+        STAT_INC(x->ts, touch_hits);
+    } else {
+        STAT_INC(x->ts, cmd_get);
+        STAT_INC(x->ts, get_hits);
+    }
+    memset(&res, 0, sizeof(res));
+    res.cas = g.cas;
+    res.ttl_left = g.ttl_left;
+    res.last_access = g.idle_before;
+    res.fetched = g.fetched_before;
+    res.win = g.win;
+    res.stale = g.stale;
+    res.lease_lost = g.lease_lost;
+    res.key_binary = req->key_binary;
+    pm_reply_value(x, it, &res);
+}
+
+static void
+pm_set_stats(struct pm *x, int rc)
+{
+    STAT_INC(x->ts, cmd_set);
+    if (x->req->mode == REQ_CAS) {
+        if (rc == STORE_OK) {
+            STAT_INC(x->ts, cas_hits);
+        } else if (rc == STORE_EXISTS) {
+            STAT_INC(x->ts, cas_badval);
+        } else if (rc == STORE_NOT_FOUND) {
+            STAT_INC(x->ts, cas_misses);
+        }
+    }
+}
+
+static const enum store_mode pm_store_modes[] = {
+    [REQ_SET] = STORE_SET,         [REQ_ADD] = STORE_ADD,
+    [REQ_REPLACE] = STORE_REPLACE, [REQ_APPEND] = STORE_APPEND,
+    [REQ_PREPEND] = STORE_PREPEND, [REQ_CAS] = STORE_CAS,
+};
+
+static void
+pm_set(struct pm *x)
+{
+    struct request *req = x->req;
+    struct result res;
+    int rc;
+
+    memset(&res, 0, sizeof(res));
+    if (pm_has(req, 'I') || pm_has(req, 'E')) {
+        struct lease_put p;
+
+        memset(&p, 0, sizeof(p));
+        p.mode = pm_store_modes[req->mode];
+        p.flags = req->flags;
+        p.exptime = req->exptime;
+        p.val = req->value;
+        p.vlen = req->vlen;
+        p.cas_in = req->cas;
+        p.stale_ok = pm_has(req, 'I');
+        p.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
+        rc = lease_put(x->store, req->key, req->nkey, &p);
+        res.cas = p.cas_out;
+    } else {
+        rc = store_put(x->store, pm_store_modes[req->mode], req->key,
+                       req->nkey, req->flags, req->exptime, req->value,
+                       req->vlen, req->cas, &res.cas);
+    }
+    pm_set_stats(x, rc);
+    switch (rc) {
+    case STORE_OK:
+        res.code = RES_STORED;
+        /* requests parked on this key's lease (mg w) take the value */
+        wait_wake(x->c->w->srv, req->key, req->nkey);
+        break;
+    case STORE_NOT_STORED:
+        res.code = RES_NOT_STORED;
+        break;
+    case STORE_EXISTS:
+        res.code = RES_EXISTS;
+        break;
+    case STORE_NOT_FOUND:
+        res.code = RES_NOT_FOUND;
+        break;
+    case STORE_TOO_LARGE:
+        STAT_INC(x->ts, store_too_large);
+        res.code = RES_E_TOO_LARGE;
+        break;
+    default:
+        STAT_INC(x->ts, store_no_memory);
+        res.code = RES_E_NOMEM;
+        break;
+    }
+    pm_reply(x, &res);
+}
+
+static void
+pm_delete(struct pm *x)
+{
+    struct request *req = x->req;
+    bool invalidate = pm_has(req, 'I');
+    int rc;
+
+    if (invalidate || pm_has(req, 'x') || pm_has(req, 'E')) {
+        struct lease_delete d;
+
+        memset(&d, 0, sizeof(d));
+        d.cas_in = req->cas;
+        d.invalidate = invalidate;
+        d.touch = pm_has(req, 'T');
+        d.exptime = req->meta_ttl;
+        d.remove_value = pm_has(req, 'x');
+        d.flags = req->flags;
+        d.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
+        rc = lease_delete(x->store, req->key, req->nkey, &d);
+    } else {
+        rc = store_delete(x->store, req->key, req->nkey, req->cas);
+    }
+    switch (rc) {
+    case STORE_OK:
+        if (!invalidate) {
+            STAT_INC(x->ts, delete_hits);
+        }
+        wait_wake(x->c->w->srv, req->key, req->nkey);
+        pm_reply_code(x, RES_DELETED);
+        break;
+    case STORE_EXISTS:
+        /* memcached counts a CAS mismatch as a delete miss */
+        STAT_INC(x->ts, delete_misses);
+        pm_reply_code(x, RES_EXISTS);
+        break;
+    case STORE_NOT_FOUND:
+        STAT_INC(x->ts, delete_misses);
+        pm_reply_code(x, RES_NOT_FOUND);
+        break;
+    default:
+        pm_reply_code(x, RES_E_NOMEM);
+        break;
+    }
+}
+
+static void
+pm_arith(struct pm *x)
+{
+    struct request *req = x->req;
+    bool incr = req->mode == REQ_INCR;
+    struct lease_arith la;
+    struct result res;
+    int rc;
+
+    memset(&la, 0, sizeof(la));
+    la.a.incr = incr;
+    la.a.delta = req->delta;
+    la.a.cas_in = req->cas;
+    la.a.create = req->create;
+    la.a.initial = req->initial;
+    pm_order(req, "TNt", la.order);
+    la.touch_exptime = req->meta_ttl;
+    la.vivify_exptime = req->vivify_ttl;
+    la.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
+    rc = lease_arith(x->store, req->key, req->nkey, &la);
+    memset(&res, 0, sizeof(res));
+    switch (rc) {
+    case STORE_OK:
+        if (!la.a.created) {
+            if (incr) {
+                STAT_INC(x->ts, incr_hits);
+            } else {
+                STAT_INC(x->ts, decr_hits);
+            }
+        }
+        wait_wake(x->c->w->srv, req->key, req->nkey);
+        res.code = RES_NUMBER;
+        res.number = la.a.value;
+        res.cas = la.a.cas;
+        res.ttl_left = la.ttl_left;
+        res.created = la.a.created;
+        break;
+    case STORE_NOT_FOUND:
+        if (incr) {
+            STAT_INC(x->ts, incr_misses);
+        } else {
+            STAT_INC(x->ts, decr_misses);
+        }
+        res.code = RES_NOT_FOUND;
+        break;
+    case STORE_NON_NUMERIC:
+        res.code = RES_E_NON_NUMERIC;
+        break;
+    case STORE_EXISTS:
+        res.code = RES_EXISTS;
+        break;
+    default:
+        res.code = RES_E_NOMEM;
+        break;
+    }
+    pm_reply(x, &res);
+}
+
+static void
+pm_debug(struct pm *x)
+{
+    struct request *req = x->req;
+    struct lease_meta m;
+    struct result res;
+    struct item *it;
+
+    memset(&res, 0, sizeof(res));
+    it = lease_peek(x->store, req->key, req->nkey, &m);
+    if (it == NULL) {
+        pm_reply_code(x, RES_MISS);
+        return;
+    }
+    /* the writer copies every byte it needs: no pin */
+    store_release(x->store, it);
+    res.code = RES_VALUE;
+    res.key = req->key;
+    res.nkey = req->nkey;
+    res.key_binary = req->key_binary;
+    res.ttl_left = m.ttl_left;
+    res.last_access = m.idle;
+    res.cas = m.cas;
+    res.fetched = m.fetched;
+    res.slab_class = m.slab_class;
+    res.item_size = (uint32_t)m.size;
+    pm_reply(x, &res);
+}
+
+void
+process_meta(struct conn *c, struct request *req)
+{
+    struct pm x;
+
+    x.c = c;
+    x.req = req;
+    x.store = c->w->srv->store;
+    x.ts = &c->w->stats;
+    STAT_INC(x.ts, cmd_meta);
+    switch (req->op) {
+    case REQ_GET:
+        pm_get(&x);
+        break;
+    case REQ_STORE:
+        pm_set(&x);
+        break;
+    case REQ_DELETE:
+        pm_delete(&x);
+        break;
+    case REQ_ARITH:
+        pm_arith(&x);
+        break;
+    case REQ_NOOP:
+        pm_reply_code(&x, RES_NOOP);
+        break;
+    case REQ_META_DEBUG:
+        pm_debug(&x);
+        break;
+    default:
+        pm_reply_code(&x, RES_E_UNKNOWN);
+        break;
+    }
+}

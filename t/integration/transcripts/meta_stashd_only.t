@@ -1,0 +1,51 @@
+# only: stashd
+# E (explicit CAS) and md x come from memcached releases after 1.6.18, which
+# answer CLIENT_ERROR invalid flag to them; stashd follows later memcached.
+>>> mg k N30 E100 c
+<<< HD c100 W
+>>> ms k 1 E5 c
+>>> 1
+<<< HD c5
+>>> mg k c v
+<<< VA 1 c5
+<<< 1
+>>> ms k 1 C5 E7 c
+>>> 2
+<<< HD c7
+# md I E: the stale item takes the given CAS
+>>> md k E9 I
+<<< HD
+>>> mg k c v
+<<< VA 1 c9 X W
+<<< 2
+# md x: an empty item in place (flags F, TTL T), same CAS, not stale
+>>> md k x F3 T50
+<<< HD
+>>> mg k c f t v s
+<<< VA 0 c9 f3 t50 s0
+<<< 
+>>> md k x
+<<< HD
+>>> mg k f t
+<<< HD f0 t-1
+# md x I: emptied and stale, unwon
+>>> ms j 3
+>>> abc
+<<< HD
+>>> md j x I
+<<< HD
+>>> mg j v
+<<< VA 0 X W
+<<< 
+>>> md nokey x
+<<< NF
+# ma E
+>>> ma cnt N0 J1 E42 c v
+<<< VA 1 c42
+<<< 1
+>>> ma cnt E43 c v
+<<< VA 1 c43
+<<< 2
+# w (stashd's server-side wait) is an mg flag only
+>>> md k w100
+<<< CLIENT_ERROR invalid or duplicate flag
