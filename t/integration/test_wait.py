@@ -73,14 +73,14 @@ def stats(server):
     return {k: int(v) for k, v in s.items() if k.startswith("wait_")}
 
 
-def stampede(server, key, request, winner_fill, n=CLIENTS, prepare=None):
-    """n clients send `request` at once.  The one that gets W runs
-    winner_fill(conn, line) (which fills after FILL_MS).  Returns a list of
-    (line, data, latency_s, requests_sent) per client and the fill time."""
+def stampede(server, request, winner_fill, n=CLIENTS):
+    """n clients send `request` at once; the one that gets W runs
+    winner_fill(conn, line), which fills FILL_MS later.  Returns per client
+    (line, data, sent_at, answered_at) -- monotonic seconds -- and the
+    moment the fill was sent."""
     conns = [Meta(server, timeout=30) for _ in range(n)]
     barrier = threading.Barrier(n)
     results = [None] * n
-    fill_at = [None]
 
     def run(i):
         c = conns[i]
@@ -90,8 +90,7 @@ def stampede(server, key, request, winner_fill, n=CLIENTS, prepare=None):
         t1 = time.monotonic()
         if "W" in flags_of(line):
             winner_fill(c, line)
-            fill_at[0] = time.monotonic()
-        results[i] = (line, data, t1 - t0, 1)
+        results[i] = (line, data, t0, t1)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
@@ -100,48 +99,58 @@ def stampede(server, key, request, winner_fill, n=CLIENTS, prepare=None):
         t.join(60)
     for c in conns:
         c.close()
-    return results, fill_at[0]
+    return results
 
 
-def filler(value, ttl=60):
+def filler(key, value, ttl=60):
+    """The winner's part: FILL_MS of "database", then ms with its token."""
     def fill(c, line):
         cas = flags_of(line)["c"]
         time.sleep(FILL_MS / 1000.0)
-        got = c.req("ms %s %d C%s T%d" % (fill.key, len(value), cas, ttl)
+        fill.sent_at = time.monotonic()
+        got = c.req("ms %s %d C%s T%d" % (key, len(value), cas, ttl)
                     + "\r\n" + value)
         fill.replies.append(got[0])
     fill.replies = []
+    fill.sent_at = None
     return fill
 
 
-def check_stampede(tap, what, results, value, fill_replies):
+def check_stampede(tap, what, results, value, fill):
     wins = [r for r in results if r and "W" in flags_of(r[0])]
     losers = [r for r in results if r and "W" not in flags_of(r[0])]
     tap.eq(sum(1 for r in results if r is None), 0,
            "%s: every client answered" % what)
     tap.eq(len(wins), 1, "%s: exactly one W" % what)
-    tap.eq(fill_replies, ["HD"], "%s: the single fill stored" % what)
+    tap.eq(fill.replies, ["HD"], "%s: the single fill stored" % what)
     bad = [r for r in losers if r[1] != value.encode()
            or "Z" in flags_of(r[0])]
-    tap.ok(not bad, "%s: all %d others got the filled value, no Z"
-           % (what, len(losers)), bad[:5])
-    lat = sorted(r[2] for r in losers)
-    if lat:
-        p50 = lat[len(lat) // 2]
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        tap.diag("%s: losers p50 %.1f ms p99 %.1f ms (fill %d ms)"
-                 % (what, p50 * 1000, p99 * 1000, FILL_MS))
-        tap.ok(p99 < (4 * FILL_MS / 1000.0 + 0.25) * SLACK,
-               "%s: p99 latency near the fill time" % what,
-               "p99 %.3f s" % p99)
+    tap.ok(not bad, "%s: all %d others got the filled value from one "
+           "request each, no Z" % (what, len(losers)), bad[:5])
+    if not losers or fill.sent_at is None:
+        return
+    # What the server controls: parked requests are answered as soon as
+    # the fill lands.  The whole latency also holds the client threads'
+    # scheduling, so it is reported, and bounded loosely.
+    after = sorted(r[3] - fill.sent_at for r in losers)
+    lat = sorted(r[3] - r[2] for r in losers)
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    tap.diag("%s: losers p50 %.1f ms p99 %.1f ms (fill %d ms); answered "
+             "at most %.1f ms after the fill was sent"
+             % (what, lat[len(lat) // 2] * 1000, p99 * 1000, FILL_MS,
+                after[-1] * 1000))
+    tap.ok(after[-1] < 0.2 * SLACK,
+           "%s: every parked request answered within 200 ms of the fill"
+           % what, "%.3f s" % after[-1])
+    tap.ok(p99 < (FILL_MS / 1000.0 + 0.5) * SLACK,
+           "%s: p99 latency near the fill time" % what, "p99 %.3f s" % p99)
 
 
 def test_cold(tap, server):
-    fill = filler("v-cold")
-    fill.key = "cold"
+    fill = filler("cold", "v-cold")
     before = stats(server)
-    res, _ = stampede(server, "cold", "mg cold v c N30 w5000", fill)
-    check_stampede(tap, "cold key", res, "v-cold", fill.replies)
+    res = stampede(server, "mg cold v c N30 w5000", fill)
+    check_stampede(tap, "cold key", res, "v-cold", fill)
     after = stats(server)
     tap.ok(after["wait_woken"] - before["wait_woken"] >= 1,
            "cold key: waiters were woken by the fill",
@@ -154,24 +163,22 @@ def test_stale(tap, server):
     tap.eq(c.req("ms stale 2 T60\r\nv1")[0], "HD", "stale: set v1")
     tap.eq(c.req("md stale I")[0], "HD", "stale: md I")
     c.close()
-    fill = filler("v2-new")
-    fill.key = "stale"
-    res, _ = stampede(server, "stale", "mg stale v c N30 w5000", fill)
+    fill = filler("stale", "v2-new")
+    res = stampede(server, "mg stale v c N30 w5000", fill)
     wins = [r for r in res if r and "W" in flags_of(r[0])]
     tap.ok(len(wins) == 1 and wins[0][1] == b"v1"
            and "X" in flags_of(wins[0][0]),
            "stale: the winner saw the stale value with X W", wins)
-    check_stampede(tap, "stale (md I)", res, "v2-new", fill.replies)
+    check_stampede(tap, "stale (md I)", res, "v2-new", fill)
 
 
 def test_recache(tap, server):
     c = Meta(server)
     tap.eq(c.req("ms early 2 T20\r\nv1")[0], "HD", "R: set v1 with TTL 20")
     c.close()
-    fill = filler("v2-early")
-    fill.key = "early"
-    res, _ = stampede(server, "early", "mg early v c R30 w5000", fill)
-    check_stampede(tap, "early refresh (R)", res, "v2-early", fill.replies)
+    fill = filler("early", "v2-early")
+    res = stampede(server, "mg early v c R30 w5000", fill)
+    check_stampede(tap, "early refresh (R)", res, "v2-early", fill)
 
 
 def park(server, n, key, req):
