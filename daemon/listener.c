@@ -68,7 +68,10 @@ listener_on_accept(evutil_socket_t fd, short what, void *arg)
             }
             return;
         }
-        if (__atomic_load_n(&srv->curr_conns, __ATOMIC_RELAXED) >=
+        /* a burst is accepted before any worker creates its conns, so
+         * the ones still queued count too */
+        if (__atomic_load_n(&srv->curr_conns, __ATOMIC_RELAXED) +
+                __atomic_load_n(&srv->pending_conns, __ATOMIC_RELAXED) >=
             (uint64_t)srv->settings->maxconns) {
             ssize_t n = write(cfd, too_many, sizeof(too_many) - 1);
 
@@ -87,7 +90,9 @@ listener_on_accept(evutil_socket_t fd, short what, void *arg)
         memcpy(h.listen_addr, ls->name, sizeof(h.listen_addr));
         /* counted now so the limit holds before the worker gets to it */
         __atomic_add_fetch(&srv->total_conns, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&srv->pending_conns, 1, __ATOMIC_RELAXED);
         if (worker_dispatch(srv->workers[l->next_worker], &h) != 0) {
+            __atomic_sub_fetch(&srv->pending_conns, 1, __ATOMIC_RELAXED);
             close(cfd);
         }
         l->next_worker = (l->next_worker + 1) % (unsigned)srv->nworkers;

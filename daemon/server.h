@@ -34,6 +34,8 @@ struct server {
 
     /* connection counters, atomics: written by listener and workers */
     uint64_t curr_conns;
+    uint64_t pending_conns;         /* accepted, not yet taken by a worker:
+                                     * count against -c with curr_conns */
     uint64_t total_conns;
     uint64_t rejected_conns;
     uint64_t conn_structs;
