@@ -266,10 +266,11 @@ main(int argc, char **argv)
 
     event_base_dispatch(srv.base);
 
-    listener_destroy(srv.listener);
+    /* workers first: a running worker reads the listener ("stats conns") */
     for (int i = 0; i < srv.nworkers; i++) {
         worker_stop(srv.workers[i]);
     }
+    listener_destroy(srv.listener);
     for (int i = 0; i < srv.nworkers; i++) {
         worker_destroy(srv.workers[i]);
     }

@@ -3,15 +3,35 @@
  * it reads.
  *
  *   stress -h HOST -p PORT [-s UNIXPATH] [-t THREADS] [-n OPS] [-k KEYS]
- *          [-T SECONDS] [-v MAXLEN]
+ *          [-T SECONDS] [-v MAXLEN] [-a] [-K COLDKEYS] [-f FLUSHEVERY]
+ *          [-r RECONNECT] [-C CHURNTHREADS]
  *
  * Each thread opens its own connection and runs OPS operations on a small
- * shared key set: set, get, multi-get, delete and incr.  Every stored value
- * is "<len>:<fnv64 hex>:<payload>", so every hit on any thread can be
- * checked for torn or mixed-up values.  Counters ("ctr<i>", created before
- * the threads start) are only incremented; at the end their sum must equal
- * the number of increments every thread saw succeed.  Bounded by OPS and by
- * a wall-clock limit; exits 0 when all checks pass, 1 otherwise.
+ * shared key set.  Every stored value is a run of self-checking records
+ * "<len>:<fnv64 hex>:<payload>" (a set writes one, append/prepend add one),
+ * so every hit on any thread can be checked for torn or mixed-up values.
+ *
+ * Default mix: set, get, multi-get, delete and incr.  Counters ("ctr<i>",
+ * created before the threads start) are only incremented; at the end their
+ * sum must equal the number of increments every thread saw succeed.
+ *
+ * -a adds the rest of the storage API: gets+cas, append, prepend, touch,
+ * gat, add, stats, and flush_all (thread 0, every -f ops, default 20000;
+ * 0: never), with per-thread checks that need no coordination: a private
+ * key "own:<thread>" whose every hit must be exactly what that thread last
+ * stored (set, append, cas included) and which only that thread can bring
+ * back once it is known absent, and a private counter whose every incr
+ * must answer the last value plus one (a miss means flush_all or eviction;
+ * the key is re-added).  flush_all and evictions reset the shared
+ * counters, so -a drops their sum check.  -K N sends a fifth of the sets to N cold keys so that a small -m
+ * evicts.  "SERVER_ERROR out of memory storing object" is counted (oom),
+ * not an error: a tiny -m may leave a slab class without memory.
+ *
+ * -n 0 runs until -T seconds pass (a soak); otherwise reaching -T before
+ * OPS is an error.  -r N reconnects every N ops; -C N adds N threads that
+ * only open a connection, get a key, check it and close, as fast as they
+ * can.  Exits 0 when every check passes, 1 otherwise; the last line is
+ * "stress: ... ops=N errors=N corrupt=N oom=N ...: PASS|FAIL".
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,16 +54,23 @@
 
 #define NCOUNTERS 8
 #define RBUF_SIZE (1 << 20)
+#define SMALL_REC 48        /* largest append/prepend payload */
+#define OOM_REPLY "SERVER_ERROR out of memory storing object"
 
 struct opts {
     const char *host;
     const char *port;
     const char *path;
     int threads;
-    long ops;
+    long ops;           /* per thread; 0: run until the time limit */
     int keys;
     double seconds;
     int maxlen;
+    bool all;           /* -a: the whole op mix */
+    int cold;           /* -K: cold keys */
+    long flush_every;   /* -f: thread 0 flushes every N ops (with -a) */
+    long reconnect;     /* -r: reconnect every N ops */
+    int churners;       /* -C: connect/get/close threads */
 };
 
 struct conn {
@@ -63,6 +90,17 @@ struct worker {
     long misses;
     uint64_t incrs;
     long errors;
+    long corrupt;
+    long oom;
+    long flushes;
+    long reconnects;
+    /* -a: what "own:<id>" must hold; own_state 0 unknown, 1 absent,
+     * 2 present with own[0..own_len) */
+    int own_state;
+    char *own;
+    size_t own_len;
+    /* -a: the private counter's last value, -1 unknown */
+    int64_t pctr;
 };
 
 static atomic_int stop_all;
@@ -100,19 +138,37 @@ rnd(uint64_t *s)
 }
 
 static void
+vreport(struct worker *w, long count, const char *fmt, va_list ap)
+{
+    if (count > 10) {
+        return;
+    }
+    fprintf(stderr, "stress: thread %d: ", w->id);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+static void
 fail(struct worker *w, const char *fmt, ...)
 {
     va_list ap;
 
     w->errors++;
-    if (w->errors > 10) {
-        return;
-    }
-    fprintf(stderr, "stress: thread %d: ", w->id);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport(w, w->errors + w->corrupt, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+/* A value that is not what was stored: counted apart from other errors. */
+static void
+corrupt(struct worker *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    w->corrupt++;
+    va_start(ap, fmt);
+    vreport(w, w->errors + w->corrupt, fmt, ap);
+    va_end(ap);
 }
 
 static int
@@ -167,7 +223,9 @@ conn_close(struct conn *c)
     if (c->fd >= 0) {
         close(c->fd);
     }
+    c->fd = -1;
     free(c->buf);
+    c->buf = NULL;
 }
 
 static int
@@ -241,7 +299,19 @@ conn_line(struct conn *c, char *out, size_t cap)
     }
 }
 
-/* Build "<len>:<fnv hex>:<payload>" of total length about len. */
+/* Send a request and read its one-line reply; -1 if the connection broke. */
+static int
+roundtrip(struct worker *w, struct conn *c, const char *req, size_t n,
+          char *line, size_t cap, const char *what)
+{
+    if (conn_send(c, req, n) != 0 || conn_line(c, line, cap) != 0) {
+        fail(w, "%s: connection lost", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Build one record "<len>:<fnv hex>:<payload>", payload 1..maxlen bytes. */
 static size_t
 make_value(char *dst, uint64_t *seed, int maxlen)
 {
@@ -260,33 +330,80 @@ make_value(char *dst, uint64_t *seed, int maxlen)
     return (size_t)head + plen;
 }
 
+/* True if v is one or more whole, intact records. */
 static bool
 check_value(const char *v, size_t n)
 {
-    char *end;
-    unsigned long long plen;
-    unsigned long long sum;
-    const char *colon;
+    const char *p = v;
+    const char *endv = v + n;
 
-    plen = strtoull(v, &end, 10);
-    if (end == v || *end != ':') {
+    if (n == 0) {
         return false;
     }
-    colon = end + 1;
-    sum = strtoull(colon, &end, 16);
-    if (end != colon + 16 || *end != ':') {
-        return false;
+    while (p < endv) {
+        unsigned long long plen = 0, sum = 0;
+        const char *q = p;
+
+        while (q < endv && *q >= '0' && *q <= '9') {
+            plen = plen * 10 + (unsigned)(*q++ - '0');
+            if (plen > RBUF_SIZE) {
+                return false;
+            }
+        }
+        if (q == p || q >= endv || *q != ':' || endv - q < 18) {
+            return false;
+        }
+        q++;
+        for (int i = 0; i < 16; i++, q++) {
+            int d;
+
+            if (*q >= '0' && *q <= '9') {
+                d = *q - '0';
+            } else if (*q >= 'a' && *q <= 'f') {
+                d = *q - 'a' + 10;
+            } else {
+                return false;
+            }
+            sum = sum * 16 + (unsigned)d;
+        }
+        if (*q != ':' || (unsigned long long)(endv - q - 1) < plen) {
+            return false;
+        }
+        q++;
+        if (fnv64(q, plen) != sum) {
+            return false;
+        }
+        p = q + plen;
     }
-    end++;
-    if ((size_t)(end - v) + plen != n) {
-        return false;
-    }
-    return fnv64(end, plen) == sum;
+    return true;
 }
 
-/* Read VALUE lines up to END, checking each value.  -1 on protocol error. */
+/* A hit on "own:<id>": it must be exactly what this thread stored. */
+static void
+check_own(struct worker *w, const char *key, const char *v, size_t n)
+{
+    char own[32];
+
+    snprintf(own, sizeof(own), "own:%d", w->id);
+    if (strcmp(key, own) != 0) {
+        return;
+    }
+    if (w->own_state == 1) {
+        corrupt(w, "%s: hit (%zu bytes) but it was deleted or absent", key,
+                n);
+    } else if (w->own_state == 2 &&
+               (n != w->own_len || memcmp(v, w->own, n) != 0)) {
+        corrupt(w, "%s: %zu bytes, not the %zu bytes last stored", key, n,
+                w->own_len);
+    }
+}
+
+/*
+ * Read VALUE lines up to END, checking each value; with cas, also the CAS
+ * unique of the (last) hit.  -1 on protocol error.
+ */
 static int
-read_values(struct worker *w, struct conn *c, int *hits)
+read_values(struct worker *w, struct conn *c, int *hits, uint64_t *cas)
 {
     char line[512];
 
@@ -294,7 +411,9 @@ read_values(struct worker *w, struct conn *c, int *hits)
     for (;;) {
         char key[300];
         unsigned flags;
+        unsigned long long unique = 0;
         size_t n;
+        int got;
 
         if (conn_line(c, line, sizeof(line)) != 0) {
             fail(w, "get: connection lost or bad line");
@@ -303,7 +422,9 @@ read_values(struct worker *w, struct conn *c, int *hits)
         if (strcmp(line, "END") == 0) {
             return 0;
         }
-        if (sscanf(line, "VALUE %299s %u %zu", key, &flags, &n) != 3) {
+        got = sscanf(line, "VALUE %299s %u %zu %llu", key, &flags, &n,
+                     &unique);
+        if (got < 3 || (cas != NULL && got != 4)) {
             fail(w, "get: unexpected line '%s'", line);
             return -1;
         }
@@ -312,16 +433,401 @@ read_values(struct worker *w, struct conn *c, int *hits)
             return -1;
         }
         if (memcmp(c->buf + c->pos + n, "\r\n", 2) != 0) {
-            fail(w, "get %s: value not followed by CRLF", key);
+            corrupt(w, "get %s: value not followed by CRLF", key);
         } else if (!check_value(c->buf + c->pos, n)) {
-            fail(w, "get %s: corrupt value (%zu bytes)", key, n);
+            corrupt(w, "get %s: corrupt value (%zu bytes)", key, n);
         } else if (flags != (unsigned)strlen(key)) {
-            fail(w, "get %s: flags %u, expected %zu", key, flags,
-                 strlen(key));
+            corrupt(w, "get %s: flags %u, expected %zu", key, flags,
+                    strlen(key));
+        } else {
+            check_own(w, key, c->buf + c->pos, n);
+        }
+        if (cas != NULL) {
+            *cas = unique;
         }
         c->pos += n + 2;
         (*hits)++;
     }
+}
+
+/*
+ * The index of line among the '|'-separated replies allowed, or -1 (an
+ * error, except OOM_REPLY which only counts as oom).
+ */
+static int
+expect(struct worker *w, const char *what, const char *line,
+       const char *allowed)
+{
+    size_t n = strlen(line);
+    const char *p = allowed;
+    int i = 0;
+
+    while (*p != '\0') {
+        const char *bar = strchr(p, '|');
+        size_t k = bar ? (size_t)(bar - p) : strlen(p);
+
+        if (k == n && memcmp(p, line, n) == 0) {
+            return i;
+        }
+        p += k + (bar ? 1 : 0);
+        i++;
+    }
+    if (strcmp(line, OOM_REPLY) == 0) {
+        w->oom++;
+        return -1;
+    }
+    fail(w, "%s: unexpected reply '%s'", what, line);
+    return -1;
+}
+
+/* "<verb> <key> <flags> 0 <len>[ <cas>]\r\n<value>\r\n" into cmd. */
+static size_t
+store_cmd(char *cmd, const char *verb, const char *key, const char *val,
+          size_t vn, uint64_t cas)
+{
+    int hn;
+
+    if (cas != 0) {
+        hn = snprintf(cmd, 512, "%s %s %zu 0 %zu %" PRIu64 "\r\n", verb, key,
+                      strlen(key), vn, cas);
+    } else {
+        hn = snprintf(cmd, 512, "%s %s %zu 0 %zu\r\n", verb, key, strlen(key),
+                      vn);
+    }
+    memcpy(cmd + hn, val, vn);
+    memcpy(cmd + hn + vn, "\r\n", 2);
+    return (size_t)hn + vn + 2;
+}
+
+/* The private key: remember what this thread stored in it. */
+static void
+own_remember(struct worker *w, int state, const char *v, size_t n,
+             bool append)
+{
+    if (state != 2) {
+        w->own_state = state;
+        w->own_len = 0;
+        return;
+    }
+    if (append) {
+        memcpy(w->own + w->own_len, v, n);
+        w->own_len += n;
+    } else {
+        memcpy(w->own, v, n);
+        w->own_len = n;
+    }
+    w->own_state = 2;
+}
+
+/*
+ * One operation of the -a mix on key kname (own is true for "own:<id>").
+ * Returns -1 when the connection broke.
+ */
+static int
+op_all(struct worker *w, struct conn *c, const char *kname, bool own,
+       char *val, char *cmd)
+{
+    const struct opts *o = w->o;
+    unsigned op = (unsigned)(rnd(&w->seed) % 1000);
+    char line[512];
+    size_t vn, n;
+    uint64_t cas;
+    int hits, r;
+
+    if (!own && w->id == 0 && o->flush_every > 0 &&
+        w->done % o->flush_every == o->flush_every - 1) {
+        if (roundtrip(w, c, "flush_all\r\n", 11, line, sizeof(line),
+                      "flush_all") != 0) {
+            return -1;
+        }
+        if (expect(w, "flush_all", line, "OK") == 0) {
+            w->flushes++;
+            /* whatever this thread stored before is gone now */
+            own_remember(w, 1, NULL, 0, false);
+        }
+        return 0;
+    }
+    if (op < 5 && !own) {                           /* stats */
+        static const char *const sub[] = {
+            "stats\r\n", "stats conns\r\n", "stats items\r\n",
+            "stats slabs\r\n", "stats settings\r\n",
+        };
+        const char *req = sub[rnd(&w->seed) % 5];
+
+        if (conn_send(c, req, strlen(req)) != 0) {
+            fail(w, "stats: connection lost");
+            return -1;
+        }
+        do {
+            if (conn_line(c, line, sizeof(line)) != 0) {
+                fail(w, "stats: connection lost");
+                return -1;
+            }
+            if (strncmp(line, "STAT ", 5) != 0 && strcmp(line, "END") != 0) {
+                fail(w, "stats: unexpected line '%s'", line);
+                break;
+            }
+        } while (strcmp(line, "END") != 0);
+        return 0;
+    }
+    if (op < 250) {                                 /* set */
+        if (own && w->own_len > (size_t)o->maxlen * 4) {
+            own_remember(w, 0, NULL, 0, false);
+        }
+        vn = make_value(val, &w->seed, o->maxlen);
+        n = store_cmd(cmd, "set", kname, val, vn, 0);
+        if (own) {
+            w->own_state = 0;   /* unknown until the reply says */
+        }
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "set") != 0) {
+            return -1;
+        }
+        if (expect(w, "set", line, "STORED") == 0 && own) {
+            own_remember(w, 2, val, vn, false);
+        }
+    } else if (op < 500) {                          /* get */
+        n = (size_t)snprintf(cmd, 512, "get %s\r\n", kname);
+        if (conn_send(c, cmd, n) != 0 ||
+            read_values(w, c, &hits, NULL) != 0) {
+            return -1;
+        }
+        w->hits += hits;
+        w->misses += 1 - hits;
+        if (own && hits == 0 && w->own_state == 2) {
+            /* flush_all by another thread or an eviction */
+            own_remember(w, 1, NULL, 0, false);
+        }
+    } else if (op < 600) {                          /* gets + cas */
+        n = (size_t)snprintf(cmd, 512, "gets %s\r\n", kname);
+        cas = 0;
+        if (conn_send(c, cmd, n) != 0 ||
+            read_values(w, c, &hits, &cas) != 0) {
+            return -1;
+        }
+        if (hits == 0) {
+            if (own) {
+                own_remember(w, 1, NULL, 0, false);
+            }
+            return 0;
+        }
+        if (cas == 0) {
+            fail(w, "gets %s: CAS unique 0", kname);
+            return 0;
+        }
+        vn = make_value(val, &w->seed, o->maxlen);
+        n = store_cmd(cmd, "cas", kname, val, vn, cas);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "cas") != 0) {
+            return -1;
+        }
+        r = expect(w, "cas", line, "STORED|EXISTS|NOT_FOUND");
+        if (own) {
+            if (r == 0) {
+                own_remember(w, 2, val, vn, false);
+            } else if (r == 1) {
+                corrupt(w, "cas %s: EXISTS, but only this thread writes it",
+                        kname);
+                own_remember(w, 0, NULL, 0, false);
+            } else {
+                own_remember(w, r == 2 ? 1 : 0, NULL, 0, false);
+            }
+        }
+    } else if (op < 680) {                          /* append/prepend */
+        bool app = op < 650;
+
+        vn = make_value(val, &w->seed, SMALL_REC);
+        n = store_cmd(cmd, app ? "append" : "prepend", kname, val, vn, 0);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "append") != 0) {
+            return -1;
+        }
+        r = expect(w, "append", line, "STORED|NOT_STORED");
+        if (own) {
+            /* a present key may vanish any time (another thread's
+             * flush_all, an eviction); an absent one can only come back
+             * through this thread */
+            if (r == 0 && w->own_state == 1) {
+                corrupt(w, "append %s: STORED on an absent key", kname);
+                own_remember(w, 0, NULL, 0, false);
+            } else if (r == 0 && app && w->own_state == 2 &&
+                       w->own_len + vn <= (size_t)o->maxlen * 4 + SMALL_REC) {
+                own_remember(w, 2, val, vn, true);
+            } else {
+                own_remember(w, r == 1 ? 1 : 0, NULL, 0, false);
+            }
+        }
+    } else if (op < 730) {                          /* touch */
+        n = (size_t)snprintf(cmd, 512, "touch %s %d\r\n", kname,
+                             (int)(rnd(&w->seed) % 2) * 3600);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "touch") != 0) {
+            return -1;
+        }
+        r = expect(w, "touch", line, "TOUCHED|NOT_FOUND");
+        if (own && r == 0 && w->own_state == 1) {
+            corrupt(w, "touch %s: TOUCHED an absent key", kname);
+            own_remember(w, 0, NULL, 0, false);
+        } else if (own && r == 1) {
+            own_remember(w, 1, NULL, 0, false);
+        }
+    } else if (op < 770) {                          /* gat */
+        n = (size_t)snprintf(cmd, 512, "gat 0 %s stress:%d\r\n", kname,
+                             (int)(rnd(&w->seed) % (uint64_t)o->keys));
+        if (conn_send(c, cmd, n) != 0 ||
+            read_values(w, c, &hits, NULL) != 0) {
+            return -1;
+        }
+        w->hits += hits;
+    } else if (op < 800) {                          /* add */
+        vn = make_value(val, &w->seed, o->maxlen);
+        n = store_cmd(cmd, "add", kname, val, vn, 0);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "add") != 0) {
+            return -1;
+        }
+        r = expect(w, "add", line, "STORED|NOT_STORED");
+        if (own) {
+            if (r == 1 && w->own_state == 1) {
+                corrupt(w, "add %s: NOT_STORED on an absent key", kname);
+                own_remember(w, 0, NULL, 0, false);
+            }
+            if (r == 0) {
+                own_remember(w, 2, val, vn, false);
+            } else if (r < 0) {
+                own_remember(w, 0, NULL, 0, false);
+            }
+        }
+    } else if (op < 850) {                          /* delete */
+        n = (size_t)snprintf(cmd, 512, "delete %s\r\n", kname);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "delete") != 0) {
+            return -1;
+        }
+        r = expect(w, "delete", line, "DELETED|NOT_FOUND");
+        if (own && r == 0 && w->own_state == 1) {
+            corrupt(w, "delete %s: DELETED an absent key", kname);
+        }
+        if (own) {
+            own_remember(w, r >= 0 ? 1 : 0, NULL, 0, false);
+        }
+    } else if (op < 930) {                          /* private counter */
+        char pk[32];
+
+        snprintf(pk, sizeof(pk), "pctr:%d", w->id);
+        n = (size_t)snprintf(cmd, 512, "incr %s 1\r\n", pk);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "incr") != 0) {
+            return -1;
+        }
+        if (strcmp(line, "NOT_FOUND") == 0) {
+            n = store_cmd(cmd, "add", pk, "0", 1, 0);
+            if (roundtrip(w, c, cmd, n, line, sizeof(line), "add") != 0) {
+                return -1;
+            }
+            w->pctr = expect(w, "add counter", line, "STORED") == 0 ? 0 : -1;
+        } else {
+            char *end;
+            unsigned long long v;
+
+            errno = 0;
+            v = strtoull(line, &end, 10);
+            if (end == line || *end != '\0' || errno != 0) {
+                fail(w, "incr %s: '%s'", pk, line);
+                w->pctr = -1;
+            } else {
+                if (w->pctr >= 0 && v != (unsigned long long)w->pctr + 1) {
+                    corrupt(w, "incr %s: %llu after %" PRId64, pk, v,
+                            w->pctr);
+                }
+                w->pctr = (int64_t)v;
+                w->incrs++;
+            }
+        }
+    } else {                                        /* shared counters */
+        int k = (int)(rnd(&w->seed) % NCOUNTERS);
+
+        n = (size_t)snprintf(cmd, 512, "incr ctr%d 1\r\n", k);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "incr") != 0) {
+            return -1;
+        }
+        if (strcmp(line, "NOT_FOUND") == 0) {
+            n = (size_t)snprintf(cmd, 512, "add ctr%d 0 0 1\r\n0\r\n", k);
+            if (roundtrip(w, c, cmd, n, line, sizeof(line), "add") != 0) {
+                return -1;
+            }
+            expect(w, "add counter", line, "STORED|NOT_STORED");
+        } else if (strspn(line, "0123456789") != strlen(line)) {
+            fail(w, "incr ctr%d: '%s'", k, line);
+        }
+    }
+    return 0;
+}
+
+/* One operation of the default mix.  -1 when the connection broke. */
+static int
+op_basic(struct worker *w, struct conn *c, int key, const char *kname,
+         char *val, char *cmd)
+{
+    const struct opts *o = w->o;
+    unsigned op = (unsigned)(rnd(&w->seed) % 100);
+    char line[512];
+    size_t n, vn;
+    int hits;
+
+    if (op < 35) {
+        vn = make_value(val, &w->seed, o->maxlen);
+        n = store_cmd(cmd, "set", kname, val, vn, 0);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "set") != 0) {
+            return -1;
+        }
+        expect(w, "set", line, "STORED");
+    } else if (op < 75) {
+        n = (size_t)snprintf(cmd, 512, "get %s\r\n", kname);
+        if (conn_send(c, cmd, n) != 0 ||
+            read_values(w, c, &hits, NULL) != 0) {
+            return -1;
+        }
+        w->hits += hits;
+        w->misses += 1 - hits;
+    } else if (op < 85) {
+        n = (size_t)snprintf(cmd, 512, "get stress:%d stress:%d stress:%d\r\n",
+                             key, (key + 1) % o->keys, (key + 7) % o->keys);
+        if (conn_send(c, cmd, n) != 0 ||
+            read_values(w, c, &hits, NULL) != 0) {
+            return -1;
+        }
+        w->hits += hits;
+    } else if (op < 90) {
+        n = (size_t)snprintf(cmd, 512, "delete %s\r\n", kname);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "delete") != 0) {
+            return -1;
+        }
+        expect(w, "delete", line, "DELETED|NOT_FOUND");
+    } else {
+        char *end;
+
+        n = (size_t)snprintf(cmd, 512, "incr ctr%d 1\r\n", key % NCOUNTERS);
+        if (roundtrip(w, c, cmd, n, line, sizeof(line), "incr") != 0) {
+            return -1;
+        }
+        errno = 0;
+        strtoull(line, &end, 10);
+        if (end == line || *end != '\0' || errno != 0) {
+            fail(w, "incr ctr%d: '%s'", key % NCOUNTERS, line);
+        } else {
+            w->incrs++;
+        }
+    }
+    return 0;
+}
+
+static bool
+time_up(const struct opts *o, long done)
+{
+    if ((done & 255) != 0) {
+        return false;
+    }
+    if (atomic_load(&stop_all) || now_sec() > deadline) {
+        if (o->ops > 0) {
+            atomic_store(&stop_all, 1);
+        }
+        return true;
+    }
+    return false;
 }
 
 static void *
@@ -329,97 +835,95 @@ worker_run(void *arg)
 {
     struct worker *w = arg;
     const struct opts *o = w->o;
-    struct conn c;
+    struct conn c = { -1, NULL, 0, 0 };
     char *val = malloc((size_t)o->maxlen + 128);
     char *cmd = malloc((size_t)o->maxlen + 512);
-    char line[512];
 
-    if (val == NULL || cmd == NULL || conn_open(&c, o) != 0) {
+    w->own = malloc((size_t)o->maxlen * 4 + 2 * SMALL_REC + 256);
+    w->pctr = -1;
+    if (val == NULL || cmd == NULL || w->own == NULL ||
+        conn_open(&c, o) != 0) {
         fail(w, "cannot connect: %s", strerror(errno));
-        free(val);
-        free(cmd);
-        return NULL;
+        goto out;
     }
-    for (w->done = 0; w->done < o->ops; w->done++) {
+    for (w->done = 0; o->ops == 0 || w->done < o->ops; w->done++) {
         int key = (int)(rnd(&w->seed) % (uint64_t)o->keys);
-        unsigned op = (unsigned)(rnd(&w->seed) % 100);
         char kname[32];
-        int kn = snprintf(kname, sizeof(kname), "stress:%d", key);
-        int hits;
+        bool own = false;
+        int rc;
 
-        if ((w->done & 255) == 0 &&
-            (atomic_load(&stop_all) || now_sec() > deadline)) {
-            atomic_store(&stop_all, 1);
+        if (time_up(o, w->done) || w->errors + w->corrupt > 10) {
             break;
         }
-        if (w->errors > 10) {
-            break;
+        if (o->reconnect > 0 && w->done > 0 &&
+            w->done % o->reconnect == 0) {
+            conn_close(&c);
+            w->reconnects++;
+            if (conn_open(&c, o) != 0) {
+                fail(w, "cannot reconnect: %s", strerror(errno));
+                break;
+            }
         }
-        if (op < 35) {
-            size_t vn = make_value(val, &w->seed, o->maxlen);
-            int hn = snprintf(cmd, 512, "set %s %d 0 %zu\r\n", kname, kn, vn);
+        snprintf(kname, sizeof(kname), "stress:%d", key);
+        if (o->all) {
+            unsigned pick = (unsigned)(rnd(&w->seed) % 100);
 
-            memcpy(cmd + hn, val, vn);
-            memcpy(cmd + hn + vn, "\r\n", 2);
-            if (conn_send(&c, cmd, (size_t)hn + vn + 2) != 0 ||
-                conn_line(&c, line, sizeof(line)) != 0) {
-                fail(w, "set: connection lost");
-                break;
+            if (pick < 10) {
+                snprintf(kname, sizeof(kname), "own:%d", w->id);
+                own = true;
+            } else if (pick < 30 && o->cold > 0) {
+                snprintf(kname, sizeof(kname), "cold:%d",
+                         (int)(rnd(&w->seed) % (uint64_t)o->cold));
             }
-            if (strcmp(line, "STORED") != 0) {
-                fail(w, "set %s: '%s'", kname, line);
-            }
-        } else if (op < 75) {
-            int n = snprintf(cmd, 512, "get %s\r\n", kname);
-
-            if (conn_send(&c, cmd, (size_t)n) != 0 ||
-                read_values(w, &c, &hits) != 0) {
-                break;
-            }
-            w->hits += hits;
-            w->misses += 1 - hits;
-        } else if (op < 85) {
-            int n = snprintf(cmd, 512, "get stress:%d stress:%d stress:%d\r\n",
-                             key, (key + 1) % o->keys, (key + 7) % o->keys);
-
-            if (conn_send(&c, cmd, (size_t)n) != 0 ||
-                read_values(w, &c, &hits) != 0) {
-                break;
-            }
-            w->hits += hits;
-        } else if (op < 90) {
-            int n = snprintf(cmd, 512, "delete %s\r\n", kname);
-
-            if (conn_send(&c, cmd, (size_t)n) != 0 ||
-                conn_line(&c, line, sizeof(line)) != 0) {
-                fail(w, "delete: connection lost");
-                break;
-            }
-            if (strcmp(line, "DELETED") != 0 &&
-                strcmp(line, "NOT_FOUND") != 0) {
-                fail(w, "delete %s: '%s'", kname, line);
-            }
+            rc = op_all(w, &c, kname, own, val, cmd);
         } else {
-            int n = snprintf(cmd, 512, "incr ctr%d 1\r\n", key % NCOUNTERS);
-            char *end;
-
-            if (conn_send(&c, cmd, (size_t)n) != 0 ||
-                conn_line(&c, line, sizeof(line)) != 0) {
-                fail(w, "incr: connection lost");
-                break;
-            }
-            errno = 0;
-            strtoull(line, &end, 10);
-            if (end == line || *end != '\0' || errno != 0) {
-                fail(w, "incr ctr%d: '%s'", key % NCOUNTERS, line);
-            } else {
-                w->incrs++;
-            }
+            rc = op_basic(w, &c, key, kname, val, cmd);
+        }
+        if (rc != 0) {
+            break;
         }
     }
+out:
     conn_close(&c);
     free(val);
     free(cmd);
+    free(w->own);
+    return NULL;
+}
+
+/* -C: connect, get one key, check it, close; until time is up. */
+static void *
+churn_run(void *arg)
+{
+    struct worker *w = arg;
+    const struct opts *o = w->o;
+    char cmd[64];
+
+    for (w->done = 0; !time_up(o, w->done) && w->errors + w->corrupt <= 10;
+         w->done++) {
+        struct conn c;
+        int hits;
+        size_t n = (size_t)snprintf(
+            cmd, sizeof(cmd), "get stress:%d\r\n",
+            (int)(rnd(&w->seed) % (uint64_t)o->keys));
+
+        if (conn_open(&c, o) != 0) {
+            fail(w, "churn: cannot connect: %s", strerror(errno));
+            conn_close(&c);
+            break;
+        }
+        if (conn_send(&c, cmd, n) != 0 ||
+            read_values(w, &c, &hits, NULL) != 0) {
+            fail(w, "churn: get failed");
+        } else {
+            w->hits += hits;
+        }
+        conn_close(&c);
+        w->reconnects++;
+        if (o->ops > 0 && w->done >= o->ops) {
+            break;
+        }
+    }
     return NULL;
 }
 
@@ -477,22 +981,25 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: stress -h HOST -p PORT | -s PATH [-t THREADS] "
-            "[-n OPS] [-k KEYS] [-T SECONDS] [-v MAXLEN]\n");
+            "[-n OPS] [-k KEYS] [-T SECONDS] [-v MAXLEN] [-a] [-K COLD] "
+            "[-f FLUSHEVERY] [-r RECONNECT] [-C CHURNERS]\n");
     exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-    struct opts o = { "127.0.0.1", "11211", NULL, 8, 20000, 64, 120, 4000 };
+    struct opts o = { "127.0.0.1", "11211", NULL, 8, 20000, 64, 120, 4000,
+                      false, 0, 20000, 0, 0 };
     struct worker *ws;
-    long total = 0, hits = 0, errors = 0;
+    long total = 0, hits = 0, errors = 0, corrupted = 0, oom = 0;
+    long flushes = 0, conns = 0, churn_ops = 0;
     uint64_t incrs = 0, sum = 0;
     char reply[512];
     double t0;
-    int ch;
+    int ch, nw;
 
-    while ((ch = getopt(argc, argv, "h:p:s:t:n:k:T:v:")) != -1) {
+    while ((ch = getopt(argc, argv, "h:p:s:t:n:k:T:v:aK:f:r:C:")) != -1) {
         switch (ch) {
         case 'h': o.host = optarg; break;
         case 'p': o.port = optarg; break;
@@ -502,11 +1009,17 @@ main(int argc, char **argv)
         case 'k': o.keys = atoi(optarg); break;
         case 'T': o.seconds = atof(optarg); break;
         case 'v': o.maxlen = atoi(optarg); break;
+        case 'a': o.all = true; break;
+        case 'K': o.cold = atoi(optarg); break;
+        case 'f': o.flush_every = atol(optarg); break;
+        case 'r': o.reconnect = atol(optarg); break;
+        case 'C': o.churners = atoi(optarg); break;
         default: usage();
         }
     }
-    if (o.threads < 1 || o.ops < 1 || o.keys < 1 || o.maxlen < 1 ||
-        o.maxlen > 500000) {
+    if (o.threads < 1 || o.ops < 0 || o.keys < 1 || o.maxlen < 1 ||
+        o.maxlen > 500000 || o.cold < 0 || o.flush_every < 0 ||
+        o.reconnect < 0 || o.churners < 0 || o.seconds <= 0) {
         usage();
     }
     for (int i = 0; i < NCOUNTERS; i++) {
@@ -519,27 +1032,38 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    ws = calloc((size_t)o.threads, sizeof(*ws));
+    nw = o.threads + o.churners;
+    ws = calloc((size_t)nw, sizeof(*ws));
     if (ws == NULL) {
         return 1;
     }
     t0 = now_sec();
     deadline = t0 + o.seconds;
-    for (int i = 0; i < o.threads; i++) {
+    for (int i = 0; i < nw; i++) {
         ws[i].id = i;
         ws[i].o = &o;
         ws[i].seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
-        if (pthread_create(&ws[i].tid, NULL, worker_run, &ws[i]) != 0) {
+        if (pthread_create(&ws[i].tid, NULL,
+                           i < o.threads ? worker_run : churn_run,
+                           &ws[i]) != 0) {
             fprintf(stderr, "stress: pthread_create failed\n");
             return 1;
         }
     }
-    for (int i = 0; i < o.threads; i++) {
+    for (int i = 0; i < nw; i++) {
         pthread_join(ws[i].tid, NULL);
-        total += ws[i].done;
+        if (i < o.threads) {
+            total += ws[i].done;
+        } else {
+            churn_ops += ws[i].done;
+        }
         hits += ws[i].hits;
         incrs += ws[i].incrs;
         errors += ws[i].errors;
+        corrupted += ws[i].corrupt;
+        oom += ws[i].oom;
+        flushes += ws[i].flushes;
+        conns += ws[i].reconnects;
     }
     free(ws);
     if (atomic_load(&stop_all)) {
@@ -547,16 +1071,30 @@ main(int argc, char **argv)
                 "per thread\n", o.seconds, o.ops);
         errors++;
     }
-    if (counters_sum(&o, &sum) != 0) {
+    if (o.all) {
+        /* flush_all and evictions reset the shared counters: only the
+         * private counters' exact sequence was checked */
+    } else if (counters_sum(&o, &sum) != 0) {
         errors++;
     } else if (sum != incrs) {
         fprintf(stderr, "stress: counters sum to %" PRIu64 ", but %" PRIu64
                 " increments succeeded\n", sum, incrs);
         errors++;
     }
-    printf("stress: %d threads, %ld ops in %.2fs, %ld hits, %" PRIu64
-           " incrs (counters %" PRIu64 "), %ld errors: %s\n", o.threads,
-           total, now_sec() - t0, hits, incrs, sum, errors,
-           errors ? "FAIL" : "PASS");
-    return errors ? 1 : 0;
+    if (o.all) {
+        printf("stress: %d threads%s, %ld ops + %ld churn connections in "
+               "%.2fs, %ld hits, %ld flush_all, %ld reconnects: ops=%ld "
+               "errors=%ld corrupt=%ld oom=%ld: %s\n", o.threads,
+               o.churners ? " + churn" : "", total, churn_ops,
+               now_sec() - t0, hits, flushes, conns, total + churn_ops,
+               errors, corrupted, oom,
+               errors || corrupted ? "FAIL" : "PASS");
+    } else {
+        printf("stress: %d threads, %ld ops in %.2fs, %ld hits, %" PRIu64
+               " incrs (counters %" PRIu64 "), ops=%ld errors=%ld corrupt=%ld "
+               "oom=%ld: %s\n", o.threads, total, now_sec() - t0, hits, incrs,
+               sum, total + churn_ops, errors, corrupted, oom,
+               errors || corrupted ? "FAIL" : "PASS");
+    }
+    return errors || corrupted ? 1 : 0;
 }
