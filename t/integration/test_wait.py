@@ -23,6 +23,7 @@ memcached has no w (it answers CLIENT_ERROR invalid flag): skipped there.
 """
 
 import os
+import selectors
 import socket
 import sys
 import threading
@@ -73,47 +74,91 @@ def stats(server):
     return {k: int(v) for k, v in s.items() if k.startswith("wait_")}
 
 
-def stampede(server, request, winner_fill, n=CLIENTS):
-    """n clients send `request` at once; the one that gets W runs
-    winner_fill(conn, line), which fills FILL_MS later.  Returns per client
-    (line, data, sent_at, answered_at) -- monotonic seconds -- and the
-    moment the fill was sent."""
-    conns = [Meta(server, timeout=30) for _ in range(n)]
-    barrier = threading.Barrier(n)
+def parse_reply(buf):
+    """One meta reply off the front of buf: (line, data, rest) or None."""
+    nl = buf.find(b"\r\n")
+    if nl < 0:
+        return None
+    line = buf[:nl].decode("latin-1")
+    if not line.startswith("VA "):
+        return line, None, buf[nl + 2:]
+    end = nl + 2 + int(line.split()[1]) + 2
+    if len(buf) < end:
+        return None
+    return line, buf[nl + 2:end - 2], buf[end:]
+
+
+def stampede(server, request, fill, n=CLIENTS):
+    """n connections send `request` at once, from one thread with
+    non-blocking sockets (so arrival times are the server's, not thread
+    scheduling).  The one answered W waits FILL_MS, then sends the fill.
+    Returns per client (line, data, sent_at, answered_at), monotonic s."""
+    socks = [server.connect(30) for _ in range(n)]
+    bufs = [b""] * n
     results = [None] * n
-
-    def run(i):
-        c = conns[i]
-        barrier.wait()
-        t0 = time.monotonic()
-        line, data = c.req(request)
-        t1 = time.monotonic()
-        if "W" in flags_of(line):
-            winner_fill(c, line)
-        results[i] = (line, data, t0, t1)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for c in conns:
-        c.close()
+    winner = None
+    fill_due = None
+    sel = selectors.DefaultSelector()
+    for i, sk in enumerate(socks):
+        sk.setblocking(False)
+        sel.register(sk, selectors.EVENT_READ, i)
+    data = request.encode() + b"\r\n"
+    sent = []
+    for sk in socks:
+        sent.append(time.monotonic())
+        sk.sendall(data)
+    deadline = time.monotonic() + 30 * SLACK
+    while time.monotonic() < deadline and (
+            None in results or (winner is not None and not fill.replies)):
+        now = time.monotonic()
+        if fill_due is not None and now >= fill_due:
+            fill.sent_at = now
+            socks[winner].sendall(fill.request())
+            fill_due = None
+        wait = 0.5 if fill_due is None else max(0.0, fill_due - now)
+        for key, _ in sel.select(wait):
+            i = key.data
+            try:
+                chunk = socks[i].recv(65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                sel.unregister(socks[i])
+                continue
+            bufs[i] += chunk
+            while True:
+                r = parse_reply(bufs[i])
+                if r is None:
+                    break
+                line, value, bufs[i] = r
+                t = time.monotonic()
+                if results[i] is None:
+                    results[i] = (line, value, sent[i], t)
+                    if "W" in flags_of(line):
+                        winner = i
+                        fill.cas = flags_of(line).get("c", "0")
+                        fill_due = t + FILL_MS / 1000.0
+                elif i == winner:
+                    fill.replies.append(line)
+    sel.close()
+    for sk in socks:
+        sk.close()
     return results
 
 
-def filler(key, value, ttl=60):
+class filler:
     """The winner's part: FILL_MS of "database", then ms with its token."""
-    def fill(c, line):
-        cas = flags_of(line)["c"]
-        time.sleep(FILL_MS / 1000.0)
-        fill.sent_at = time.monotonic()
-        got = c.req("ms %s %d C%s T%d" % (key, len(value), cas, ttl)
-                    + "\r\n" + value)
-        fill.replies.append(got[0])
-    fill.replies = []
-    fill.sent_at = None
-    return fill
+
+    def __init__(self, key, value, ttl=60):
+        self.key, self.value, self.ttl = key, value, ttl
+        self.cas = None
+        self.replies = []
+        self.sent_at = None
+
+    def request(self):
+        return ("ms %s %d C%s T%d\r\n%s\r\n" % (
+            self.key, len(self.value), self.cas, self.ttl,
+            self.value)).encode()
 
 
 def check_stampede(tap, what, results, value, fill):
@@ -129,9 +174,9 @@ def check_stampede(tap, what, results, value, fill):
            "request each, no Z" % (what, len(losers)), bad[:5])
     if not losers or fill.sent_at is None:
         return
-    # What the server controls: parked requests are answered as soon as
-    # the fill lands.  The whole latency also holds the client threads'
-    # scheduling, so it is reported, and bounded loosely.
+    # Parked requests are answered as soon as the fill lands; the whole
+    # latency is the fill time plus that.  Both are bounded with room for
+    # a loaded 2-CPU machine running the suite in parallel.
     after = sorted(r[3] - fill.sent_at for r in losers)
     lat = sorted(r[3] - r[2] for r in losers)
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
@@ -139,10 +184,10 @@ def check_stampede(tap, what, results, value, fill):
              "at most %.1f ms after the fill was sent"
              % (what, lat[len(lat) // 2] * 1000, p99 * 1000, FILL_MS,
                 after[-1] * 1000))
-    tap.ok(after[-1] < 0.2 * SLACK,
-           "%s: every parked request answered within 200 ms of the fill"
+    tap.ok(after[-1] < 0.25 * SLACK,
+           "%s: every parked request answered within 250 ms of the fill"
            % what, "%.3f s" % after[-1])
-    tap.ok(p99 < (FILL_MS / 1000.0 + 0.5) * SLACK,
+    tap.ok(p99 < (FILL_MS / 1000.0 + 0.25) * SLACK,
            "%s: p99 latency near the fill time" % what, "p99 %.3f s" % p99)
 
 
