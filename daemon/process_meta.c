@@ -8,7 +8,8 @@
  * otherwise (mg always: it decides W/X/Z under the item lock).  Replies go
  * through meta_proto; statistics are counted as memcached 1.6.18 counts
  * them (an mg hit with T is a touch, a miss is a get miss, md I is neither
- * a delete hit nor a miss, a creating ma counts nothing).
+ * a delete hit nor a miss, a creating ma counts nothing, cmd_meta is not
+ * counted).
  *
  * The server-side wait (daemon/wait.h) hooks in here: pm_get parks an mg
  * with w where it would answer Z, and every successful ms, md (I and x
@@ -404,7 +405,8 @@ process_meta(struct conn *c, struct request *req)
     x.req = req;
     x.store = c->w->srv->store;
     x.ts = &c->w->stats;
-    STAT_INC(x.ts, cmd_meta);
+    /* cmd_meta stays 0: memcached 1.6.18 does not count ascii meta
+     * commands there either */
     switch (req->op) {
     case REQ_GET:
         pm_get(&x);

@@ -31,6 +31,32 @@ lease_ttl(rel_time_t exp, rel_time_t now)
     return (int64_t)(uint32_t)(exp - now);
 }
 
+/*
+ * A client-chosen CAS (E) must not outlive flush_all, which invalidates
+ * every CAS below the counter's next value: keep the counter at or above
+ * every explicit CAS handed out.  Returns cas.
+ */
+static uint64_t
+lease_claim_cas(struct store *s, uint64_t cas)
+{
+    uint64_t cur = __atomic_load_n(&s->cas_seq, __ATOMIC_RELAXED);
+
+    while (cur < cas &&
+           !__atomic_compare_exchange_n(&s->cas_seq, &cur, cas, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    return cas;
+}
+
+/* Link it in place of old with the client's CAS, or the next one (0). */
+static void
+lease_link_locked(struct store *s, uint64_t hv, struct item *it,
+                  struct item *old, uint64_t cas)
+{
+    store_link_cas_locked(s, hv, it, old,
+                          cas != 0 ? lease_claim_cas(s, cas) : 0);
+}
+
 static void
 lease_set_cas(struct item *it, uint64_t cas)
 {
@@ -75,7 +101,7 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
             hash_unlock(s->hash, hv);
             return NULL;
         }
-        store_link_cas_locked(s, hv, it, NULL, g->new_cas);
+        lease_link_locked(s, hv, it, NULL, g->new_cas);
         g->created = true;
     } else {
         item_ref_incr(it);
@@ -161,7 +187,7 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
         store_value_copy(it, p->vlen, old);
     }
     item_set_exptime(it, item_get_exptime(old));
-    store_link_cas_locked(s, hv, it, old, p->new_cas);
+    lease_link_locked(s, hv, it, old, p->new_cas);
     p->cas_out = item_cas(it);
     store_ctr_add(s, it->clsid, CTR_CMD_SET);
     store_item_deref(s, it);
@@ -237,7 +263,7 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
         status = STORE_NOT_STORED;
     }
     if (status == STORE_OK) {
-        store_link_cas_locked(s, hv, it, old, p->new_cas);
+        lease_link_locked(s, hv, it, old, p->new_cas);
         p->cas_out = item_cas(it);
     }
     hash_unlock(s->hash, hv);
@@ -276,8 +302,9 @@ lease_delete(struct store *s, const char *key, size_t nkey,
             return status;
         }
         item_set_exptime(fresh, exp);
-        store_link_cas_locked(s, hv, fresh, it,
-                              d->new_cas != 0 ? d->new_cas : it->cas);
+        /* (the old CAS is below the counter already) */
+        lease_link_locked(s, hv, fresh, it,
+                          d->new_cas != 0 ? d->new_cas : it->cas);
         it = fresh;
     }
     if (d->invalidate) {
@@ -287,7 +314,7 @@ lease_delete(struct store *s, const char *key, size_t nkey,
         item_set_iflag(it, ITEM_STALE);
         item_clear_iflag(it, ITEM_WON);
         lease_set_cas(it, d->new_cas != 0
-                              ? d->new_cas
+                              ? lease_claim_cas(s, d->new_cas)
                               : __atomic_add_fetch(&s->cas_seq, 1,
                                                    __ATOMIC_RELAXED));
     } else {
@@ -410,7 +437,7 @@ lease_arith(struct store *s, const char *key, size_t nkey,
         store_ctr_add(s, old->clsid,
                       a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
     }
-    store_link_cas_locked(s, hv, it, old, la->new_cas);
+    lease_link_locked(s, hv, it, old, la->new_cas);
     lease_arith_ttl_locked(s, it, la, now);
     a->value = v;
     a->cas = item_cas(it);

@@ -294,6 +294,7 @@ END_TEST
 
 START_TEST(test_explicit_cas)
 {
+    uint64_t cas;
     struct lease_get g;
     struct lease_put p;
     struct lease_delete d;
@@ -329,6 +330,26 @@ START_TEST(test_explicit_cas)
     d.new_cas = 9;
     ck_assert_int_eq(lease_delete(st, "k", 1, &d), STORE_OK);
     ck_assert_uint_eq(mg("k", "", 0, 0, 0).cas, 9);
+
+    /* a CAS far above the counter: later CAS values pass it, and
+     * flush_all still invalidates the item */
+    memset(&p, 0, sizeof(p));
+    p.mode = STORE_SET;
+    p.val = "x";
+    p.vlen = 1;
+    p.new_cas = 1000000;
+    ck_assert_int_eq(lease_put(st, "big", 3, &p), STORE_OK);
+    ck_assert_uint_eq(p.cas_out, 1000000);
+    memset(&d, 0, sizeof(d));
+    d.invalidate = true;
+    d.new_cas = 2000000;
+    ck_assert_int_eq(lease_delete(st, "k", 1, &d), STORE_OK);
+    ck_assert_int_eq(set("after", "1", 0, &cas), STORE_OK);
+    ck_assert_uint_gt(cas, 2000000);
+    store_flush(st, 0);
+    ck_assert(!mg("big", "", 0, 0, 0).hit);
+    ck_assert(!mg("k", "", 0, 0, 0).hit);
+    ck_assert(!mg("after", "", 0, 0, 0).hit);
 }
 END_TEST
 

@@ -46,6 +46,25 @@
 >>> ma cnt E43 c v
 <<< VA 1 c43
 <<< 2
+# an explicit CAS does not outlive flush_all, and later CAS values do not
+# collide with it
+>>> ms big 1 E999999999 c
+>>> 1
+<<< HD c999999999
+>>> ms next 1 c
+>>> 1
+<<~ HD c(?!999999999$)\d{10,}
+>>> ms k2 1
+>>> 1
+<<< HD
+>>> md k2 I E2999999999
+<<< HD
+>>> flush_all
+<<< OK
+>>> mg big v
+<<< EN
+>>> mg k2 v
+<<< EN
 # w (stashd's server-side wait) is an mg flag only
 >>> md k w100
 <<< CLIENT_ERROR invalid or duplicate flag

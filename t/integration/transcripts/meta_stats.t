@@ -44,3 +44,4 @@
 <<< EX
 !delta cas_badval 1
 !delta cmd_set 1
+!delta cmd_meta 0
