@@ -47,7 +47,10 @@ item_flags(const struct item *it)
 uint64_t
 item_cas(const struct item *it)
 {
-    return (item_iflags(it) & ITEM_NOCAS) ? 0 : it->cas;
+    /* atomic: md I bumps a live item's CAS in place (slab/lease.c) */
+    return (item_iflags(it) & ITEM_NOCAS)
+               ? 0
+               : __atomic_load_n(&it->cas, __ATOMIC_RELAXED);
 }
 
 uint32_t
