@@ -72,7 +72,8 @@ static void
 pm_order(const struct request *req, const char *letters, char *order)
 {
     const char *s = req->mtokens;
-    const char *end = s + req->mtokens_len;
+    /* no flags: mtokens is NULL, and NULL + 0 is undefined (UBSan) */
+    const char *end = s != NULL ? s + req->mtokens_len : NULL;
     unsigned n = 0;
     bool start = true;
 
