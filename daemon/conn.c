@@ -378,6 +378,28 @@ enum conn_exec {
     EXEC_PARKED,    /* the request at rpos is parked (daemon/wait.h) */
 };
 
+/*
+ * Execute an mg with w, armed for the server-side wait (daemon/wait.h).
+ * True if it parked: it stays unconsumed at rpos and runs again when
+ * resumed.  Otherwise its deadline is over with it.
+ */
+static bool
+conn_process_wait(struct conn *c, struct request *req)
+{
+    wait_arm(c, req);
+    process_request(c, req);
+    if (!c->wait_armed) {
+        return false;
+    }
+    wait_disarm(c);
+    if (c->waiter != NULL) {
+        return true;
+    }
+    c->wait_deadline = 0;
+    c->wait_expired = false;
+    return false;
+}
+
 /* Parse and execute buffered requests until the buffer needs more bytes,
  * the budget is used up, the connection must close or a request parks
  * (then it stays unconsumed at rpos, to run again when resumed). */
@@ -418,16 +440,12 @@ conn_execute(struct conn *c, long *budget)
             __atomic_store_n(&c->last_cmd, clock_now(c->w->srv->clock),
                              __ATOMIC_RELAXED);
             if (req.proto == PROTO_META && req.wait_ms != 0) {
-                wait_arm(c, &req);
-            }
-            process_request(c, &req);
-            if (c->wait_armed) {
-                wait_disarm(c);
-                if (c->waiter != NULL) {
+                /* one test on the common path; mg w runs armed */
+                if (conn_process_wait(c, &req)) {
                     return EXEC_PARKED;
                 }
-                c->wait_deadline = 0;
-                c->wait_expired = false;
+            } else {
+                process_request(c, &req);
             }
             c->rpos += req.consumed;
             if (c->closing) {
