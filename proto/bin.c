@@ -232,14 +232,6 @@ bin_fail(struct request *req, int rc, uint16_t status, uint32_t consumed,
     return rc;
 }
 
-/* Reset every field a previous request may have left behind, including
- * fields other protocols add later (a few hundred bytes: cheap). */
-static void
-bin_reset(struct request *req)
-{
-    memset(req, 0, sizeof(*req));
-}
-
 /* Fill req from a complete, validated packet. */
 static void
 bin_fill(struct request *req, const struct bin_cmd *cmd, const uint8_t *p,
@@ -304,7 +296,7 @@ bin_parse(struct request *req, const char *buf, size_t len)
     const struct bin_cmd *cmd;
     uint32_t ext, nkey, body;
 
-    bin_reset(req);
+    req_reset(req, PROTO_BINARY);
     req->proto = PROTO_BINARY;
     if (len < BIN_HEADER_LEN) {
         req->need = BIN_HEADER_LEN;

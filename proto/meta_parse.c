@@ -185,55 +185,6 @@ meta_tokenize(const char *p, const char *end, struct meta_tok *t,
     return nt;
 }
 
-/*
- * Clear what a previous request left.  Field by field: a memset of the
- * whole request (rep stos) cost a third of a meta parse.  keybuf is only
- * written when a b key is decoded.
- */
-static void
-meta_reset(struct request *req)
-{
-    req->proto = PROTO_META;
-    req->op = REQ_NONE;
-    req->mode = 0;
-    req->noreply = false;
-    req->want_cas = false;
-    req->touch = false;
-    req->return_key = false;
-    req->key = NULL;
-    req->nkey = 0;
-    req->keys = NULL;
-    req->keys_len = 0;
-    req->value = NULL;
-    req->vlen = 0;
-    req->flags = 0;
-    req->exptime = 0;
-    req->cas = 0;
-    req->delta = 0;
-    req->initial = 0;
-    req->number = 0;
-    req->create = false;
-    req->bin_opcode = 0;
-    req->bin_opaque = 0;
-    req->bin_status = 0;
-    req->mflags = 0;
-    req->mtokens = NULL;
-    req->mtokens_len = 0;
-    req->opaque = NULL;
-    req->opaque_len = 0;
-    req->mmode = 0;
-    req->vivify_ttl = 0;
-    req->recache_ttl = 0;
-    req->new_cas = 0;
-    req->meta_ttl = 0;
-    req->key_binary = false;
-    req->wait_ms = 0;
-    req->consumed = 0;
-    req->swallow = 0;
-    req->need = 0;
-    req->err = NULL;
-}
-
 static int
 meta_fail(struct request *req, const char *msg)
 {
@@ -608,7 +559,7 @@ meta_parse(struct request *req, const char *buf, size_t len)
     unsigned nt;
     char cmd;
 
-    meta_reset(req);
+    req_reset(req, PROTO_META);
 
     nl = memchr(buf, '\n', len);
     if (nl == NULL) {

@@ -271,54 +271,6 @@ text_s32(const struct text_tok *t, int32_t *out)
     return true;
 }
 
-/*
- * Every field of the request back to neutral (keybuf aside), one store
- * each: a memset of the struct compiles to "rep stos", which costs more
- * than parsing a whole get.  A field added to struct request goes here.
- */
-static void
-text_req_reset(struct request *req)
-{
-    req->proto = PROTO_TEXT;
-    req->op = REQ_NONE;
-    req->mode = 0;
-    req->noreply = false;
-    req->want_cas = false;
-    req->touch = false;
-    req->return_key = false;
-    req->key = NULL;
-    req->nkey = 0;
-    req->keys = NULL;
-    req->keys_len = 0;
-    req->value = NULL;
-    req->vlen = 0;
-    req->flags = 0;
-    req->exptime = 0;
-    req->cas = 0;
-    req->delta = 0;
-    req->initial = 0;
-    req->number = 0;
-    req->create = false;
-    req->bin_opcode = 0;
-    req->bin_opaque = 0;
-    req->bin_status = 0;
-    req->mflags = 0;
-    req->mtokens = NULL;
-    req->mtokens_len = 0;
-    req->opaque = NULL;
-    req->opaque_len = 0;
-    req->mmode = 0;
-    req->vivify_ttl = 0;
-    req->recache_ttl = 0;
-    req->new_cas = 0;
-    req->meta_ttl = 0;
-    req->key_binary = false;
-    req->consumed = 0;
-    req->swallow = 0;
-    req->need = 0;
-    req->err = NULL;
-}
-
 static int
 text_fail(struct request *req, const char *err)
 {
@@ -746,7 +698,7 @@ text_parse(struct request *req, const char *buf, size_t len)
     struct text_line l;
     struct text_tok cmd;
 
-    text_req_reset(req);
+    req_reset(req, PROTO_TEXT);
     nl = memchr(buf, '\n', len);
     if (nl == NULL) {
         return text_partial(req, buf, len);
