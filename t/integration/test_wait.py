@@ -140,6 +140,7 @@ def stampede(server, request, fill, n=CLIENTS):
                         fill_due = t + FILL_MS / 1000.0
                 elif i == winner:
                     fill.replies.append(line)
+                    fill.answered_at = t
     sel.close()
     for sk in socks:
         sk.close()
@@ -154,6 +155,7 @@ class filler:
         self.cas = None
         self.replies = []
         self.sent_at = None
+        self.answered_at = None
 
     def request(self):
         return ("ms %s %d C%s T%d\r\n%s\r\n" % (
@@ -181,9 +183,11 @@ def check_stampede(tap, what, results, value, fill):
     lat = sorted(r[3] - r[2] for r in losers)
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     tap.diag("%s: losers p50 %.1f ms p99 %.1f ms (fill %d ms); answered "
-             "at most %.1f ms after the fill was sent"
+             "at most %.1f ms after the fill was sent, the fill's own HD "
+             "after %.1f ms"
              % (what, lat[len(lat) // 2] * 1000, p99 * 1000, FILL_MS,
-                after[-1] * 1000))
+                after[-1] * 1000,
+                ((fill.answered_at or fill.sent_at) - fill.sent_at) * 1000))
     tap.ok(after[-1] < 0.25 * SLACK,
            "%s: every parked request answered within 250 ms of the fill"
            % what, "%.3f s" % after[-1])
