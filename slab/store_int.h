@@ -106,7 +106,9 @@ store_item_dead(const struct store *s, const struct item *it,
     if (exp != 0 && exp <= now) {
         return STORE_EXPIRED;
     }
-    if (it->cas < ocas ||
+    /* atomic: md I rewrites a live item's CAS in place (lease.c), and the
+     * crawler reads it without the item lock */
+    if (__atomic_load_n(&it->cas, __ATOMIC_RELAXED) < ocas ||
         (fat != 0 && fat <= now && item_get_atime(it) <= fat)) {
         return STORE_FLUSHED;
     }
