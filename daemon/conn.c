@@ -34,11 +34,11 @@
 #include "daemon/worker.h"
 #include "proto/proto.h"
 #include "proto/request.h"
+#include "proto/text.h"
 #include "slab/clock.h"
 #include "slab/store.h"
 
 #define CONN_IOV_MAX 64         /* iovecs per sendmsg */
-#define CONN_LINE_MAX 65536     /* growth step when the parser gives no size */
 /* Stop executing a connection's requests while this much output waits:
  * a client that pipelines huge multigets and reads slowly pins at most
  * about this much (plus one reply) instead of unbounded memory. */
@@ -241,7 +241,13 @@ conn_rbuf_make_room(struct conn *c)
     if (c->rlen < c->rsize) {
         return 0;
     }
-    want = c->rneed > c->rsize ? c->rneed : c->rsize + CONN_LINE_MAX;
+    /* size unknown (a multiget line still growing): double, so that a
+     * line of n bytes costs O(log n) reallocs, not n / 64 KiB; sizes are
+     * 32-bit, stop before they wrap */
+    if (c->rneed <= c->rsize && c->rsize > UINT32_MAX / 2) {
+        return -1;
+    }
+    want = c->rneed > c->rsize ? c->rneed : c->rsize * 2;
     if (!conn_rbuf_account(c, (int64_t)want - c->rsize)) {
         return -1;
     }
@@ -429,6 +435,16 @@ conn_execute(struct conn *c, long *budget)
         if (c->ops == NULL) {
             conn_negotiate(c);
         }
+        if (c->rscan > 0) {
+            /* only the new bytes can hold the newline the line waits for */
+            if (memchr(c->rbuf + c->rpos + c->rscan, '\n',
+                       c->rlen - c->rpos - c->rscan) == NULL) {
+                c->rscan = c->rlen - c->rpos;
+                c->want_more = true;
+                return EXEC_IDLE;
+            }
+            c->rscan = 0;
+        }
         rc = c->ops->parse(&req, c->rbuf + c->rpos, c->rlen - c->rpos);
         switch (rc) {
         case PARSE_OK:
@@ -455,6 +471,13 @@ conn_execute(struct conn *c, long *budget)
         case PARSE_AGAIN:
             c->want_more = true;
             c->rneed = req.need;
+            /* a text line without newline past TEXT_LINE_MAX: the parser
+             * said it may grow (get/gets), and more bytes without a newline
+             * cannot change that; don't rescan it on every read */
+            if (req.need == 0 && c->ops == &text_proto &&
+                c->rlen - c->rpos > TEXT_LINE_MAX) {
+                c->rscan = c->rlen - c->rpos;
+            }
             return EXEC_IDLE;
         case PARSE_ERROR:
             (*budget)--;

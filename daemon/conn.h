@@ -34,6 +34,9 @@ struct conn {
     uint32_t rpos;
     uint32_t rlen;
     uint32_t rneed;         /* the parser wants this many bytes, 0 if unknown */
+    uint32_t rscan;         /* rbuf[rpos..rpos+rscan) is a text line past
+                             * TEXT_LINE_MAX with no newline yet: not parsed
+                             * again until a newline arrives */
     uint64_t swallow;       /* bytes still to discard (rejected data block) */
     bool want_more;         /* the buffered bytes are an incomplete request */
     bool read_full;         /* the last read filled rbuf: more may wait */

@@ -2,7 +2,8 @@
 """Limits that keep the server's memory and connections bounded.
 
   * a line of 1 MB without newline: closed once it passes 2048 bytes (as
-    memcached), unless it is a get/gets, which may be longer;
+    memcached), unless it is a get/gets, which may be longer (64 MB of
+    one get line is answered in seconds: no rescan per read);
   * read buffers shrink back after a large request (read_buf_bytes);
   * a slow reader pipelining huge multigets: the server's RSS stays
     bounded while the client reads nothing, and every byte arrives in order
@@ -104,6 +105,21 @@ def test_long_lines(tap):
     tap.eq(c.readline(), b"hi", "value")
     tap.eq(c.readline(), b"END", "END")
     tap.eq(c.cmd("version")[:8], "VERSION ", "connection still usable")
+
+    # 64 MB of one get line arriving in pieces: the server must not rescan
+    # (or copy) the whole line for every piece (stashd once took 45 s)
+    t0 = time.monotonic()
+    c.sock.settimeout(30)
+    c.send(b"get key00007")
+    pad = b" " * (1 << 20)
+    for _ in range(64):
+        c.send(pad)
+    c.send(b"key00007\r\n")
+    got = [c.readline() for _ in range(5)]
+    took = time.monotonic() - t0
+    tap.eq(got, [b"VALUE key00007 0 2", b"hi"] * 2 + [b"END"],
+           "a 64 MB get line is answered")
+    tap.ok(took < 15, "in %.1f s (< 15 s)" % took)
     c.close()
     tap.ok(server.check(), "server stopped cleanly (long lines)")
 
