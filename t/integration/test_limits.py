@@ -141,7 +141,7 @@ def test_read_buffers(tap):
             time.sleep(0.02)
 
     # the probe's own stats request holds one resting buffer while it runs
-    tap.eq(rbuf(), 65536, "idle connections hold no read buffer (only the "
+    tap.eq(rbuf(65536), 65536, "idle connections hold no read buffer (only the "
            "stats request's own)")
     value = os.urandom(3 << 20)
     c.send(b"set big 0 0 %d\r\n" % len(value))
