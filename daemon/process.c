@@ -171,6 +171,55 @@ static const enum store_mode exec_store_modes[] = {
     [REQ_PREPEND] = STORE_PREPEND, [REQ_CAS] = STORE_CAS,
 };
 
+enum store_mode
+process_store_mode(uint8_t req_mode)
+{
+    return exec_store_modes[req_mode];
+}
+
+uint8_t
+process_stored(struct conn *c, const struct request *req, int rc)
+{
+    struct thread_stats *ts = &c->w->stats;
+    uint8_t code;
+
+    STAT_INC(ts, cmd_set);
+    switch (rc) {
+    case STORE_OK:
+        code = RES_STORED;
+        /* requests parked on a lease for this key (mg w) take the value */
+        wait_wake(c->w->srv, req->key, req->nkey);
+        break;
+    case STORE_NOT_STORED:
+        code = RES_NOT_STORED;
+        break;
+    case STORE_EXISTS:
+        code = RES_EXISTS;
+        break;
+    case STORE_NOT_FOUND:
+        code = RES_NOT_FOUND;
+        break;
+    case STORE_TOO_LARGE:
+        STAT_INC(ts, store_too_large);
+        code = RES_E_TOO_LARGE;
+        break;
+    default:
+        STAT_INC(ts, store_no_memory);
+        code = RES_E_NOMEM;
+        break;
+    }
+    if (req->mode == REQ_CAS) {
+        if (rc == STORE_OK) {
+            STAT_INC(ts, cas_hits);
+        } else if (rc == STORE_EXISTS) {
+            STAT_INC(ts, cas_badval);
+        } else if (rc == STORE_NOT_FOUND) {
+            STAT_INC(ts, cas_misses);
+        }
+    }
+    return code;
+}
+
 static void
 exec_store(struct exec *x)
 {
@@ -179,45 +228,12 @@ exec_store(struct exec *x)
     uint64_t cas = 0;
     int rc;
 
-    STAT_INC(x->ts, cmd_set);
     rc = store_put(x->store, exec_store_modes[req->mode], req->key, req->nkey,
                    req->flags, req->exptime, req->value, req->vlen, req->cas,
                    &cas);
     memset(&res, 0, sizeof(res));
     res.cas = cas;
-    switch (rc) {
-    case STORE_OK:
-        res.code = RES_STORED;
-        /* requests parked on a lease for this key (mg w) take the value */
-        wait_wake(x->c->w->srv, req->key, req->nkey);
-        break;
-    case STORE_NOT_STORED:
-        res.code = RES_NOT_STORED;
-        break;
-    case STORE_EXISTS:
-        res.code = RES_EXISTS;
-        break;
-    case STORE_NOT_FOUND:
-        res.code = RES_NOT_FOUND;
-        break;
-    case STORE_TOO_LARGE:
-        STAT_INC(x->ts, store_too_large);
-        res.code = RES_E_TOO_LARGE;
-        break;
-    default:
-        STAT_INC(x->ts, store_no_memory);
-        res.code = RES_E_NOMEM;
-        break;
-    }
-    if (req->mode == REQ_CAS) {
-        if (rc == STORE_OK) {
-            STAT_INC(x->ts, cas_hits);
-        } else if (rc == STORE_EXISTS) {
-            STAT_INC(x->ts, cas_badval);
-        } else if (rc == STORE_NOT_FOUND) {
-            STAT_INC(x->ts, cas_misses);
-        }
-    }
+    res.code = process_stored(x->c, req, rc);
     exec_reply(x, &res);
 }
 

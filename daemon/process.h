@@ -5,6 +5,10 @@
 #ifndef STASHD_DAEMON_PROCESS_H
 #define STASHD_DAEMON_PROCESS_H
 
+#include <stdint.h>
+
+#include "slab/store.h"
+
 struct conn;
 struct request;
 
@@ -19,5 +23,13 @@ void process_meta(struct conn *c, struct request *req);
 /* Answer a request the parser refused (PARSE_ERROR) with req->err, doing
  * what memcached does besides answering (a too-large set drops the key). */
 void process_parse_error(struct conn *c, struct request *req);
+
+/* The store's mode for a request's enum req_store_mode. */
+enum store_mode process_store_mode(uint8_t req_mode);
+
+/* The reply code for a store_put/lease_put status rc on req; counts
+ * cmd_set and the cas_* / store_* stats, and on success wakes requests
+ * parked on the key (mg w).  Shared by every protocol's store path. */
+uint8_t process_stored(struct conn *c, const struct request *req, int rc);
 
 #endif

@@ -190,27 +190,6 @@ pm_get(struct pm *x)
 }
 
 static void
-pm_set_stats(struct pm *x, int rc)
-{
-    STAT_INC(x->ts, cmd_set);
-    if (x->req->mode == REQ_CAS) {
-        if (rc == STORE_OK) {
-            STAT_INC(x->ts, cas_hits);
-        } else if (rc == STORE_EXISTS) {
-            STAT_INC(x->ts, cas_badval);
-        } else if (rc == STORE_NOT_FOUND) {
-            STAT_INC(x->ts, cas_misses);
-        }
-    }
-}
-
-static const enum store_mode pm_store_modes[] = {
-    [REQ_SET] = STORE_SET,         [REQ_ADD] = STORE_ADD,
-    [REQ_REPLACE] = STORE_REPLACE, [REQ_APPEND] = STORE_APPEND,
-    [REQ_PREPEND] = STORE_PREPEND, [REQ_CAS] = STORE_CAS,
-};
-
-static void
 pm_set(struct pm *x)
 {
     struct request *req = x->req;
@@ -222,7 +201,7 @@ pm_set(struct pm *x)
         struct lease_put p;
 
         memset(&p, 0, sizeof(p));
-        p.mode = pm_store_modes[req->mode];
+        p.mode = process_store_mode(req->mode);
         p.flags = req->flags;
         p.exptime = req->exptime;
         p.val = req->value;
@@ -233,35 +212,11 @@ pm_set(struct pm *x)
         rc = lease_put(x->store, req->key, req->nkey, &p);
         res.cas = p.cas_out;
     } else {
-        rc = store_put(x->store, pm_store_modes[req->mode], req->key,
+        rc = store_put(x->store, process_store_mode(req->mode), req->key,
                        req->nkey, req->flags, req->exptime, req->value,
                        req->vlen, req->cas, &res.cas);
     }
-    pm_set_stats(x, rc);
-    switch (rc) {
-    case STORE_OK:
-        res.code = RES_STORED;
-        /* requests parked on this key's lease (mg w) take the value */
-        wait_wake(x->c->w->srv, req->key, req->nkey);
-        break;
-    case STORE_NOT_STORED:
-        res.code = RES_NOT_STORED;
-        break;
-    case STORE_EXISTS:
-        res.code = RES_EXISTS;
-        break;
-    case STORE_NOT_FOUND:
-        res.code = RES_NOT_FOUND;
-        break;
-    case STORE_TOO_LARGE:
-        STAT_INC(x->ts, store_too_large);
-        res.code = RES_E_TOO_LARGE;
-        break;
-    default:
-        STAT_INC(x->ts, store_no_memory);
-        res.code = RES_E_NOMEM;
-        break;
-    }
+    res.code = process_stored(x->c, req, rc);
     pm_reply(x, &res);
 }
 
