@@ -73,11 +73,14 @@ listener_on_accept(evutil_socket_t fd, short what, void *arg)
         if (__atomic_load_n(&srv->curr_conns, __ATOMIC_RELAXED) +
                 __atomic_load_n(&srv->pending_conns, __ATOMIC_RELAXED) >=
             (uint64_t)srv->settings->maxconns) {
-            ssize_t n = write(cfd, too_many, sizeof(too_many) - 1);
+            ssize_t n;
 
+            /* counted before the client can see the error, so a stats
+             * it sends next already includes it */
+            __atomic_add_fetch(&srv->rejected_conns, 1, __ATOMIC_RELAXED);
+            n = write(cfd, too_many, sizeof(too_many) - 1);
             (void)n;
             close(cfd);
-            __atomic_add_fetch(&srv->rejected_conns, 1, __ATOMIC_RELAXED);
             continue;
         }
         if (!ls->is_unix) {
