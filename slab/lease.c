@@ -14,7 +14,6 @@
  */
 #include "slab/lease.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "slab/item.h"
@@ -358,31 +357,6 @@ lease_arith_ttl_locked(struct store *s, struct item *it,
     }
 }
 
-/* Write v into a new item for key: flags, and at least minlen bytes
- * (memcached's in-place rewrite pads a shorter number with spaces). */
-static struct item *
-lease_number_item(struct store *s, const char *key, size_t nkey,
-                  uint32_t flags, uint64_t v, size_t minlen, int *status)
-{
-    char buf[24];
-    size_t len = (size_t)snprintf(buf, sizeof(buf), "%llu",
-                                  (unsigned long long)v);
-    size_t nbytes = minlen > len ? minlen : len;
-    struct item *it = store_item_alloc(s, key, nkey, flags, nbytes, status);
-
-    if (it == NULL) {
-        return NULL;
-    }
-    store_value_write(it, 0, buf, len);
-    memset(buf, ' ', sizeof(buf));
-    for (; len < nbytes; len += sizeof(buf)) {
-        size_t n = nbytes - len < sizeof(buf) ? nbytes - len : sizeof(buf);
-
-        store_value_write(it, len, buf, n);
-    }
-    return it;
-}
-
 int
 lease_arith(struct store *s, const char *key, size_t nkey,
             struct lease_arith *la)
@@ -391,55 +365,24 @@ lease_arith(struct store *s, const char *key, size_t nkey,
     uint64_t hv = hash_key(key, nkey);
     rel_time_t now = clock_now(s->clk);
     struct item *old, *it;
-    uint64_t v;
-    int status = STORE_OK;
+    int status;
 
     a->created = false;
     la->ttl_left = -1;
     if (nkey == 0 || nkey > STORE_KEY_MAX) {
         return STORE_NOT_FOUND;
     }
+    /* a created item starts with flags 0 and no TTL: N sets it below */
+    a->create_flags = 0;
+    a->create_exptime = 0;
     hash_lock(s->hash, hv);
-    old = store_find_locked(s, hv, key, nkey, now);
-    if (old == NULL) {
-        if (!a->create) {
-            hash_unlock(s->hash, hv);
-            return STORE_NOT_FOUND;
-        }
-        v = a->initial;
-        it = lease_number_item(s, key, nkey, 0, v, 0, &status);
-        if (it == NULL) {
-            hash_unlock(s->hash, hv);
-            return status;
-        }
-        a->created = true;
-    } else {
-        if (a->cas_in != 0 && item_cas(old) != a->cas_in) {
-            hash_unlock(s->hash, hv);
-            return STORE_EXISTS;
-        }
-        if (!store_item_number(old, &v)) {
-            hash_unlock(s->hash, hv);
-            return STORE_NON_NUMERIC;
-        }
-        if (a->incr) {
-            v += a->delta;
-        } else {
-            v = v < a->delta ? 0 : v - a->delta;
-        }
-        it = lease_number_item(s, key, nkey, item_flags(old), v,
-                               item_nbytes(old), &status);
-        if (it == NULL) {
-            hash_unlock(s->hash, hv);
-            return status;
-        }
-        item_set_exptime(it, item_get_exptime(old));
-        store_ctr_add(s, old->clsid,
-                      a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
+    status = store_arith_locked(s, hv, key, nkey, now, a, &old, &it);
+    if (status != STORE_OK) {
+        hash_unlock(s->hash, hv);
+        return status;
     }
     lease_link_locked(s, hv, it, old, la->new_cas);
     lease_arith_ttl_locked(s, it, la, now);
-    a->value = v;
     a->cas = item_cas(it);
     hash_unlock(s->hash, hv);
     store_item_deref(s, it);

@@ -374,70 +374,23 @@ store_put(struct store *s, enum store_mode mode, const char *key,
 
 /* ---- arithmetic --------------------------------------------------- */
 
-int
-store_arith(struct store *s, const char *key, size_t nkey,
-            struct store_arith *a)
+/*
+ * A new unlinked item for key holding the decimal v, at least minlen
+ * bytes long: a shorter result keeps the old length, padded with spaces,
+ * which is what memcached's in-place rewrite leaves, byte for byte.
+ */
+static struct item *
+store_number_item(struct store *s, const char *key, size_t nkey,
+                  uint32_t flags, uint64_t v, size_t minlen, int *status)
 {
-    uint64_t hv = hash_key(key, nkey);
-    rel_time_t now = clock_now(s->clk);
     char buf[24];
-    struct item *old, *it;
-    uint64_t v;
-    size_t len, nbytes;
-    int status = STORE_OK;
+    size_t len = (size_t)snprintf(buf, sizeof(buf), "%llu",
+                                  (unsigned long long)v);
+    size_t nbytes = minlen > len ? minlen : len;
+    struct item *it = store_item_alloc(s, key, nkey, flags, nbytes, status);
 
-    a->created = false;
-    if (nkey == 0 || nkey > STORE_KEY_MAX) {
-        return STORE_NOT_FOUND;
-    }
-    hash_lock(s->hash, hv);
-    old = store_find_locked(s, hv, key, nkey, now);
-    if (old == NULL) {
-        if (!a->create) {
-            hash_unlock(s->hash, hv);
-            return STORE_NOT_FOUND;
-        }
-        len = (size_t)snprintf(buf, sizeof(buf), "%llu",
-                               (unsigned long long)a->initial);
-        it = store_item_alloc(s, key, nkey, a->create_flags, len, &status);
-        if (it == NULL) {
-            hash_unlock(s->hash, hv);
-            return status;
-        }
-        store_value_write(it, 0, buf, len);
-        item_set_exptime(it, clock_exptime(s->clk, a->create_exptime));
-        store_link_locked(s, hv, it, NULL);
-        a->value = a->initial;
-        a->cas = item_cas(it);
-        a->created = true;
-        hash_unlock(s->hash, hv);
-        store_item_deref(s, it);
-        return STORE_OK;
-    }
-    if (a->cas_in != 0 && item_cas(old) != a->cas_in) {
-        hash_unlock(s->hash, hv);
-        return STORE_EXISTS;
-    }
-    if (!store_item_number(old, &v)) {
-        hash_unlock(s->hash, hv);
-        return STORE_NON_NUMERIC;
-    }
-    if (a->incr) {
-        v += a->delta;
-    } else {
-        v = v < a->delta ? 0 : v - a->delta;
-    }
-    len = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-    /* A shorter result keeps the old length, padded with spaces: what
-     * memcached's in-place rewrite leaves, byte for byte. */
-    nbytes = item_nbytes(old);
-    if (nbytes < len) {
-        nbytes = len;
-    }
-    it = store_item_alloc(s, key, nkey, item_flags(old), nbytes, &status);
     if (it == NULL) {
-        hash_unlock(s->hash, hv);
-        return status;
+        return NULL;
     }
     store_value_write(it, 0, buf, len);
     memset(buf, ' ', sizeof(buf));
@@ -446,10 +399,75 @@ store_arith(struct store *s, const char *key, size_t nkey,
 
         store_value_write(it, len, buf, n);
     }
-    item_set_exptime(it, item_get_exptime(old));
-    store_ctr_add(s, old->clsid, a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
-    store_link_locked(s, hv, it, old);
+    return it;
+}
+
+int
+store_arith_locked(struct store *s, uint64_t hv, const char *key,
+                   size_t nkey, rel_time_t now, struct store_arith *a,
+                   struct item **old, struct item **it)
+{
+    int status = STORE_OK;
+    uint64_t v;
+
+    a->created = false;
+    *old = store_find_locked(s, hv, key, nkey, now);
+    if (*old == NULL) {
+        if (!a->create) {
+            return STORE_NOT_FOUND;
+        }
+        v = a->initial;
+        *it = store_number_item(s, key, nkey, a->create_flags, v, 0, &status);
+        if (*it == NULL) {
+            return status;
+        }
+        item_set_exptime(*it, clock_exptime(s->clk, a->create_exptime));
+        a->created = true;
+    } else {
+        if (a->cas_in != 0 && item_cas(*old) != a->cas_in) {
+            return STORE_EXISTS;
+        }
+        if (!store_item_number(*old, &v)) {
+            return STORE_NON_NUMERIC;
+        }
+        if (a->incr) {
+            v += a->delta;          /* wraps at 2^64, as memcached's */
+        } else {
+            v = v < a->delta ? 0 : v - a->delta;
+        }
+        *it = store_number_item(s, key, nkey, item_flags(*old), v,
+                                item_nbytes(*old), &status);
+        if (*it == NULL) {
+            return status;
+        }
+        item_set_exptime(*it, item_get_exptime(*old));
+        store_ctr_add(s, (*old)->clsid,
+                      a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
+    }
     a->value = v;
+    return STORE_OK;
+}
+
+int
+store_arith(struct store *s, const char *key, size_t nkey,
+            struct store_arith *a)
+{
+    uint64_t hv = hash_key(key, nkey);
+    rel_time_t now = clock_now(s->clk);
+    struct item *old, *it;
+    int status;
+
+    a->created = false;
+    if (nkey == 0 || nkey > STORE_KEY_MAX) {
+        return STORE_NOT_FOUND;
+    }
+    hash_lock(s->hash, hv);
+    status = store_arith_locked(s, hv, key, nkey, now, a, &old, &it);
+    if (status != STORE_OK) {
+        hash_unlock(s->hash, hv);
+        return status;
+    }
+    store_link_locked(s, hv, it, old);
     a->cas = item_cas(it);
     hash_unlock(s->hash, hv);
     store_item_deref(s, it);

@@ -230,6 +230,16 @@ store_find_locked(struct store *s, uint64_t hv, const char *key,
     return NULL;
 }
 
+/*
+ * The read-decide-build step of incr/decr on key, item lock held: on
+ * STORE_OK *it is a new unlinked item (refcount 1) holding a->value, to be
+ * linked in place of *old (NULL when a->created) by the caller, who then
+ * drops *it; otherwise nothing was allocated.
+ */
+int store_arith_locked(struct store *s, uint64_t hv, const char *key,
+                       size_t nkey, rel_time_t now, struct store_arith *a,
+                       struct item **old, struct item **it);
+
 /* Move it to the LRU head if idle long enough (rate-limited bump). */
 static inline void
 store_bump_locked(struct store *s, struct item *it, rel_time_t now)
