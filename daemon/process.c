@@ -69,30 +69,29 @@ exec_reply_msg(struct exec *x, const char *msg)
     exec_reply(x, &res);
 }
 
-/*
- * Describe a hit: key, flags, CAS and the value's slices.  The item stays
- * pinned on the connection until the reply has been sent.
- */
-static void
-exec_reply_item(struct exec *x, struct item *it)
+void
+process_reply_item(struct conn *c, const struct proto_ops *ops,
+                   const struct request *req, struct store *store,
+                   struct item *it, struct result *res)
 {
     struct item_slice isl[PROCESS_SLICES];
     struct res_slice rsl_stack[PROCESS_SLICES];
-    struct res_slice *rsl = rsl_stack;
     struct item_slice *all = isl;
-    struct result res;
-    size_t n;
+    struct res_slice *rsl = rsl_stack;
+    size_t n = item_value(it, isl, PROCESS_SLICES);
 
-    memset(&res, 0, sizeof(res));
-    n = item_value(it, isl, PROCESS_SLICES);
     if (n > PROCESS_SLICES) {
         all = malloc(n * sizeof(*all));
         rsl = malloc(n * sizeof(*rsl));
         if (all == NULL || rsl == NULL) {
+            struct result oom;
+
             free(all != isl ? all : NULL);
             free(rsl != rsl_stack ? rsl : NULL);
-            store_release(x->store, it);
-            exec_reply_code(x, RES_E_NOMEM);
+            store_release(store, it);
+            memset(&oom, 0, sizeof(oom));
+            oom.code = RES_E_NOMEM;
+            ops->reply(&c->out, req, &oom);
             return;
         }
         item_value(it, all, n);
@@ -101,23 +100,34 @@ exec_reply_item(struct exec *x, struct item *it)
         rsl[i].ptr = all[i].ptr;
         rsl[i].len = (uint32_t)all[i].len;
     }
-    res.code = RES_VALUE;
-    res.key = item_key(it);
-    res.nkey = (uint32_t)item_nkey(it);
-    /* the store keeps no binary mark: a key that came in base64 (meta b)
-     * goes back in base64, never raw bytes that could hold "\r\n" */
-    res.key_binary = x->req->key_binary;
-    res.flags = item_flags(it);
-    res.cas = item_cas(it);
-    res.slices = rsl;
-    res.nslices = (uint32_t)n;
-    res.vlen = (uint32_t)item_nbytes(it);
-    exec_reply(x, &res);
-    conn_pin(x->c, it);
+    res->code = RES_VALUE;
+    res->key = item_key(it);
+    res->nkey = (uint32_t)item_nkey(it);
+    res->flags = item_flags(it);
+    res->slices = rsl;
+    res->nslices = (uint32_t)n;
+    res->vlen = (uint32_t)item_nbytes(it);
+    ops->reply(&c->out, req, res);
+    conn_pin(c, it);
     if (all != isl) {
         free(all);
         free(rsl);
     }
+}
+
+/* A hit for get/gets/gat/gats and the binary gets: key, flags, CAS and
+ * the value. */
+static void
+exec_reply_item(struct exec *x, struct item *it)
+{
+    struct result res;
+
+    memset(&res, 0, sizeof(res));
+    /* the store keeps no binary mark: a key that came in base64 (meta b)
+     * goes back in base64, never raw bytes that could hold "\r\n" */
+    res.key_binary = x->req->key_binary;
+    res.cas = item_cas(it);
+    process_reply_item(x->c, x->ops, x->req, x->store, it, &res);
 }
 
 static void
@@ -220,6 +230,43 @@ process_stored(struct conn *c, const struct request *req, int rc)
     return code;
 }
 
+uint8_t
+process_arithed(struct conn *c, const struct request *req, int rc,
+                bool created)
+{
+    struct thread_stats *ts = &c->w->stats;
+    bool incr = req->mode == REQ_INCR;
+
+    switch (rc) {
+    case STORE_OK:
+        /* a counter created from its initial value is neither a hit nor a
+         * miss, as in memcached */
+        if (created) {
+            /* nothing counted */
+        } else if (incr) {
+            STAT_INC(ts, incr_hits);
+        } else {
+            STAT_INC(ts, decr_hits);
+        }
+        wait_wake(c->w->srv, req->key, req->nkey);
+        return RES_NUMBER;
+    case STORE_NOT_FOUND:
+        if (incr) {
+            STAT_INC(ts, incr_misses);
+        } else {
+            STAT_INC(ts, decr_misses);
+        }
+        return RES_NOT_FOUND;
+    case STORE_NON_NUMERIC:
+        return RES_E_NON_NUMERIC;
+    case STORE_EXISTS:
+        return RES_EXISTS;
+    default:
+        /* memcached counts store_no_memory for storage commands only */
+        return RES_E_NOMEM;
+    }
+}
+
 static void
 exec_store(struct exec *x)
 {
@@ -241,13 +288,12 @@ static void
 exec_arith(struct exec *x)
 {
     struct request *req = x->req;
-    bool incr = req->mode == REQ_INCR;
     struct store_arith a;
     struct result res;
     int rc;
 
     memset(&a, 0, sizeof(a));
-    a.incr = incr;
+    a.incr = req->mode == REQ_INCR;
     a.delta = req->delta;
     a.cas_in = req->cas;
     a.create = req->create;
@@ -256,36 +302,10 @@ exec_arith(struct exec *x)
     a.create_flags = req->flags;
     rc = store_arith(x->store, req->key, req->nkey, &a);
     memset(&res, 0, sizeof(res));
-    switch (rc) {
-    case STORE_OK:
-        wait_wake(x->c->w->srv, req->key, req->nkey);
-        if (incr) {
-            STAT_INC(x->ts, incr_hits);
-        } else {
-            STAT_INC(x->ts, decr_hits);
-        }
-        res.code = RES_NUMBER;
+    res.code = process_arithed(x->c, req, rc, a.created);
+    if (res.code == RES_NUMBER) {
         res.number = a.value;
         res.cas = a.cas;
-        break;
-    case STORE_NOT_FOUND:
-        if (incr) {
-            STAT_INC(x->ts, incr_misses);
-        } else {
-            STAT_INC(x->ts, decr_misses);
-        }
-        res.code = RES_NOT_FOUND;
-        break;
-    case STORE_NON_NUMERIC:
-        res.code = RES_E_NON_NUMERIC;
-        break;
-    case STORE_EXISTS:
-        res.code = RES_EXISTS;
-        break;
-    default:
-        STAT_INC(x->ts, store_no_memory);
-        res.code = RES_E_NOMEM;
-        break;
     }
     exec_reply(x, &res);
 }

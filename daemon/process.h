@@ -5,12 +5,16 @@
 #ifndef STASHD_DAEMON_PROCESS_H
 #define STASHD_DAEMON_PROCESS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "slab/store.h"
 
 struct conn;
+struct item;
+struct proto_ops;
 struct request;
+struct result;
 
 /* Execute req on c's worker and append its reply to c->out (items it
  * references are pinned on c).  May set c->closing. */
@@ -27,9 +31,26 @@ void process_parse_error(struct conn *c, struct request *req);
 /* The store's mode for a request's enum req_store_mode. */
 enum store_mode process_store_mode(uint8_t req_mode);
 
+/*
+ * Reply a hit through ops: res (holding whatever the command adds: CAS,
+ * TTL, ...) gets its key, flags and value slices, and it stays pinned on
+ * c until the reply is sent.  Consumes the caller's reference to it; if
+ * the slice table cannot be allocated the reply is SERVER_ERROR out of
+ * memory instead.
+ */
+void process_reply_item(struct conn *c, const struct proto_ops *ops,
+                        const struct request *req, struct store *store,
+                        struct item *it, struct result *res);
+
 /* The reply code for a store_put/lease_put status rc on req; counts
  * cmd_set and the cas_* / store_* stats, and on success wakes requests
  * parked on the key (mg w).  Shared by every protocol's store path. */
 uint8_t process_stored(struct conn *c, const struct request *req, int rc);
+
+/* The reply code for a store_arith/lease_arith status rc on req (incr or
+ * decr); counts incr_* / decr_* (a created counter counts neither) and on
+ * success wakes requests parked on the key.  Shared like process_stored. */
+uint8_t process_arithed(struct conn *c, const struct request *req, int rc,
+                        bool created);
 
 #endif

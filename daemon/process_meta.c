@@ -17,7 +17,6 @@
  */
 #include "daemon/process.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/conn.h"
@@ -30,8 +29,6 @@
 #include "slab/item.h"
 #include "slab/lease.h"
 #include "slab/store.h"
-
-#define PM_SLICES 8         /* value slices on the stack; more are malloc'd */
 
 struct pm {
     struct conn *c;
@@ -92,46 +89,11 @@ pm_order(const struct request *req, const char *letters, char *order)
     order[n] = '\0';
 }
 
-/* Fill res with the item's value slices, reply, and pin the item on the
- * connection until the reply is sent. */
+/* Reply a hit: res plus the item's key, flags and value (pinned). */
 static void
 pm_reply_value(struct pm *x, struct item *it, struct result *res)
 {
-    struct item_slice isl[PM_SLICES];
-    struct res_slice rsl_stack[PM_SLICES];
-    struct item_slice *all = isl;
-    struct res_slice *rsl = rsl_stack;
-    size_t n = item_value(it, isl, PM_SLICES);
-
-    if (n > PM_SLICES) {
-        all = malloc(n * sizeof(*all));
-        rsl = malloc(n * sizeof(*rsl));
-        if (all == NULL || rsl == NULL) {
-            free(all != isl ? all : NULL);
-            free(rsl != rsl_stack ? rsl : NULL);
-            store_release(x->store, it);
-            pm_reply_code(x, RES_E_NOMEM);
-            return;
-        }
-        item_value(it, all, n);
-    }
-    for (size_t i = 0; i < n; i++) {
-        rsl[i].ptr = all[i].ptr;
-        rsl[i].len = (uint32_t)all[i].len;
-    }
-    res->code = RES_VALUE;
-    res->key = item_key(it);
-    res->nkey = (uint32_t)item_nkey(it);
-    res->flags = item_flags(it);
-    res->slices = rsl;
-    res->nslices = (uint32_t)n;
-    res->vlen = (uint32_t)item_nbytes(it);
-    pm_reply(x, res);
-    conn_pin(x->c, it);
-    if (all != isl) {
-        free(all);
-        free(rsl);
-    }
+    process_reply_item(x->c, &meta_proto, x->req, x->store, it, res);
 }
 
 static void
@@ -269,13 +231,12 @@ static void
 pm_arith(struct pm *x)
 {
     struct request *req = x->req;
-    bool incr = req->mode == REQ_INCR;
     struct lease_arith la;
     struct result res;
     int rc;
 
     memset(&la, 0, sizeof(la));
-    la.a.incr = incr;
+    la.a.incr = req->mode == REQ_INCR;
     la.a.delta = req->delta;
     la.a.cas_in = req->cas;
     la.a.create = req->create;
@@ -286,39 +247,12 @@ pm_arith(struct pm *x)
     la.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     rc = lease_arith(x->store, req->key, req->nkey, &la);
     memset(&res, 0, sizeof(res));
-    switch (rc) {
-    case STORE_OK:
-        if (!la.a.created) {
-            if (incr) {
-                STAT_INC(x->ts, incr_hits);
-            } else {
-                STAT_INC(x->ts, decr_hits);
-            }
-        }
-        wait_wake(x->c->w->srv, req->key, req->nkey);
-        res.code = RES_NUMBER;
+    res.code = process_arithed(x->c, req, rc, la.a.created);
+    if (res.code == RES_NUMBER) {
         res.number = la.a.value;
         res.cas = la.a.cas;
         res.ttl_left = la.ttl_left;
         res.created = la.a.created;
-        break;
-    case STORE_NOT_FOUND:
-        if (incr) {
-            STAT_INC(x->ts, incr_misses);
-        } else {
-            STAT_INC(x->ts, decr_misses);
-        }
-        res.code = RES_NOT_FOUND;
-        break;
-    case STORE_NON_NUMERIC:
-        res.code = RES_E_NON_NUMERIC;
-        break;
-    case STORE_EXISTS:
-        res.code = RES_EXISTS;
-        break;
-    default:
-        res.code = RES_E_NOMEM;
-        break;
     }
     pm_reply(x, &res);
 }

@@ -226,6 +226,24 @@ def main():
     r = c.call(arith(INCR, "big", 2 ** 64 - 1, 2 ** 64 - 2))
     tap.eq(r.value, struct.pack(">Q", 2 ** 64 - 2), "64-bit initial value")
 
+    # The counters as memcached keeps them: a counter created from its
+    # initial value is neither a hit nor a miss.
+    names = ("incr_hits", "incr_misses", "decr_hits", "decr_misses",
+             "cmd_set", "store_no_memory")
+    t = st.Conn(server)
+    s0 = t.stats()
+    c.call(arith(INCR, "ctr", 1, 7))
+    c.call(arith(INCR, "ctr", 1, 7))
+    c.call(arith(DECR, "ctr", 1, 7))
+    c.call(arith(DECR, "ctr2", 1, 7))
+    c.call(arith(DECR, "ctr3", 1, 7, NOCREATE))
+    s1 = t.stats()
+    t.close()
+    tap.eq({n: int(s1[n]) - int(s0[n]) for n in names},
+           {"incr_hits": 1, "incr_misses": 0, "decr_hits": 1,
+            "decr_misses": 1, "cmd_set": 0, "store_no_memory": 0},
+           "incr/decr stats: a create counts neither hit nor miss")
+
     # -- delete / touch / gat ------------------------------------------------
     is_err(c.call(pkt(DELETE, "n2")), DELETE, ENOENT, "Delete miss")
     tap.eq(c.quiet_then_noop([pkt(DELETEQ, "n")]), [], "DeleteQ hit: nothing")
