@@ -297,7 +297,6 @@ bin_parse(struct request *req, const char *buf, size_t len)
     uint32_t ext, nkey, body;
 
     req_reset(req, PROTO_BINARY);
-    req->proto = PROTO_BINARY;
     if (len < BIN_HEADER_LEN) {
         req->need = BIN_HEADER_LEN;
         return PARSE_AGAIN;

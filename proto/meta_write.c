@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "proto/base64.h"
+#include "proto/text.h"
 
 #define META_CRLF "\r\n"
 
@@ -35,17 +36,7 @@
 static char *
 meta_put_u64(char *p, uint64_t v)
 {
-    char tmp[20];
-    unsigned n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0) {
-        *p++ = tmp[--n];
-    }
-    return p;
+    return p + text_u64(p, v);
 }
 
 static char *
@@ -410,37 +401,18 @@ meta_reply(struct out *o, const struct request *req, const struct result *res)
 }
 
 static void
-meta_stat(struct out *o, const struct request *req, const char *name,
-          const char *value)
-{
-    (void)req;
-    out_bytes(o, "STAT ", 5);
-    out_str(o, name);
-    out_bytes(o, " ", 1);
-    out_str(o, value);
-    out_bytes(o, META_CRLF, 2);
-}
-
-static void
 meta_end(struct out *o, const struct request *req)
 {
     (void)o;
     (void)req;
 }
 
-static void
-meta_error(struct out *o, const struct request *req, const char *line)
-{
-    (void)req;
-    if (line != NULL) {
-        meta_line(o, line);
-    }
-}
-
+/* STAT and error lines are the text protocol's bytes; text_error silences
+ * only text noreply requests, never meta ones. */
 const struct proto_ops meta_proto = {
     .parse = meta_parse,
     .reply = meta_reply,
-    .stat = meta_stat,
+    .stat = text_stat,
     .end = meta_end,
-    .error = meta_error,
+    .error = text_error,
 };
