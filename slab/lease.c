@@ -202,7 +202,6 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     int status = STORE_OK;
 
     p->cas_out = 0;
-    p->stored_stale = false;
     if (nkey == 0 || nkey > STORE_KEY_MAX) {
         return STORE_TOO_LARGE;
     }
@@ -249,7 +248,6 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
             if (item_iflags(old) & ITEM_WON) {
                 item_set_iflag(it, ITEM_WON);
             }
-            p->stored_stale = true;
             store_ctr_add(s, old->clsid, CTR_CAS_HITS);
         } else {
             store_ctr_add(s, old->clsid, CTR_CAS_BADVAL);

@@ -89,7 +89,6 @@ struct lease_put {
     bool stale_ok;              /* I: a lower CAS stores a stale value */
     uint64_t new_cas;           /* E: 0 = next */
     uint64_t cas_out;           /* out: CAS of the stored item */
-    bool stored_stale;          /* out: it was a stale fill */
 };
 
 /* STORE_OK, STORE_NOT_STORED, STORE_EXISTS, STORE_NOT_FOUND,

@@ -289,67 +289,6 @@ store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
     }
 }
 
-static inline bool
-store_isspace(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-           c == '\r';
-}
-
-/*
- * Parse a value as memcached does (strtoull on the stored bytes): leading
- * white space, an optional sign, decimal digits, then white space or the
- * end; out of range, no digits, or negative are not numbers.
- */
-static inline bool
-store_parse_u64(const char *p, size_t n, uint64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    uint64_t v = 0;
-    size_t digits = 0;
-
-    while (i < n && store_isspace(p[i])) {
-        i++;
-    }
-    if (i < n && (p[i] == '+' || p[i] == '-')) {
-        neg = p[i] == '-';
-        i++;
-    }
-    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-        unsigned d = (unsigned)(p[i] - '0');
-
-        if (v > (UINT64_MAX - d) / 10) {
-            return false;
-        }
-        v = v * 10 + d;
-    }
-    if (digits == 0 || (i < n && !store_isspace(p[i]) && p[i] != '\0')) {
-        return false;
-    }
-    if (neg) {
-        v = (uint64_t)0 - v;
-        if ((int64_t)v < 0) {
-            return false;
-        }
-    }
-    *out = v;
-    return true;
-}
-
-/* The numeric value of a small item, or false. */
-static inline bool
-store_item_number(const struct item *it, uint64_t *out)
-{
-    struct item_slice sl;
-
-    if ((item_iflags(it) & ITEM_CHUNKED) || item_nbytes(it) == 0) {
-        return false;
-    }
-    item_value(it, &sl, 1);
-    return store_parse_u64(sl.ptr, sl.len, out);
-}
-
 /*
  * Free at least one chunk of class id by reclaiming an expired item from
  * the tail of its LRU, or else (if evict) evicting the tail.  Takes the LRU
