@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static int log_level = LOG_ERROR; /* the one mutable global: a level */
+int log_current = LOG_ERROR;      /* the one mutable global: a level */
 
 void
 log_set_level(int level)
@@ -20,13 +20,7 @@ log_set_level(int level)
     if (level > LOG_DEBUG) {
         level = LOG_DEBUG;
     }
-    __atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
-}
-
-int
-log_get_level(void)
-{
-    return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
+    __atomic_store_n(&log_current, level, __ATOMIC_RELAXED);
 }
 
 void

@@ -19,8 +19,16 @@ enum log_level {
 /* Set the level (clamped to LOG_ERROR..LOG_DEBUG). */
 void log_set_level(int level);
 
+/* The level itself: written only by log_set_level; read here, inline,
+ * because the connection loop asks once per request (-vv). */
+extern int log_current;
+
 /* The current level. */
-int log_get_level(void);
+static inline int
+log_get_level(void)
+{
+    return __atomic_load_n(&log_current, __ATOMIC_RELAXED);
+}
 
 /* Write one formatted line if level <= the current level. */
 void log_write(int level, const char *fmt, ...)

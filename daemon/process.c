@@ -494,15 +494,15 @@ process_request(struct conn *c, struct request *req)
     struct exec x;
     struct result res;
 
+    if (req->proto == PROTO_META) {
+        process_meta(c, req);
+        return;
+    }
     x.c = c;
     x.req = req;
     x.ops = proto_for(req);
     x.store = c->w->srv->store;
     x.ts = &c->w->stats;
-    if (req->proto == PROTO_META) {
-        process_meta(c, req);
-        return;
-    }
     switch (req->op) {
     case REQ_GET:
         exec_get(&x);

@@ -30,8 +30,8 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-static void
-emit_u64(stats_emit_fn emit, void *ctx, const char *name, uint64_t v)
+void
+stats_emit_u64(stats_emit_fn emit, void *ctx, const char *name, uint64_t v)
 {
     char buf[24];
 
@@ -77,16 +77,16 @@ stats_jemalloc(stats_emit_fn emit, void *ctx)
 
     mallctl("epoch", &epoch, &sz, &epoch, sz);
     if (mallctl("stats.allocated", &v, &vsz, NULL, 0) == 0) {
-        emit_u64(emit, ctx, "jemalloc_allocated", v);
+        stats_emit_u64(emit, ctx, "jemalloc_allocated", v);
     }
     if (mallctl("stats.active", &v, &vsz, NULL, 0) == 0) {
-        emit_u64(emit, ctx, "jemalloc_active", v);
+        stats_emit_u64(emit, ctx, "jemalloc_active", v);
     }
     if (mallctl("stats.resident", &v, &vsz, NULL, 0) == 0) {
-        emit_u64(emit, ctx, "jemalloc_resident", v);
+        stats_emit_u64(emit, ctx, "jemalloc_resident", v);
     }
     if (mallctl("stats.mapped", &v, &vsz, NULL, 0) == 0) {
-        emit_u64(emit, ctx, "jemalloc_mapped", v);
+        stats_emit_u64(emit, ctx, "jemalloc_mapped", v);
     }
 }
 #endif
@@ -140,31 +140,31 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
     time_t now = clock_unix(srv->clock, clock_now(srv->clock));
 
     stats_sum(srv, &sum);
-    emit_u64(emit, ctx, "pid", (uint64_t)getpid());
-    emit_u64(emit, ctx, "uptime", (uint64_t)(now - srv->started));
-    emit_u64(emit, ctx, "time", (uint64_t)now);
+    stats_emit_u64(emit, ctx, "pid", (uint64_t)getpid());
+    stats_emit_u64(emit, ctx, "uptime", (uint64_t)(now - srv->started));
+    stats_emit_u64(emit, ctx, "time", (uint64_t)now);
     emit(ctx, "version", STASHD_PROTOCOL_VERSION);
     emit(ctx, "stashd_version", STASHD_VERSION);
     emit(ctx, "libevent", event_get_version());
-    emit_u64(emit, ctx, "pointer_size", 8 * sizeof(void *));
+    stats_emit_u64(emit, ctx, "pointer_size", 8 * sizeof(void *));
     stats_rusage(emit, ctx);
-    emit_u64(emit, ctx, "max_connections", (uint64_t)st->maxconns);
-    emit_u64(emit, ctx, "curr_connections",
+    stats_emit_u64(emit, ctx, "max_connections", (uint64_t)st->maxconns);
+    stats_emit_u64(emit, ctx, "curr_connections",
              __atomic_load_n(&srv->curr_conns, __ATOMIC_RELAXED));
-    emit_u64(emit, ctx, "total_connections",
+    stats_emit_u64(emit, ctx, "total_connections",
              __atomic_load_n(&srv->total_conns, __ATOMIC_RELAXED));
-    emit_u64(emit, ctx, "rejected_connections",
+    stats_emit_u64(emit, ctx, "rejected_connections",
              __atomic_load_n(&srv->rejected_conns, __ATOMIC_RELAXED));
-    emit_u64(emit, ctx, "connection_structures",
+    stats_emit_u64(emit, ctx, "connection_structures",
              __atomic_load_n(&srv->conn_structs, __ATOMIC_RELAXED));
-    emit_u64(emit, ctx, "read_buf_bytes",
+    stats_emit_u64(emit, ctx, "read_buf_bytes",
              __atomic_load_n(&srv->rbuf_bytes, __ATOMIC_RELAXED));
-    emit_u64(emit, ctx, "read_buf_oom",
+    stats_emit_u64(emit, ctx, "read_buf_oom",
              __atomic_load_n(&srv->read_buf_oom, __ATOMIC_RELAXED));
     store_stats(srv->store, stats_keep, &kept);
 #define STATS_EMIT(name)                                                     \
     if (strcmp(#name, "conn_yields") != 0) {                                 \
-        emit_u64(emit, ctx, #name, sum.name);                                \
+        stats_emit_u64(emit, ctx, #name, sum.name);                                \
     }                                                                        \
     if (strcmp(#name, "get_misses") == 0) {                                  \
         stats_kept_emit(&kept, "get_expired", emit, ctx);                    \
@@ -173,11 +173,11 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
     THREAD_STATS(STATS_EMIT)
 #undef STATS_EMIT
     stats_kept_emit(&kept, "limit_maxbytes", emit, ctx);
-    emit_u64(emit, ctx, "accepting_conns", 1);
-    emit_u64(emit, ctx, "listen_disabled_num",
+    stats_emit_u64(emit, ctx, "accepting_conns", 1);
+    stats_emit_u64(emit, ctx, "listen_disabled_num",
              __atomic_load_n(&srv->listen_disabled, __ATOMIC_RELAXED));
-    emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
-    emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
+    stats_emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
+    stats_emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
     stats_kept_emit(&kept, NULL, emit, ctx);
     wait_stats(srv->wait, emit, ctx);
 #ifndef STASHD_SANITIZE
@@ -189,7 +189,7 @@ void
 stats_settings(struct server *srv, stats_emit_fn emit, void *ctx)
 {
     settings_emit(srv->settings, emit, ctx);
-    emit_u64(emit, ctx, "item_overhead", store_item_overhead());
+    stats_emit_u64(emit, ctx, "item_overhead", store_item_overhead());
 }
 
 /* Listening sockets, then each worker's connections. */

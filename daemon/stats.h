@@ -41,6 +41,10 @@ typedef void (*stats_emit_fn)(void *ctx, const char *name, const char *value);
 /* "stats": process, connection, command and store counters. */
 void stats_general(struct server *srv, stats_emit_fn emit, void *ctx);
 
+/* Emit one stat whose value is v in decimal. */
+void stats_emit_u64(stats_emit_fn emit, void *ctx, const char *name,
+                    uint64_t v);
+
 /* "stats settings". */
 void stats_settings(struct server *srv, stats_emit_fn emit, void *ctx);
 

@@ -475,15 +475,6 @@ wait_free_list(struct wait_waiter *list)
     }
 }
 
-static void
-wait_emit(stats_emit_fn emit, void *ctx, const char *name, uint64_t v)
-{
-    char buf[24];
-
-    snprintf(buf, sizeof(buf), "%" PRIu64, v);
-    emit(ctx, name, buf);
-}
-
 void
 wait_stats(struct wait *wt, stats_emit_fn emit, void *ctx)
 {
@@ -503,8 +494,8 @@ wait_stats(struct wait *wt, stats_emit_fn emit, void *ctx)
     WAIT_STATS(WAIT_STATS_COPY)
 #undef WAIT_STATS_COPY
     pthread_mutex_unlock(&wt->lock);
-    wait_emit(emit, ctx, "wait_current", snap.current);
-#define WAIT_STATS_EMIT(name) wait_emit(emit, ctx, #name, snap.name);
+    stats_emit_u64(emit, ctx, "wait_current", snap.current);
+#define WAIT_STATS_EMIT(name) stats_emit_u64(emit, ctx, #name, snap.name);
     WAIT_STATS(WAIT_STATS_EMIT)
 #undef WAIT_STATS_EMIT
 }
