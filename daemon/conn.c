@@ -42,7 +42,6 @@
 /* Stop executing a connection's requests while this much output waits:
  * a client that pipelines huge multigets and reads slowly pins at most
  * about this much (plus one reply) instead of unbounded memory. */
-#define CONN_OUT_HIGH (1024 * 1024)
 
 static void conn_on_event(evutil_socket_t fd, short what, void *arg);
 static void conn_park_read(struct conn *c);
@@ -153,6 +152,9 @@ conn_destroy(struct conn *c)
         close(c->fd);
     }
     worker_conn_unlink(c->w, c);
+    if (c->resume_job != NULL && c->resume_free != NULL) {
+        c->resume_free(c->resume_job);
+    }
     conn_unpin_all(c);
     free(c->pins);
     out_free(&c->out);
@@ -460,8 +462,9 @@ conn_execute(struct conn *c, long *budget)
                 if (conn_process_wait(c, &req)) {
                     return EXEC_PARKED;
                 }
-            } else {
-                process_request(c, &req);
+            } else if (process_request(c, &req) == PROCESS_PAUSED) {
+                /* stays at rpos; runs again once out has drained */
+                return EXEC_FULL;
             }
             c->rpos += req.consumed;
             if (c->closing) {

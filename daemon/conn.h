@@ -64,7 +64,29 @@ struct conn {
                              * waiting; 0 when it has not run yet */
     bool wait_armed;        /* counted in the registry while executing */
     bool wait_expired;      /* past the deadline: run it without waiting */
+
+    /* A resumable request (daemon/process.h): one that stopped midway
+     * because its output reached CONN_OUT_HIGH (a long multiget, a dump)
+     * stays unconsumed at rpos and runs again once out has drained; the
+     * executor picks up where it left from resume_pos / resume_job.  All
+     * zero when no request is paused.  resume_free(resume_job) runs if the
+     * connection closes first. */
+    uint64_t resume_pos;
+    void *resume_job;
+    void (*resume_free)(void *job);
 };
+
+/* Output bytes queued on a connection before it stops executing and sends:
+ * the bound on what one connection holds for replies (plus one reply). */
+#define CONN_OUT_HIGH (1024 * 1024)
+
+/* True when c has queued enough output that a resumable request should
+ * stop here and resume after sending. */
+static inline bool
+conn_out_full(const struct conn *c)
+{
+    return c->out.pending >= CONN_OUT_HIGH;
+}
 
 /* Create a connection on an accepted, non-blocking fd and start reading.
  * Runs on w's thread.  NULL on failure (the fd is closed). */

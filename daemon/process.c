@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "daemon/admin.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -488,7 +489,7 @@ process_parse_error(struct conn *c, struct request *req)
     c->ops->error(&c->out, req, req->err);
 }
 
-void
+enum process_rc
 process_request(struct conn *c, struct request *req)
 {
     struct exec x;
@@ -496,7 +497,7 @@ process_request(struct conn *c, struct request *req)
 
     if (req->proto == PROTO_META) {
         process_meta(c, req);
-        return;
+        return PROCESS_DONE;
     }
     x.c = c;
     x.req = req;
@@ -551,8 +552,11 @@ process_request(struct conn *c, struct request *req)
     case REQ_DEBUGTIME:
         exec_debugtime(&x);
         break;
+    case REQ_ADMIN:
+        return admin_process(c, req);
     default:
         exec_reply_code(&x, RES_E_UNKNOWN);
         break;
     }
+    return PROCESS_DONE;
 }

@@ -16,9 +16,17 @@ struct proto_ops;
 struct request;
 struct result;
 
+/* What process_request did with a request. */
+enum process_rc {
+    PROCESS_DONE = 0,   /* answered in full: consume it */
+    PROCESS_PAUSED,     /* stopped midway (conn_out_full): leave it
+                         * unconsumed, send, then run it again; the
+                         * executor resumes from c->resume_pos/job */
+};
+
 /* Execute req on c's worker and append its reply to c->out (items it
  * references are pinned on c).  May set c->closing. */
-void process_request(struct conn *c, struct request *req);
+enum process_rc process_request(struct conn *c, struct request *req);
 
 /* Execute a meta request (req->proto == PROTO_META: mg ms md ma mn me)
  * on c's worker, as process_request does; daemon/process_meta.c. */

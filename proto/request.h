@@ -48,6 +48,9 @@ enum req_op {
     REQ_NOOP,       /* binary noop, meta mn */
     REQ_DEBUGTIME,  /* --enable-debug only: req->exptime = seconds to add */
     REQ_META_DEBUG, /* meta "me <key>" */
+    REQ_ADMIN,      /* lru, lru_crawler, slabs, watch: req->key/nkey is
+                     * the command word, req->keys/keys_len its argument
+                     * tokens (space separated); daemon/admin.c */
 };
 
 enum req_store_mode {

@@ -22,6 +22,8 @@
  *              | "verbosity" SP level [SP last] EOL
  *              | "cache_memlimit" SP mib [SP last] EOL
  *              | "stats" *(SP arg) EOL | "version" *(SP any) EOL
+ *              | ("lru" | "lru_crawler" | "slabs" | "watch") *(SP arg) EOL
+ *                  ; REQ_ADMIN, arguments read by the executor
  *              | "quit" *(SP any) EOL | "shutdown" [SP "graceful"] EOL
  *              | "debugtime" SP (seconds | "p" | "r") EOL
  *              | ("mg" | "ms" | "md" | "ma" | "mn" | "me") ...  -> meta.c
@@ -568,21 +570,28 @@ text_shutdown(struct request *req, struct text_line *l)
     return PARSE_OK;
 }
 
+/* A command whose arguments the executor reads: req->key is the first
+ * argument token (or, with cmd_is_key, the command word itself) and
+ * req->keys/keys_len span the tokens after it. */
 static int
-text_stats(struct request *req, struct text_line *l)
+text_rest(struct request *req, struct text_line *l, uint8_t op,
+          const struct text_tok *cmd)
 {
     const char *p = l->args;
     struct text_tok t;
 
-    req->op = REQ_STATS;
-    if (!text_next(l, &p, &t)) {
-        req->key = l->end;
-        req->keys = l->end;
-        return PARSE_OK;
-    }
-    req->key = t.p;
-    req->nkey = t.n;
+    req->op = op;
     req->keys = l->end;
+    if (cmd != NULL) {
+        req->key = cmd->p;
+        req->nkey = cmd->n;
+    } else if (!text_next(l, &p, &t)) {
+        req->key = l->end;
+        return PARSE_OK;
+    } else {
+        req->key = t.p;
+        req->nkey = t.n;
+    }
     if (text_next(l, &p, &t)) {
         const char *first = t.p;
 
@@ -644,8 +653,10 @@ text_unknown(struct request *req, struct text_line *l,
 
 /*
  * Commands memcached has and stashd does not: "ERROR", never the HTTP
- * hang-up above.  Those whose memcached handler reads "noreply" first (lru,
- * watch, extstore) go silent under it, as there.
+ * hang-up above.  The administrative ones stashd has (lru, lru_crawler,
+ * watch) become REQ_ADMIN for the executor's admin table; lru and watch go
+ * silent under a last "noreply" (memcached's handlers read it first), and
+ * so does extstore, which stashd lacks.
  */
 static int
 text_unsupported(struct request *req, struct text_line *l,
@@ -655,8 +666,11 @@ text_unsupported(struct request *req, struct text_line *l,
     uint32_t n;
 
     *known = true;
-    if (text_tok_is(c, "lru_crawler", 11) || text_tok_is(c, "misbehave", 9)) {
+    if (text_tok_is(c, "misbehave", 9)) {
         return text_fail(req, E_ERROR);
+    }
+    if (text_tok_is(c, "lru_crawler", 11)) {
+        return text_rest(req, l, REQ_ADMIN, c);
     }
     if (!text_tok_is(c, "lru", 3) && !text_tok_is(c, "watch", 5) &&
         !text_tok_is(c, "extstore", 8)) {
@@ -668,7 +682,10 @@ text_unsupported(struct request *req, struct text_line *l,
         n = TEXT_MEMCACHED_TOKENS - 2;
     }
     req->noreply = n > 0 && text_tok_is(&t[n - 1], "noreply", 7);
-    return text_fail(req, E_ERROR);
+    if (text_tok_is(c, "extstore", 8)) {
+        return text_fail(req, E_ERROR);
+    }
+    return text_rest(req, l, REQ_ADMIN, c);
 }
 
 /* A meta line: meta_parse() reads it from its command on. */
@@ -741,7 +758,9 @@ text_parse(struct request *req, const char *buf, size_t len)
         if (CMD_IS("set")) {
             return text_store(req, &l, REQ_SET);
         } else if (CMD_IS("stats")) {
-            return text_stats(req, &l);
+            return text_rest(req, &l, REQ_STATS, NULL);
+        } else if (CMD_IS("slabs")) {
+            return text_rest(req, &l, REQ_ADMIN, &cmd);
         } else if (CMD_IS("shutdown")) {
             return text_shutdown(req, &l);
         }

@@ -638,6 +638,32 @@ START_TEST(test_shutdown_stats_debugtime)
     ck_assert_int_eq(parse("stats reset\n"), PARSE_OK);
     ck_assert_tok(req.key, req.nkey, "reset");
 
+    /* administrative commands: the word and its arguments, unparsed */
+    ck_assert_int_eq(parse("slabs\r\n"), PARSE_OK);
+    ck_assert_int_eq(req.op, REQ_ADMIN);
+    ck_assert_tok(req.key, req.nkey, "slabs");
+    ck_assert_uint_eq(req.keys_len, 0);
+    ck_assert_int_eq(parse("slabs  reassign 1   2\r\n"), PARSE_OK);
+    ck_assert_tok(req.key, req.nkey, "slabs");
+    ck_assert_str_eq(keys_of(&req), "reassign|1|2");
+    ck_assert_int_eq(parse("lru_crawler metadump all\r\n"), PARSE_OK);
+    ck_assert_int_eq(req.op, REQ_ADMIN);
+    ck_assert_tok(req.key, req.nkey, "lru_crawler");
+    ck_assert_str_eq(keys_of(&req), "metadump|all");
+    ck_assert(!req.noreply);
+    ck_assert_int_eq(parse("lru_crawler noreply\r\n"), PARSE_OK);
+    ck_assert(!req.noreply);
+    ck_assert_int_eq(parse("lru tune 10 25 0.1 2 noreply\r\n"), PARSE_OK);
+    ck_assert_int_eq(req.op, REQ_ADMIN);
+    ck_assert_tok(req.key, req.nkey, "lru");
+    ck_assert_str_eq(keys_of(&req), "tune|10|25|0.1|2|noreply");
+    ck_assert(req.noreply);
+    ck_assert_int_eq(parse("lru HTTP/1.1\r\n"), PARSE_OK);
+    ck_assert_int_eq(req.op, REQ_ADMIN);
+    ck_assert(!req.noreply);
+    ck_assert_int_eq(parse("watch fetchers\r\n"), PARSE_OK);
+    ck_assert_tok(req.key, req.nkey, "watch");
+
     ck_assert_int_eq(parse("debugtime 100\r\n"), PARSE_OK);
     ck_assert_int_eq(req.op, REQ_DEBUGTIME);
     ck_assert_uint_eq(req.number, TEXT_DEBUGTIME_ADD);
@@ -697,7 +723,6 @@ static const struct ecase {
     {"get\tk\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"SET k 0 0 1\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"set\tk 0 0 1\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
-    {"slabs\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"mx\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"m\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"debugtime x\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
@@ -712,11 +737,7 @@ static const struct ecase {
     {"gxx HTTP/1.1\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"sxx HTTP/1.1\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"mx HTTP/1.1\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
-    {"lru HTTP/1.1\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
-    {"lru noreply\r\n", PARSE_ERROR, E_ERROR, true, WHOLE},
-    {"lru x y z w noreply\r\n", PARSE_ERROR, E_ERROR, true, WHOLE},
     {"extstore noreply\r\n", PARSE_ERROR, E_ERROR, true, WHOLE},
-    {"lru_crawler noreply\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"misbehave noreply\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"foo noreply\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},
     {"xyz HTTP/1.1 foo\r\n", PARSE_ERROR, E_ERROR, false, WHOLE},

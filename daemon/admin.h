@@ -1,0 +1,58 @@
+/*
+ * admin.h -- the administrative text commands (REQ_ADMIN): lru,
+ * lru_crawler, slabs, watch.
+ *
+ * The parser hands the command word and its argument tokens over
+ * unparsed; admin.c splits the arguments and dispatches on the command
+ * word to one handler per command family, each in a file of its own
+ * (daemon/admin_<family>.c).  A handler answers through c->out with
+ * memcached's replies and may pause like any resumable request (a dump
+ * that fills the output, daemon/process.h).
+ */
+#ifndef STASHD_DAEMON_ADMIN_H
+#define STASHD_DAEMON_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/process.h"
+
+struct conn;
+struct request;
+
+/* memcached reads at most 24 tokens of a line, the command included. */
+#define ADMIN_ARGS_MAX 23
+
+/* The argument tokens after the command word, pointing into the request. */
+struct admin_args {
+    const char *tok[ADMIN_ARGS_MAX];
+    uint32_t len[ADMIN_ARGS_MAX];
+    uint32_t n;
+};
+
+/* One family's handler: answer req (arguments in a) on c. */
+typedef enum process_rc (*admin_fn)(struct conn *c, struct request *req,
+                                    const struct admin_args *a);
+
+/* Execute a REQ_ADMIN request on c; a command word without a handler
+ * answers ERROR. */
+enum process_rc admin_process(struct conn *c, struct request *req);
+
+/* Does argument i equal the NUL-terminated word w? */
+bool admin_arg_is(const struct admin_args *a, uint32_t i, const char *w);
+
+/* Argument i as an unsigned decimal that fills the token; false if it is
+ * missing, not a number or above max. */
+bool admin_arg_u64(const struct admin_args *a, uint32_t i, uint64_t max,
+                   uint64_t *out);
+
+/* Argument i as a signed decimal that fills the token, within [min, max]. */
+bool admin_arg_i64(const struct admin_args *a, uint32_t i, int64_t min,
+                   int64_t max, int64_t *out);
+
+/* Reply one line (without "\r\n") unless the request is noreply. */
+void admin_reply(struct conn *c, const struct request *req,
+                 const char *line);
+
+#endif
