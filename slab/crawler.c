@@ -2,11 +2,13 @@
  * crawler.c -- getting memory back: reclaim and eviction at the LRU tail
  * when an allocation finds its class full, and the background thread that
  * walks whole LRUs to free expired and flushed items before anyone asks.
+ * Until the segment policy lands every item lives in its class's COLD
+ * list; the walk covers every segment.
  *
  * Both walk an LRU under its lock and may take item locks only with
  * trylock (lock order in slab/store.c); a busy item is skipped, never
  * waited for.  The background walk keeps its place in a list with a
- * marker pseudo-item (ITEM_MARKER) so it can drop the LRU lock every few
+ * marker pseudo-item (class 0, item_is_marker) so it can drop the LRU lock every few
  * dozen items: workers are never blocked for a whole walk.
  */
 #include <errno.h>
@@ -28,7 +30,7 @@
 static struct item *
 crawler_skip_marker(struct item *it)
 {
-    while (it != NULL && (item_iflags(it) & ITEM_MARKER)) {
+    while (it != NULL && item_is_marker(it)) {
         it = it->prev;
     }
     return it;
@@ -106,7 +108,7 @@ crawler_evict_tail_locked(struct store *s, struct lru *l, rel_time_t now)
 bool
 store_lru_pull_tail(struct store *s, unsigned id, bool evict)
 {
-    struct lru *l = &s->lru[id];
+    struct lru *l = store_lru(s, id, LRU_COLD);
     rel_time_t now = clock_now(s->clk);
     bool done;
 
@@ -122,12 +124,13 @@ store_lru_pull_tail(struct store *s, unsigned id, bool evict)
     return done;
 }
 
-/* Walk class id from tail to head once; returns items reclaimed. */
+/* Walk list (id, seg) from tail to head once; returns items reclaimed. */
 static uint64_t
-crawler_walk_class(struct store *s, unsigned id, uint64_t *checked)
+crawler_walk_class(struct store *s, unsigned id, unsigned seg,
+                   uint64_t *checked)
 {
-    struct lru *l = &s->lru[id];
-    struct item *m = s->marker[id];
+    struct lru *l = store_lru(s, id, seg);
+    struct item *m = s->marker[id][seg];
     uint64_t reclaimed = 0;
     bool done = false;
 
@@ -213,28 +216,34 @@ store_crawl(struct store *s, bool force)
     __atomic_add_fetch(&s->crawler_starts, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&s->crawler_running, 1, __ATOMIC_RELAXED);
     for (id = 1; id <= largest; id++) {
-        struct lru *l = &s->lru[id];
         uint64_t checked = 0;
-        uint64_t r;
-        bool want;
+        uint64_t r = 0;
+        unsigned seg;
 
-        pthread_mutex_lock(&l->lock);
-        want = l->number > 0 &&
-               (force || flushed ||
-                (l->number_ttl > 0 && now >= s->crawl_next[id]));
-        pthread_mutex_unlock(&l->lock);
-        if (!want) {
-            continue;
-        }
-        if (s->marker[id] == NULL) {
-            s->marker[id] = calloc(1, sizeof(struct item));
-            if (s->marker[id] == NULL) {
+        for (seg = 0; seg < LRU_SEGS; seg++) {
+            struct lru *l = store_lru(s, id, seg);
+            bool want;
+
+            pthread_mutex_lock(&l->lock);
+            want = l->number > 0 &&
+                   (force || flushed ||
+                    (l->number_ttl > 0 && now >= s->crawl_next[id]));
+            pthread_mutex_unlock(&l->lock);
+            if (!want) {
                 continue;
             }
-            s->marker[id]->iflags = ITEM_MARKER;
-            s->marker[id]->clsid = (uint8_t)id;
+            if (s->marker[id][seg] == NULL) {
+                /* zeroed: class 0, which marks a cursor */
+                s->marker[id][seg] = calloc(1, sizeof(struct item));
+                if (s->marker[id][seg] == NULL) {
+                    continue;
+                }
+            }
+            r += crawler_walk_class(s, id, seg, &checked);
         }
-        r = crawler_walk_class(s, id, &checked);
+        if (checked == 0) {
+            continue;
+        }
         total += r;
         /* Back off while walks find little to do (under 1%). */
         if (r * 100 > checked) {

@@ -116,7 +116,7 @@ item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
     it->exptime = 0;
     it->len = (uint32_t)nkey | ((uint32_t)nbytes << 8);
     it->refcount = 1;
-    it->clsid = clsid;
+    it->lruid = clsid;
     if (flags != 0) {
         f |= ITEM_CFLAGS;
     }

@@ -17,7 +17,12 @@
  *              (chunked items keep their length in the chunk descriptor).
  *   ref        reference count: 1 for being linked, 1 per holder.
  *   fl         ITEM_* flag bits, read and written atomically.
- *   cl         slab class id (immutable).
+ *   cl         LRU id: slab class id in the low 6 bits (immutable), LRU
+ *              segment (enum lru_seg, slab/lru.h) in the top 2; the
+ *              segment changes only under the item lock and the LRU locks
+ *              it moves between, so a holder of the item lock reads a
+ *              stable value.  Class 0 marks a crawler's cursor, not an
+ *              item.
  *
  * Client flags are stored only when nonzero (ITEM_CFLAGS), so the common
  * flags-0 item pays nothing for them.  No "\r\n" and no NUL are stored.
@@ -55,7 +60,7 @@ struct item {
     uint32_t len;           /* nkey | nbytes << 8 */
     uint16_t refcount;      /* atomic */
     uint8_t iflags;         /* atomic, ITEM_* */
-    uint8_t clsid;
+    uint8_t lruid;          /* atomic: class | segment << 6 */
     char data[];
 };
 
@@ -67,7 +72,8 @@ _Static_assert(sizeof(struct item) == 48, "item header must stay 48 bytes");
 #define ITEM_CHUNKED 0x04   /* value lives in a chunk chain */
 #define ITEM_CFLAGS 0x08    /* 4 bytes of client flags follow the key */
 #define ITEM_NOCAS 0x10     /* store runs without CAS (-C): report 0 */
-#define ITEM_MARKER 0x20    /* not an item: the crawler's LRU cursor */
+#define ITEM_ACTIVE 0x20    /* hit since it last moved between segments:
+                             * a second chance at the LRU tail */
 /* Lease state of the meta protocol (slab/lease.c), written under the item
  * lock only: */
 #define ITEM_WON 0x40       /* a W (win token) was handed out for this item */
@@ -91,6 +97,39 @@ struct item_desc {
     uint64_t nbytes;        /* whole value */
     struct chunk *first;
 };
+
+#define ITEM_CLSID_MASK 0x3f
+#define ITEM_SEG_SHIFT 6
+
+/* The slab class of an item (0 for a crawler cursor). */
+static inline unsigned
+item_clsid(const struct item *it)
+{
+    return __atomic_load_n(&it->lruid, __ATOMIC_RELAXED) & ITEM_CLSID_MASK;
+}
+
+/* The LRU segment it is linked in (enum lru_seg). */
+static inline unsigned
+item_seg(const struct item *it)
+{
+    return __atomic_load_n(&it->lruid, __ATOMIC_RELAXED) >> ITEM_SEG_SHIFT;
+}
+
+/* Record a move to segment seg; item lock and both LRU locks held. */
+static inline void
+item_set_seg(struct item *it, unsigned seg)
+{
+    __atomic_store_n(&it->lruid,
+                     (uint8_t)(item_clsid(it) | seg << ITEM_SEG_SHIFT),
+                     __ATOMIC_RELAXED);
+}
+
+/* Is it a crawler's cursor in an LRU list rather than an item? */
+static inline bool
+item_is_marker(const struct item *it)
+{
+    return item_clsid(it) == 0;
+}
 
 static inline uint8_t
 item_iflags(const struct item *it)

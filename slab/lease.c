@@ -157,7 +157,7 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
     g->cas = item_cas(it);
     g->ttl_now = exp == 0 ? -1 : (exp > now ? (int64_t)(exp - now) : 0);
     hash_unlock(s->hash, hv);
-    store_ctr_add(s, it->clsid, g->touched ? CTR_TOUCH_HITS : CTR_GET_HITS);
+    store_ctr_add(s, item_clsid(it), g->touched ? CTR_TOUCH_HITS : CTR_GET_HITS);
     return it;
 }
 
@@ -188,7 +188,7 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     item_set_exptime(it, item_get_exptime(old));
     lease_link_locked(s, hv, it, old, p->new_cas);
     p->cas_out = item_cas(it);
-    store_ctr_add(s, it->clsid, CTR_CMD_SET);
+    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
     store_item_deref(s, it);
     return STORE_OK;
 }
@@ -231,7 +231,7 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     }
     store_value_write(it, 0, p->val, p->vlen);
     item_set_exptime(it, clock_exptime(s->clk, p->exptime));
-    store_ctr_add(s, it->clsid, CTR_CMD_SET);
+    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
 
     hash_lock(s->hash, hv);
     old = store_find_locked(s, hv, key, nkey, now);
@@ -239,7 +239,7 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
         if (old == NULL) {
             status = STORE_NOT_FOUND;
         } else if (s->cfg.use_cas && old->cas == p->cas_in) {
-            store_ctr_add(s, old->clsid, CTR_CAS_HITS);
+            store_ctr_add(s, item_clsid(old), CTR_CAS_HITS);
         } else if (s->cfg.use_cas && p->stale_ok && p->cas_in < old->cas) {
             /* A fill computed from older data: keep it, but as stale,
              * with the TTL and the lease of the item it replaces. */
@@ -248,9 +248,9 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
             if (item_iflags(old) & ITEM_WON) {
                 item_set_iflag(it, ITEM_WON);
             }
-            store_ctr_add(s, old->clsid, CTR_CAS_HITS);
+            store_ctr_add(s, item_clsid(old), CTR_CAS_HITS);
         } else {
-            store_ctr_add(s, old->clsid, CTR_CAS_BADVAL);
+            store_ctr_add(s, item_clsid(old), CTR_CAS_BADVAL);
             status = STORE_EXISTS;
         }
     } else if (p->mode == STORE_ADD && old != NULL) {
@@ -315,7 +315,7 @@ lease_delete(struct store *s, const char *key, size_t nkey,
                               : __atomic_add_fetch(&s->cas_seq, 1,
                                                    __ATOMIC_RELAXED));
     } else {
-        store_ctr_add(s, it->clsid, CTR_DELETE_HITS);
+        store_ctr_add(s, item_clsid(it), CTR_DELETE_HITS);
         if (!d->remove_value) {
             store_unlink_locked(s, hv, it, false);
         }
@@ -410,7 +410,7 @@ lease_peek(struct store *s, const char *key, size_t nkey,
         m->idle = now > atime ? now - atime : 0;
         m->cas = item_cas(it);
         m->fetched = (iflags & ITEM_FETCHED) != 0;
-        m->slab_class = it->clsid;
+        m->slab_class = item_clsid(it);
         /* memcached's ITEM_ntotal: header, key + NUL, client flags when
          * set, value + CRLF, and the CAS when enabled */
         m->size = 48 + item_nkey_raw(it) + 1 +

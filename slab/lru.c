@@ -95,3 +95,26 @@ lru_reset_locked(struct lru *l)
     l->moves_within_lru = 0;
     l->direct_reclaims = 0;
 }
+
+void
+lru_sum_locked(struct lru *sum, const struct lru *src)
+{
+    sum->number += src->number;
+    sum->number_ttl += src->number_ttl;
+    sum->mem_requested += src->mem_requested;
+    sum->total_items += src->total_items;
+    sum->evicted += src->evicted;
+    sum->evicted_nonzero += src->evicted_nonzero;
+    if (src->evicted_time > sum->evicted_time) {
+        sum->evicted_time = src->evicted_time;
+    }
+    sum->outofmemory += src->outofmemory;
+    sum->reclaimed += src->reclaimed;
+    sum->expired_unfetched += src->expired_unfetched;
+    sum->evicted_unfetched += src->evicted_unfetched;
+    sum->crawler_reclaimed += src->crawler_reclaimed;
+    sum->crawler_items_checked += src->crawler_items_checked;
+    sum->lrutail_reflocked += src->lrutail_reflocked;
+    sum->moves_within_lru += src->moves_within_lru;
+    sum->direct_reclaims += src->direct_reclaims;
+}

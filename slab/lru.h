@@ -15,6 +15,20 @@
 
 struct item;
 
+/*
+ * The segments of a class's LRU (memcached's segmented LRU): new items
+ * enter HOT (or TEMP with a short TTL); the maintainer moves them down to
+ * WARM and COLD; eviction takes from the COLD tail.  Each segment is its
+ * own list with its own lock.
+ */
+enum lru_seg {
+    LRU_HOT = 0,
+    LRU_WARM,
+    LRU_COLD,
+    LRU_TEMP,
+    LRU_SEGS
+};
+
 struct lru {
     pthread_mutex_t lock;
     struct item *head;
@@ -53,6 +67,10 @@ void lru_bump_locked(struct lru *l, struct item *it);
 /* Insert marker right above (towards the head of) it. */
 void lru_insert_above_locked(struct lru *l, struct item *it,
                              struct item *marker);
+
+/* Add the counters of src (its lock held) into sum (evicted_time: the
+ * larger). */
+void lru_sum_locked(struct lru *sum, const struct lru *src);
 
 /* Zero the resettable counters ("stats reset"). */
 void lru_reset_locked(struct lru *l);

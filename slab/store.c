@@ -80,7 +80,7 @@ void
 store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
                     bool lru_held)
 {
-    struct lru *l = &s->lru[it->clsid];
+    struct lru *l = store_lru_of(s, it);
 
     if (!(item_iflags(it) & ITEM_LINKED)) {
         return;
@@ -137,7 +137,9 @@ store_create(const struct store_config *cfg, struct clock *clk)
     }
     memset(s->ctr, 0, STORE_CTR_SHARDS * sizeof(*s->ctr));
     for (i = 0; i < SLAB_CLASS_MAX; i++) {
-        lru_init(&s->lru[i]);
+        for (unsigned g = 0; g < LRU_SEGS; g++) {
+            lru_init(&s->lru[i][g]);
+        }
     }
     pthread_mutex_init(&s->bg_lock, NULL);
     pthread_mutex_init(&s->crawl_lock, NULL);
@@ -159,8 +161,10 @@ store_destroy(struct store *s)
     }
     store_crawler_stop(s);
     for (i = 0; i < SLAB_CLASS_MAX; i++) {
-        lru_destroy(&s->lru[i]);
-        free(s->marker[i]);
+        for (unsigned g = 0; g < LRU_SEGS; g++) {
+            lru_destroy(&s->lru[i][g]);
+            free(s->marker[i][g]);
+        }
     }
     pthread_cond_destroy(&s->bg_cond);
     pthread_mutex_destroy(&s->bg_lock);
@@ -192,7 +196,7 @@ store_get(struct store *s, const char *key, size_t nkey)
     if (it != NULL) {
         item_ref_incr(it);
         store_hit_locked(s, it, now);
-        store_ctr_add(s, it->clsid, CTR_GET_HITS);
+        store_ctr_add(s, item_clsid(it), CTR_GET_HITS);
     }
     hash_unlock(s->hash, hv);
     return it;
@@ -213,7 +217,7 @@ store_get_touch(struct store *s, const char *key, size_t nkey,
         item_ref_incr(it);
         store_set_exptime_locked(s, it, exp);
         store_hit_locked(s, it, now);
-        store_ctr_add(s, it->clsid, CTR_TOUCH_HITS);
+        store_ctr_add(s, item_clsid(it), CTR_TOUCH_HITS);
     }
     hash_unlock(s->hash, hv);
     return it;
@@ -238,7 +242,7 @@ store_touch(struct store *s, const char *key, size_t nkey, int64_t exptime)
     if (it != NULL) {
         store_set_exptime_locked(s, it, exp);
         store_hit_locked(s, it, now);
-        store_ctr_add(s, it->clsid, CTR_TOUCH_HITS);
+        store_ctr_add(s, item_clsid(it), CTR_TOUCH_HITS);
     }
     hash_unlock(s->hash, hv);
     return it != NULL ? STORE_OK : STORE_NOT_FOUND;
@@ -305,7 +309,7 @@ store_concat(struct store *s, bool append, const char *key, size_t nkey,
         *cas_out = item_cas(it);
     }
     hash_unlock(s->hash, hv);
-    store_ctr_add(s, it->clsid, CTR_CMD_SET);
+    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
     store_item_deref(s, it);
     return STORE_OK;
 }
@@ -339,7 +343,7 @@ store_put(struct store *s, enum store_mode mode, const char *key,
     }
     store_value_write(it, 0, val, vlen);
     item_set_exptime(it, clock_exptime(s->clk, exptime));
-    store_ctr_add(s, it->clsid, CTR_CMD_SET);
+    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
 
     hv = hash_key(key, nkey);
     now = clock_now(s->clk);
@@ -350,10 +354,10 @@ store_put(struct store *s, enum store_mode mode, const char *key,
             status = STORE_NOT_FOUND;
         } else if (!s->cfg.use_cas || old->cas != cas_in) {
             /* Without CAS (-C) no CAS can match, as in memcached. */
-            store_ctr_add(s, old->clsid, CTR_CAS_BADVAL);
+            store_ctr_add(s, item_clsid(old), CTR_CAS_BADVAL);
             status = STORE_EXISTS;
         } else {
-            store_ctr_add(s, old->clsid, CTR_CAS_HITS);
+            store_ctr_add(s, item_clsid(old), CTR_CAS_HITS);
         }
     } else if (mode == STORE_ADD && old != NULL) {
         store_bump_locked(s, old, now);
@@ -502,7 +506,7 @@ store_arith_locked(struct store *s, uint64_t hv, const char *key,
             return status;
         }
         item_set_exptime(*it, item_get_exptime(*old));
-        store_ctr_add(s, (*old)->clsid,
+        store_ctr_add(s, item_clsid((*old)),
                       a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
     }
     a->value = v;
@@ -552,7 +556,7 @@ store_delete(struct store *s, const char *key, size_t nkey, uint64_t cas_in)
     } else if (cas_in != 0 && item_cas(it) != cas_in) {
         status = STORE_EXISTS;
     } else {
-        store_ctr_add(s, it->clsid, CTR_DELETE_HITS);
+        store_ctr_add(s, item_clsid(it), CTR_DELETE_HITS);
         store_unlink_locked(s, hv, it, false);
     }
     hash_unlock(s->hash, hv);

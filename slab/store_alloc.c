@@ -47,7 +47,7 @@ store_item_free(struct store *s, struct item *it)
             c = next;
         }
     }
-    slabs_free(s->slabs, it->clsid, it);
+    slabs_free(s->slabs, item_clsid(it), it);
 }
 
 void
@@ -75,9 +75,9 @@ store_chunk_alloc(struct store *s, unsigned id)
             break;
         }
     }
-    pthread_mutex_lock(&s->lru[id].lock);
-    s->lru[id].outofmemory++;
-    pthread_mutex_unlock(&s->lru[id].lock);
+    pthread_mutex_lock(&store_lru(s, id, LRU_COLD)->lock);
+    store_lru(s, id, LRU_COLD)->outofmemory++;
+    pthread_mutex_unlock(&store_lru(s, id, LRU_COLD)->lock);
     return NULL;
 }
 

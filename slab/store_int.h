@@ -57,7 +57,7 @@ enum store_dead {
 };
 
 struct store {
-    struct lru lru[SLAB_CLASS_MAX];
+    struct lru lru[SLAB_CLASS_MAX][LRU_SEGS];  /* by class, segment */
 
     /* Read by every operation, written almost never: one shared line. */
     struct store_config cfg;    /* mem_limit updated atomically */
@@ -86,10 +86,24 @@ struct store {
     pthread_mutex_t crawl_lock; /* serialises crawls; taken first */
     uint64_t seen_ocas;         /* under crawl_lock: flushes crawled */
     rel_time_t seen_flush_at;
-    struct item *marker[SLAB_CLASS_MAX];
+    struct item *marker[SLAB_CLASS_MAX][LRU_SEGS];
     rel_time_t crawl_next[SLAB_CLASS_MAX];
     unsigned crawl_gap[SLAB_CLASS_MAX];
 };
+
+/* The list of class id, segment seg. */
+static inline struct lru *
+store_lru(struct store *s, unsigned id, unsigned seg)
+{
+    return &s->lru[id][seg];
+}
+
+/* The list a linked item is in (its item lock held for a stable answer). */
+static inline struct lru *
+store_lru_of(struct store *s, const struct item *it)
+{
+    return &s->lru[item_clsid(it)][item_seg(it)];
+}
 
 /* Count one event of class id. */
 void store_ctr_add(struct store *s, unsigned id, enum store_ctr c);
@@ -159,13 +173,15 @@ static inline void
 store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
                       struct item *old, uint64_t cas)
 {
-    struct lru *l = &s->lru[it->clsid];
+    struct lru *l;
     size_t size = store_item_size(it);
 
     it->cas = cas != 0 ? cas
                        : __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
     item_set_atime(it, clock_now(s->clk));
     item_ref_incr(it);
+    item_set_seg(it, LRU_COLD);
+    l = store_lru_of(s, it);
     item_set_iflag(it, ITEM_LINKED);
     if (old != NULL) {
         hash_replace_locked(s->hash, hv, old, it);
@@ -183,7 +199,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     pthread_mutex_unlock(&l->lock);
     if (old != NULL) {
         /* Already out of the hash: only LRU and reference remain. */
-        struct lru *ol = &s->lru[old->clsid];
+        struct lru *ol = store_lru_of(s, old);
 
         item_clear_iflag(old, ITEM_LINKED);
         pthread_mutex_lock(&ol->lock);
@@ -224,7 +240,7 @@ store_find_locked(struct store *s, uint64_t hv, const char *key,
     if (dead == STORE_LIVE) {
         return it;
     }
-    store_ctr_add(s, it->clsid,
+    store_ctr_add(s, item_clsid(it),
                   dead == STORE_EXPIRED ? CTR_GET_EXPIRED : CTR_GET_FLUSHED);
     store_unlink_locked(s, hv, it, false);
     return NULL;
@@ -245,7 +261,7 @@ static inline void
 store_bump_locked(struct store *s, struct item *it, rel_time_t now)
 {
     if (item_get_atime(it) + STORE_BUMP_INTERVAL <= now) {
-        struct lru *l = &s->lru[it->clsid];
+        struct lru *l = store_lru_of(s, it);
 
         pthread_mutex_lock(&l->lock);
         if (item_iflags(it) & ITEM_LINKED) {
@@ -272,7 +288,7 @@ store_hit_locked(struct store *s, struct item *it, rel_time_t now)
 static inline void
 store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
 {
-    struct lru *l = &s->lru[it->clsid];
+    struct lru *l = store_lru_of(s, it);
     rel_time_t old = item_get_exptime(it);
 
     if ((old == 0) != (exp == 0)) {

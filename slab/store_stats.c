@@ -66,22 +66,13 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
 
     memset(&t, 0, sizeof(t));
     for (id = 1; id <= slabs_largest(s->slabs); id++) {
-        struct lru *l = &s->lru[id];
+        for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
+            struct lru *l = store_lru(s, id, seg);
 
-        pthread_mutex_lock(&l->lock);
-        t.number += l->number;
-        t.mem_requested += l->mem_requested;
-        t.total_items += l->total_items;
-        t.expired_unfetched += l->expired_unfetched;
-        t.evicted_unfetched += l->evicted_unfetched;
-        t.evicted += l->evicted;
-        t.reclaimed += l->reclaimed;
-        t.crawler_reclaimed += l->crawler_reclaimed;
-        t.crawler_items_checked += l->crawler_items_checked;
-        t.lrutail_reflocked += l->lrutail_reflocked;
-        t.moves_within_lru += l->moves_within_lru;
-        t.direct_reclaims += l->direct_reclaims;
-        pthread_mutex_unlock(&l->lock);
+            pthread_mutex_lock(&l->lock);
+            lru_sum_locked(&t, l);
+            pthread_mutex_unlock(&l->lock);
+        }
     }
     stats_u64(emit, ctx, "get_expired", stats_ctr_all(s, CTR_GET_EXPIRED));
     stats_u64(emit, ctx, "get_flushed", stats_ctr_all(s, CTR_GET_FLUSHED));
@@ -115,20 +106,26 @@ store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
     unsigned id;
 
     for (id = 1; id <= slabs_largest(s->slabs); id++) {
-        struct lru *l = &s->lru[id];
         struct lru c;
-        struct item *tail;
         uint64_t age = 0;
 
-        pthread_mutex_lock(&l->lock);
-        c = *l;
-        for (tail = l->tail; tail != NULL; tail = tail->prev) {
-            if (!(item_iflags(tail) & ITEM_MARKER)) {
-                age = now - item_get_atime(tail);
-                break;
+        memset(&c, 0, sizeof(c));
+        for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
+            struct lru *l = store_lru(s, id, seg);
+            struct item *tail;
+
+            pthread_mutex_lock(&l->lock);
+            lru_sum_locked(&c, l);
+            if (seg == LRU_COLD) {
+                for (tail = l->tail; tail != NULL; tail = tail->prev) {
+                    if (!item_is_marker(tail)) {
+                        age = now - item_get_atime(tail);
+                        break;
+                    }
+                }
             }
+            pthread_mutex_unlock(&l->lock);
         }
-        pthread_mutex_unlock(&l->lock);
         if (c.number == 0) {
             continue;
         }
@@ -201,8 +198,12 @@ store_stats_reset(struct store *s)
         }
     }
     for (id = 1; id < SLAB_CLASS_MAX; id++) {
-        pthread_mutex_lock(&s->lru[id].lock);
-        lru_reset_locked(&s->lru[id]);
-        pthread_mutex_unlock(&s->lru[id].lock);
+        for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
+            struct lru *l = store_lru(s, id, seg);
+
+            pthread_mutex_lock(&l->lock);
+            lru_reset_locked(l);
+            pthread_mutex_unlock(&l->lock);
+        }
     }
 }

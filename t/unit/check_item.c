@@ -73,10 +73,10 @@ START_TEST(test_class_fit)
     ck_assert_int_eq(store_put(s, STORE_SET, "b", 1, 1, 0, v, 47, 0, NULL),
                      STORE_OK);
     it = store_get(s, "a", 1);
-    ck_assert_uint_eq(it->clsid, 1);
+    ck_assert_uint_eq(item_clsid(it), 1);
     store_release(s, it);
     it = store_get(s, "b", 1);
-    ck_assert_uint_eq(it->clsid, 2);
+    ck_assert_uint_eq(item_clsid(it), 2);
     ck_assert_uint_eq(item_flags(it), 1);
     store_release(s, it);
     store_destroy(s);

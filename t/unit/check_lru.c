@@ -140,8 +140,8 @@ START_TEST(test_evict_order)
         ck_assert_int_eq(put(k, 1000, 0), STORE_OK);
     }
     {
-        struct lru *l = &st->lru[slabs_clsid(st->slabs,
-                                             48 + 4 + 1000)];
+        struct lru *l = store_lru(st, slabs_clsid(st->slabs, 48 + 4 + 1000),
+                                  LRU_COLD);
 
         ck_assert_uint_eq(l->reclaimed, 1);   /* "exp", expired at tail */
         ck_assert_uint_ge(l->evicted, 300);
@@ -186,10 +186,12 @@ curr_items(void)
     unsigned id;
 
     for (id = 1; id < SLAB_CLASS_MAX; id++) {
-        l = &st->lru[id];
-        pthread_mutex_lock(&l->lock);
-        n += (long long)l->number;
-        pthread_mutex_unlock(&l->lock);
+        for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
+            l = store_lru(st, id, seg);
+            pthread_mutex_lock(&l->lock);
+            n += (long long)l->number;
+            pthread_mutex_unlock(&l->lock);
+        }
     }
     return n;
 }
@@ -304,7 +306,9 @@ START_TEST(test_churn)
         unsigned id;
 
         for (id = 1; id < SLAB_CLASS_MAX; id++) {
-            ev += st->lru[id].evicted;
+            for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
+                ev += store_lru(st, id, seg)->evicted;
+            }
         }
         ck_assert_uint_gt(ev, 1000);
     }
