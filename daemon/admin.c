@@ -18,7 +18,7 @@ static const struct admin_cmd {
     admin_fn fn;
 } admin_cmds[] = {
     /* one line per family; a NULL handler answers ERROR */
-    {"lru", NULL},
+    {"lru", admin_lru},
     {"lru_crawler", NULL},
     {"slabs", NULL},
     {"watch", NULL},

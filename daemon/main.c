@@ -178,6 +178,14 @@ main_store(const struct settings *st, struct clock *clk)
         cfg.hash_power = (unsigned)st->hashpower;
     }
     cfg.lru_bg = st->lru_crawler;
+    cfg.lru_maintainer = st->lru_maintainer;
+    cfg.lru.segmented = st->lru_segmented;
+    cfg.lru.hot_pct = (unsigned)st->hot_lru_pct;
+    cfg.lru.warm_pct = (unsigned)st->warm_lru_pct;
+    cfg.lru.hot_max_factor = st->hot_max_factor;
+    cfg.lru.warm_max_factor = st->warm_max_factor;
+    cfg.lru.temp_lru = st->temp_lru;
+    cfg.lru.temp_ttl = (unsigned)st->temporary_ttl;
     return store_create(&cfg, clk);
 }
 

@@ -86,11 +86,26 @@ static const char settings_help[] =
     "(default: 0, none)\n"
     "   - no_lru_crawler       no background reclaim of expired items\n"
     "   - slab_chunk_max=<KiB> largest slab chunk (default: 512)\n"
+    "   - no_lru_maintainer    no LRU maintainer thread; also turns off the\n"
+    "                          segmented LRU (one flat LRU per class)\n"
+    "   - lru_segmented, no_lru_segmented  HOT/WARM/COLD segments "
+    "(default) or flat\n"
+    "   - hot_lru_pct=<num>    pct of a class's memory for HOT (default: 20)\n"
+    "   - warm_lru_pct=<num>   pct of a class's memory for WARM "
+    "(default: 40)\n"
+    "   - hot_max_factor=<num> items idle > COLD's tail age * this leave HOT "
+    "(default: 0.20)\n"
+    "   - warm_max_factor=<num> items idle > COLD's tail age * this leave "
+    "WARM (default: 2.00)\n"
+    "   - temporary_ttl=<secs> TTLs up to this get the TEMP LRU, never "
+    "evicted\n"
+    "                          (turns temp_lru on; default: 61)\n"
+    "   - temp_lru             TEMP LRU on with the default temporary_ttl\n"
     "   - wait_max=<num>       mg w: requests parked at once (default: "
     "100000)\n"
     "   - wait_max_per_key=<num> mg w: requests parked on one key "
     "(default: 10000)\n"
-    "   other memcached tuning options (lru_*, hot_*, warm_*, slab_automove*,\n"
+    "   other memcached tuning options (slab_automove*, lru_crawler_*,\n"
     "   tail_repair_time, hash_algorithm, *_logbuf_size, track_sizes, modern,\n"
     "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
 
@@ -170,16 +185,86 @@ parse_size(const char *str, size_t *out)
 /* The -o options stashd has no use for: accepted with a warning. */
 static const char *const settings_ignored[] = {
     "tail_repair_time", "hash_algorithm", "lru_crawler_sleep",
-    "lru_crawler_tocrawl", "no_lru_maintainer", "lru_maintainer",
-    "hot_lru_pct", "warm_lru_pct", "hot_max_factor", "warm_max_factor",
-    "temporary_ttl", "watcher_logbuf_size", "worker_logbuf_size",
+    "lru_crawler_tocrawl", "watcher_logbuf_size", "worker_logbuf_size",
     "track_sizes", "no_hashexpand", "modern", "no_modern", "sock_cookie_id",
     "slab_reassign", "no_slab_reassign", "slab_automove",
     "slab_automove_ratio", "slab_automove_window",
-    "slab_automove_freeratio", "lru_segmented", "no_lru_segmented",
-    "lru_crawler", "inline_ascii_resp", "no_inline_ascii_resp",
+    "slab_automove_freeratio", "lru_crawler", "inline_ascii_resp", "no_inline_ascii_resp",
     "resp_obj_mem_limit", "no_maxconns_fast", NULL,
 };
+
+/* Parse a factor (> 0) as memcached's strtod does. */
+static bool
+parse_factor(const char *str, double *out)
+{
+    char *end;
+    double v;
+
+    if (str == NULL || *str == '\0') {
+        return false;
+    }
+    v = strtod(str, &end);
+    if (*end != '\0' || !(v > 0)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The segmented LRU's -o options, with memcached's messages; true if opt
+ * was one of them (*rc then 0 or -1). */
+static bool
+settings_lru_option(struct settings *s, const char *opt, const char *val,
+                    int *rc)
+{
+    unsigned long n;
+
+    *rc = 0;
+    if (strcmp(opt, "lru_maintainer") == 0) {
+        s->lru_maintainer = true;
+    } else if (strcmp(opt, "no_lru_maintainer") == 0) {
+        s->lru_maintainer = false;
+    } else if (strcmp(opt, "lru_segmented") == 0) {
+        s->lru_segmented = true;
+    } else if (strcmp(opt, "no_lru_segmented") == 0) {
+        s->lru_segmented = false;
+    } else if (strcmp(opt, "temp_lru") == 0) {
+        s->temp_lru = true;
+    } else if (strcmp(opt, "hot_lru_pct") == 0 ||
+               strcmp(opt, "warm_lru_pct") == 0) {
+        if (!parse_ulong(val, 100, &n) || n <= 1 || n >= 80) {
+            log_error("%s must be > 1 and < 80", opt);
+            *rc = -1;
+        } else if (opt[0] == 'h') {
+            s->hot_lru_pct = (long)n;
+        } else {
+            s->warm_lru_pct = (long)n;
+        }
+    } else if (strcmp(opt, "hot_max_factor") == 0 ||
+               strcmp(opt, "warm_max_factor") == 0) {
+        double f;
+
+        if (!parse_factor(val, &f)) {
+            log_error("%s must be > 0", opt);
+            *rc = -1;
+        } else if (opt[0] == 'h') {
+            s->hot_max_factor = f;
+        } else {
+            s->warm_max_factor = f;
+        }
+    } else if (strcmp(opt, "temporary_ttl") == 0) {
+        if (!parse_ulong(val, UINT32_MAX, &n)) {
+            log_error("Invalid temporary_ttl: %s", val ? val : "");
+            *rc = -1;
+        } else {
+            s->temp_lru = true;
+            s->temporary_ttl = (long)n;
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
 
 static int
 settings_extended_one(struct settings *s, char *opt)
@@ -187,6 +272,7 @@ settings_extended_one(struct settings *s, char *opt)
     char *val = strchr(opt, '=');
     unsigned long n;
     size_t sz;
+    int rc;
 
     if (val != NULL) {
         *val++ = '\0';
@@ -236,6 +322,9 @@ settings_extended_one(struct settings *s, char *opt)
     if (strcmp(opt, "no_lru_crawler") == 0) {
         s->lru_crawler = false;
         return 0;
+    }
+    if (settings_lru_option(s, opt, val, &rc)) {
+        return rc;
     }
     if (strcmp(opt, "slab_chunk_max") == 0) {
         if (!parse_size(val, &sz) || sz == 0) {
@@ -338,6 +427,19 @@ settings_check(struct settings *s)
     if (s->slab_chunk_max > s->item_size_max) {
         /* memcached clamps the chunk size to the item size the same way */
         s->slab_chunk_max = s->item_size_max;
+    }
+    if (s->hot_lru_pct + s->warm_lru_pct > 80) {
+        log_error("hot_lru_pct + warm_lru_pct cannot be more than 80%% "
+                  "combined");
+        return -1;
+    }
+    if (!s->lru_maintainer) {
+        if (s->temp_lru) {
+            log_error("temporary_ttl requires lru_maintainer to be enabled");
+            return -1;
+        }
+        /* without the thread nothing would move items down the segments */
+        s->lru_segmented = false;
     }
     if (s->threads > 64) {
         log_error("WARNING: Setting a high number of worker threads is not "

@@ -52,6 +52,14 @@ enum setting_kind {
     X(lru_crawler,          SK_BOOL,   bool,          lru_crawler,     true) \
     X(flush_enabled,        SK_BOOL,   bool,          flush_enabled,   true) \
     X(dump_enabled,         SK_BOOL,   bool,          dump_enabled,    true) \
+    X(lru_maintainer_thread, SK_BOOL,  bool,          lru_maintainer,  true) \
+    X(lru_segmented,        SK_BOOL,   bool,          lru_segmented,   true) \
+    X(hot_lru_pct,          SK_INT,    long,          hot_lru_pct,     20)  \
+    X(warm_lru_pct,         SK_INT,    long,          warm_lru_pct,    40)  \
+    X(hot_max_factor,       SK_DOUBLE, double,        hot_max_factor,  0.2) \
+    X(warm_max_factor,      SK_DOUBLE, double,        warm_max_factor, 2.0) \
+    X(temp_lru,             SK_BOOL,   bool,          temp_lru,        false) \
+    X(temporary_ttl,        SK_INT,    long,          temporary_ttl,   61)  \
     X(idle_timeout,         SK_INT,    long,          idle_timeout,    0)   \
     X(read_buf_mem_limit,   SK_SIZE,   size_t,        read_buf_mem_limit, 0)
 

@@ -185,10 +185,52 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
 #endif
 }
 
+/* stats_settings' pass-through that replaces the LRU tunings set at
+ * startup with the store's current ones (the "lru" command changes them;
+ * settings stay read-only). */
+struct stats_live {
+    stats_emit_fn emit;
+    void *ctx;
+    struct store_lru_tune t;
+};
+
+static void
+stats_live_emit(void *arg, const char *name, const char *value)
+{
+    struct stats_live *x = arg;
+    char buf[32];
+
+    if (strcmp(name, "lru_segmented") == 0 ||
+        strcmp(name, "temp_lru") == 0) {
+        bool on = name[0] == 'l' ? x->t.segmented : x->t.temp_lru;
+
+        value = on ? "yes" : "no";
+    } else if (strcmp(name, "hot_lru_pct") == 0 ||
+               strcmp(name, "warm_lru_pct") == 0 ||
+               strcmp(name, "temporary_ttl") == 0) {
+        unsigned v = name[0] == 'h'   ? x->t.hot_pct
+                     : name[0] == 'w' ? x->t.warm_pct
+                                      : x->t.temp_ttl;
+
+        snprintf(buf, sizeof(buf), "%u", v);
+        value = buf;
+    } else if (strcmp(name, "hot_max_factor") == 0 ||
+               strcmp(name, "warm_max_factor") == 0) {
+        snprintf(buf, sizeof(buf), "%.2f",
+                 name[0] == 'h' ? x->t.hot_max_factor
+                                : x->t.warm_max_factor);
+        value = buf;
+    }
+    x->emit(x->ctx, name, value);
+}
+
 void
 stats_settings(struct server *srv, stats_emit_fn emit, void *ctx)
 {
-    settings_emit(srv->settings, emit, ctx);
+    struct stats_live live = {emit, ctx, {0}};
+
+    store_lru_tune_get(srv->store, &live.t);
+    settings_emit(srv->settings, stats_live_emit, &live);
     stats_emit_u64(emit, ctx, "item_overhead", store_item_overhead());
 }
 

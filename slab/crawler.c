@@ -1,11 +1,10 @@
 /*
- * crawler.c -- getting memory back: reclaim and eviction at the LRU tail
- * when an allocation finds its class full, and the background thread that
- * walks whole LRUs to free expired and flushed items before anyone asks.
- * Until the segment policy lands every item lives in its class's COLD
- * list; the walk covers every segment.
+ * crawler.c -- the background thread that walks whole LRUs (every
+ * segment) to free expired and flushed items before anyone asks.  Tail
+ * eviction for allocations lives in slab/evict.c, segment moves in
+ * slab/maintainer.c.
  *
- * Both walk an LRU under its lock and may take item locks only with
+ * It walks an LRU under its lock and may take item locks only with
  * trylock (lock order in slab/store.c); a busy item is skipped, never
  * waited for.  The background walk keeps its place in a list with a
  * marker pseudo-item (class 0, item_is_marker) so it can drop the LRU lock every few
@@ -17,112 +16,11 @@
 
 #include "slab/store_int.h"
 
-/* Items examined at the tail per allocation attempt (memcached: 5). */
-#define CRAWLER_TAIL_SEARCH 5
-
 /* Items examined per LRU lock hold by the background walk. */
 #define CRAWLER_BATCH 64
 
 /* Longest pause between two walks of a class, seconds. */
 #define CRAWLER_GAP_MAX 60
-
-/* The tail-most real item at or above it (markers skipped). */
-static struct item *
-crawler_skip_marker(struct item *it)
-{
-    while (it != NULL && item_is_marker(it)) {
-        it = it->prev;
-    }
-    return it;
-}
-
-/* Reclaim one dead item from the tail (LRU lock held); true if done. */
-static bool
-crawler_reclaim_tail_locked(struct store *s, struct lru *l, rel_time_t now)
-{
-    struct item *it = crawler_skip_marker(l->tail);
-    int n;
-
-    for (n = 0; it != NULL && n < CRAWLER_TAIL_SEARCH;
-         n++, it = crawler_skip_marker(it->prev)) {
-        uint64_t hv = hash_key(it->data, item_nkey_raw(it));
-
-        if (store_item_dead(s, it, now) == STORE_LIVE) {
-            continue;
-        }
-        if (!hash_trylock(s->hash, hv)) {
-            continue;
-        }
-        if (item_refs(it) > 1) {
-            l->lrutail_reflocked++;
-            hash_unlock(s->hash, hv);
-            continue;
-        }
-        l->reclaimed++;
-        if (!(item_iflags(it) & ITEM_FETCHED) &&
-            item_get_exptime(it) != 0 && item_get_exptime(it) <= now) {
-            l->expired_unfetched++;
-        }
-        store_unlink_locked(s, hv, it, true);
-        hash_unlock(s->hash, hv);
-        return true;
-    }
-    return false;
-}
-
-/* Evict the tail-most idle item (LRU lock held); true if done. */
-static bool
-crawler_evict_tail_locked(struct store *s, struct lru *l, rel_time_t now)
-{
-    struct item *it = crawler_skip_marker(l->tail);
-    int n;
-
-    for (n = 0; it != NULL && n < CRAWLER_TAIL_SEARCH;
-         n++, it = crawler_skip_marker(it->prev)) {
-        uint64_t hv = hash_key(it->data, item_nkey_raw(it));
-
-        if (!hash_trylock(s->hash, hv)) {
-            continue;
-        }
-        if (item_refs(it) > 1) {
-            /* Being read: evicting it would not free its memory now. */
-            l->lrutail_reflocked++;
-            hash_unlock(s->hash, hv);
-            continue;
-        }
-        l->evicted++;
-        l->evicted_time = now - item_get_atime(it);
-        if (item_get_exptime(it) != 0) {
-            l->evicted_nonzero++;
-        }
-        if (!(item_iflags(it) & ITEM_FETCHED)) {
-            l->evicted_unfetched++;
-        }
-        store_unlink_locked(s, hv, it, true);
-        hash_unlock(s->hash, hv);
-        return true;
-    }
-    return false;
-}
-
-bool
-store_lru_pull_tail(struct store *s, unsigned id, bool evict)
-{
-    struct lru *l = store_lru(s, id, LRU_COLD);
-    rel_time_t now = clock_now(s->clk);
-    bool done;
-
-    pthread_mutex_lock(&l->lock);
-    done = crawler_reclaim_tail_locked(s, l, now);
-    if (!done && evict) {
-        done = crawler_evict_tail_locked(s, l, now);
-    }
-    if (done) {
-        l->direct_reclaims++;
-    }
-    pthread_mutex_unlock(&l->lock);
-    return done;
-}
 
 /* Walk list (id, seg) from tail to head once; returns items reclaimed. */
 static uint64_t

@@ -89,9 +89,12 @@ lru_reset_locked(struct lru *l)
     l->reclaimed = 0;
     l->expired_unfetched = 0;
     l->evicted_unfetched = 0;
+    l->evicted_active = 0;
     l->crawler_reclaimed = 0;
     l->crawler_items_checked = 0;
     l->lrutail_reflocked = 0;
+    l->moves_to_cold = 0;
+    l->moves_to_warm = 0;
     l->moves_within_lru = 0;
     l->direct_reclaims = 0;
 }
@@ -112,9 +115,12 @@ lru_sum_locked(struct lru *sum, const struct lru *src)
     sum->reclaimed += src->reclaimed;
     sum->expired_unfetched += src->expired_unfetched;
     sum->evicted_unfetched += src->evicted_unfetched;
+    sum->evicted_active += src->evicted_active;
     sum->crawler_reclaimed += src->crawler_reclaimed;
     sum->crawler_items_checked += src->crawler_items_checked;
     sum->lrutail_reflocked += src->lrutail_reflocked;
+    sum->moves_to_cold += src->moves_to_cold;
+    sum->moves_to_warm += src->moves_to_warm;
     sum->moves_within_lru += src->moves_within_lru;
     sum->direct_reclaims += src->direct_reclaims;
 }

@@ -4,8 +4,10 @@
  * The head holds the most recently stored or bumped item, the tail the
  * coldest.  Each list has its own mutex and the per-class item counters
  * that change with it (so they are exact and cost nothing extra).  The
- * _locked functions expect lru->lock held.  Eviction and the expiry crawl,
- * which also need item locks and the hash, live in slab/crawler.c.
+ * _locked functions expect lru->lock held.  The policy that moves items
+ * between lists and frees them, which also needs item locks and the hash,
+ * lives in slab/evict.c (tail eviction), slab/maintainer.c (segment moves)
+ * and slab/crawler.c (expiry crawl).
  */
 #ifndef STASHD_SLAB_LRU_H
 #define STASHD_SLAB_LRU_H
@@ -45,9 +47,12 @@ struct lru {
     uint64_t reclaimed;
     uint64_t expired_unfetched;
     uint64_t evicted_unfetched;
+    uint64_t evicted_active;    /* evicted with ITEM_ACTIVE set */
     uint64_t crawler_reclaimed;
     uint64_t crawler_items_checked;
     uint64_t lrutail_reflocked;
+    uint64_t moves_to_cold;     /* moved into COLD from this list */
+    uint64_t moves_to_warm;     /* moved into WARM from this list */
     uint64_t moves_within_lru;
     uint64_t direct_reclaims;
 } __attribute__((aligned(64)));

@@ -3,17 +3,21 @@
  *
  * LOCK ORDER (the one place it is written down):
  *
- *     item lock (hash shard mutex, slab/hash.h)
- *       -> LRU lock (per class, slab/lru.h)
- *         -> slab class lock (slab/slabs.h)
+ *     crawl_lock (crawler.c: serialises crawls, taken with nothing held)
+ *       -> item lock (hash shard mutex, slab/hash.h)
+ *         -> LRU lock (per class and segment, slab/lru.h)
+ *           -> slab class lock (slab/slabs.h)
+ *             -> the page mover's page lock
  *
  * A thread holding an LRU lock may take an item lock only with trylock
- * (eviction and the crawler walk the LRU and skip busy items).  At most one
- * LRU lock and one slab class lock are held at a time, except that freeing
- * an item under an LRU lock takes the slab locks of its chunks' classes,
- * one after another, never two at once.  The crawler's crawl_lock is
- * outermost (taken with nothing held, before any LRU lock); its bg_lock is
- * a leaf taken with nothing else held.
+ * (eviction, the maintainer and the crawler walk the LRU tails and skip
+ * busy items).  At most one LRU lock is held at a time: a move between
+ * segments (slab/evict.c) unlinks under the source lock, drops it, and
+ * links under the target lock, holding the item lock throughout, so a
+ * holder of the item lock reads a segment that matches the list.  At most
+ * one slab class lock is held at a time; freeing an item under an LRU lock
+ * takes the slab locks of its chunks' classes one after another.  tune_lock,
+ * bg_lock and maint_lock are leaves taken with nothing else held.
  *
  * References: a linked item holds one reference for being linked; every
  * lookup adds one under the item lock, so a linked item cannot be freed
@@ -30,6 +34,7 @@
 #include <string.h>
 
 #include "slab/item.h"
+#include "slab/maintainer.h"
 #include "slab/store_int.h"
 
 void
@@ -44,6 +49,38 @@ store_config_default(struct store_config *cfg)
     cfg->use_cas = true;
     cfg->hash_power = 16;
     cfg->lru_bg = true;
+    cfg->lru_maintainer = true;
+    /* memcached 1.6's segmented LRU defaults */
+    cfg->lru.segmented = true;
+    cfg->lru.hot_pct = 20;
+    cfg->lru.warm_pct = 40;
+    cfg->lru.hot_max_factor = 0.2;
+    cfg->lru.warm_max_factor = 2.0;
+    cfg->lru.temp_lru = false;
+    cfg->lru.temp_ttl = 61;
+}
+
+void
+store_lru_tune_get(struct store *s, struct store_lru_tune *t)
+{
+    pthread_mutex_lock(&s->tune_lock);
+    *t = s->cfg.lru;
+    pthread_mutex_unlock(&s->tune_lock);
+}
+
+void
+store_lru_tune_set(struct store *s, const struct store_lru_tune *t)
+{
+    pthread_mutex_lock(&s->tune_lock);
+    /* the hot path reads these three without the lock */
+    __atomic_store_n(&s->cfg.lru.segmented, t->segmented, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->cfg.lru.temp_lru, t->temp_lru, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->cfg.lru.temp_ttl, t->temp_ttl, __ATOMIC_RELAXED);
+    s->cfg.lru.hot_pct = t->hot_pct;
+    s->cfg.lru.warm_pct = t->warm_pct;
+    s->cfg.lru.hot_max_factor = t->hot_max_factor;
+    s->cfg.lru.warm_max_factor = t->warm_max_factor;
+    pthread_mutex_unlock(&s->tune_lock);
 }
 
 size_t
@@ -144,7 +181,10 @@ store_create(const struct store_config *cfg, struct clock *clk)
     pthread_mutex_init(&s->bg_lock, NULL);
     pthread_mutex_init(&s->crawl_lock, NULL);
     pthread_cond_init(&s->bg_cond, NULL);
-    if (cfg->lru_bg && store_crawler_start(s) != 0) {
+    pthread_mutex_init(&s->tune_lock, NULL);
+    pthread_mutex_init(&s->maint_lock, NULL);
+    if ((cfg->lru_bg && store_crawler_start(s) != 0) ||
+        (cfg->lru_maintainer && maintainer_start(s) != 0)) {
         store_destroy(s);
         return NULL;
     }
@@ -159,6 +199,7 @@ store_destroy(struct store *s)
     if (s == NULL) {
         return;
     }
+    maintainer_stop(s);
     store_crawler_stop(s);
     for (i = 0; i < SLAB_CLASS_MAX; i++) {
         for (unsigned g = 0; g < LRU_SEGS; g++) {
@@ -169,6 +210,8 @@ store_destroy(struct store *s)
     pthread_cond_destroy(&s->bg_cond);
     pthread_mutex_destroy(&s->bg_lock);
     pthread_mutex_destroy(&s->crawl_lock);
+    pthread_mutex_destroy(&s->tune_lock);
+    pthread_mutex_destroy(&s->maint_lock);
     /* Items live in slab pages: freeing the pages frees them all. */
     hash_destroy(s->hash);
     slabs_destroy(s->slabs);

@@ -34,7 +34,18 @@ struct store_config {
     bool evict;             /* false with -M: fail with STORE_NO_MEMORY */
     bool use_cas;           /* false with -C */
     unsigned hash_power;    /* initial log2 of hash buckets (16) */
-    bool lru_bg;            /* run the background expiry/maintenance thread */
+    bool lru_bg;            /* run the background expiry crawler thread */
+    bool lru_maintainer;    /* run the LRU maintainer thread (segment
+                             * moves, free chunks ahead of demand) */
+    struct store_lru_tune {
+        bool segmented;         /* HOT/WARM/COLD; false: one flat list */
+        unsigned hot_pct;       /* HOT's share of a class's bytes */
+        unsigned warm_pct;      /* WARM's share */
+        double hot_max_factor;  /* HOT tail may be this times COLD's age */
+        double warm_max_factor; /* WARM tail may be this times COLD's age */
+        bool temp_lru;          /* short-TTL items go to TEMP */
+        unsigned temp_ttl;      /* "short": TTL up to this many seconds */
+    } lru;                  /* changed at run time with store_lru_tune */
 };
 
 /* Fill cfg with memcached's defaults. */
@@ -140,6 +151,13 @@ void store_stats_slabs(struct store *s, store_emit_fn emit, void *ctx);
 
 /* Reset the resettable counters (stats reset). */
 void store_stats_reset(struct store *s);
+
+/* The LRU policy now in force. */
+void store_lru_tune_get(struct store *s, struct store_lru_tune *t);
+
+/* Change the LRU policy at run time (the "lru" command); the caller has
+ * checked the values (pcts sum to at most 80, factors above 0). */
+void store_lru_tune_set(struct store *s, const struct store_lru_tune *t);
 
 /* Bytes of header each item carries (published per-item overhead). */
 size_t store_item_overhead(void);

@@ -2,14 +2,15 @@
  * store_alloc.c -- building items in slab memory: choosing the class,
  * laying out chunked values, copying values in, and freeing.
  *
- * Allocation that finds a class full asks slab/crawler.c to reclaim or
- * evict at that class's LRU tail and tries again.  No lock is held here
- * except inside slabs_* and store_lru_pull_tail (see slab/store.c for the
+ * Allocation that finds a class full asks slab/evict.c to reclaim or
+ * evict at that class's LRU tails and tries again.  No lock is held here
+ * except inside slabs_* and evict_for_alloc (see slab/store.c for the
  * order); callers may hold one item lock.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "slab/evict.h"
 #include "slab/item.h"
 #include "slab/store_int.h"
 
@@ -71,7 +72,7 @@ store_chunk_alloc(struct store *s, unsigned id)
         if (p != NULL) {
             return p;
         }
-        if (!store_lru_pull_tail(s, id, evict)) {
+        if (!evict_for_alloc(s, id, evict)) {
             break;
         }
     }

@@ -1,8 +1,8 @@
 /*
  * store_int.h -- the inside of struct store, shared by the files that
- * implement slab/store.h: store.c (operations), crawler.c (memory
- * reclaim: tail eviction and the background expiry crawl),
- * store_stats.c (statistics) and lease.c (the meta commands' read-decide-
+ * implement slab/store.h: store.c (operations), evict.c (tail eviction
+ * when an allocation finds its class full), maintainer.c (the segment
+ * mover thread), crawler.c (the background expiry crawl), store_stats.c (statistics) and lease.c (the meta commands' read-decide-
  * modify steps, which reuse the locked helpers below).  Not for use
  * outside slab/.
  */
@@ -42,6 +42,10 @@ enum store_ctr {
     CTR_TOUCH_HITS,
     CTR_GET_EXPIRED,
     CTR_GET_FLUSHED,
+    CTR_HITS_HOT,               /* hits by the segment the item was in; */
+    CTR_HITS_WARM,              /* in enum lru_seg's order */
+    CTR_HITS_COLD,
+    CTR_HITS_TEMP,
     CTR_COUNT
 };
 
@@ -89,6 +93,17 @@ struct store {
     struct item *marker[SLAB_CLASS_MAX][LRU_SEGS];
     rel_time_t crawl_next[SLAB_CLASS_MAX];
     unsigned crawl_gap[SLAB_CLASS_MAX];
+
+    /* LRU maintainer (maintainer.c); tune_lock guards cfg.lru's doubles
+     * and pcts (its bools and temp_ttl are also read atomically). */
+    pthread_mutex_t tune_lock __attribute__((aligned(64)));
+    pthread_mutex_t maint_lock;
+    pthread_cond_t maint_cond;
+    pthread_t maint_thread;
+    bool maint_started;
+    bool maint_stop;            /* written under maint_lock, atomically */
+    uint64_t maint_seen[SLAB_CLASS_MAX];    /* maintainer only: direct
+                                             * reclaims seen last pass */
 };
 
 /* The list of class id, segment seg. */
@@ -163,6 +178,24 @@ void store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
 
 /* ---- helpers shared by store.c and lease.c (item lock held) ---- */
 
+/* The segment a new item enters: TEMP for a short TTL (temp_lru), else
+ * HOT when segmented, else the one flat list (COLD). */
+static inline unsigned
+store_new_seg(struct store *s, const struct item *it, rel_time_t now)
+{
+    rel_time_t exp = item_get_exptime(it);
+
+    if (__atomic_load_n(&s->cfg.lru.temp_lru, __ATOMIC_RELAXED) &&
+        exp != 0 &&
+        exp - now <= __atomic_load_n(&s->cfg.lru.temp_ttl,
+                                     __ATOMIC_RELAXED)) {
+        return LRU_TEMP;
+    }
+    return __atomic_load_n(&s->cfg.lru.segmented, __ATOMIC_RELAXED)
+               ? LRU_HOT
+               : LRU_COLD;
+}
+
 /*
  * Stamp a new item (CAS, access time) and link it in place of old (or
  * anew when old is NULL); item lock held.  The link takes its own
@@ -175,12 +208,14 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
 {
     struct lru *l;
     size_t size = store_item_size(it);
+    rel_time_t now = clock_now(s->clk);
 
     it->cas = cas != 0 ? cas
                        : __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
-    item_set_atime(it, clock_now(s->clk));
+    item_set_atime(it, now);
     item_ref_incr(it);
-    item_set_seg(it, LRU_COLD);
+    /* in no list yet: no LRU lock needed to set the segment */
+    item_set_seg(it, store_new_seg(s, it, now));
     l = store_lru_of(s, it);
     item_set_iflag(it, ITEM_LINKED);
     if (old != NULL) {
@@ -256,11 +291,20 @@ int store_arith_locked(struct store *s, uint64_t hv, const char *key,
                        size_t nkey, rel_time_t now, struct store_arith *a,
                        struct item **old, struct item **it);
 
-/* Move it to the LRU head if idle long enough (rate-limited bump). */
+/*
+ * Flat mode: move it to the LRU head if idle long enough (a rate-limited
+ * bump).  Segmented: only refresh its access time at that rate; the
+ * maintainer moves items between segments.
+ */
 static inline void
 store_bump_locked(struct store *s, struct item *it, rel_time_t now)
 {
-    if (item_get_atime(it) + STORE_BUMP_INTERVAL <= now) {
+    if (item_get_atime(it) + STORE_BUMP_INTERVAL > now) {
+        return;
+    }
+    if (__atomic_load_n(&s->cfg.lru.segmented, __ATOMIC_RELAXED)) {
+        item_set_atime(it, now);
+    } else {
         struct lru *l = store_lru_of(s, it);
 
         pthread_mutex_lock(&l->lock);
@@ -273,14 +317,31 @@ store_bump_locked(struct store *s, struct item *it, rel_time_t now)
     }
 }
 
-/* A hit: mark fetched and bump. */
+/*
+ * A hit.  Segmented: the first marks it fetched, later ones set ACTIVE
+ * (and its access time) with relaxed atomics and no LRU lock; the
+ * maintainer and eviction read the bit at the tails and give the item a
+ * second chance.  Flat: mark fetched and bump.
+ */
 static inline void
 store_hit_locked(struct store *s, struct item *it, rel_time_t now)
 {
-    if (!(item_iflags(it) & ITEM_FETCHED)) {
+    uint8_t f = item_iflags(it);
+
+    store_ctr_add(s, item_clsid(it),
+                  (enum store_ctr)(CTR_HITS_HOT + item_seg(it)));
+    if (!(f & ITEM_FETCHED)) {
         item_set_iflag(it, ITEM_FETCHED);
+        if (__atomic_load_n(&s->cfg.lru.segmented, __ATOMIC_RELAXED)) {
+            return;
+        }
     }
-    store_bump_locked(s, it, now);
+    if (!__atomic_load_n(&s->cfg.lru.segmented, __ATOMIC_RELAXED)) {
+        store_bump_locked(s, it, now);
+    } else if (!(f & ITEM_ACTIVE)) {
+        item_set_iflag(it, ITEM_ACTIVE);
+        item_set_atime(it, now);
+    }
 }
 
 /* Change the expiry of a linked item (lock held), keeping the LRU's
@@ -304,13 +365,6 @@ store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
         item_set_exptime(it, exp);
     }
 }
-
-/*
- * Free at least one chunk of class id by reclaiming an expired item from
- * the tail of its LRU, or else (if evict) evicting the tail.  Takes the LRU
- * lock and item locks only by trylock.  true if something was freed.
- */
-bool store_lru_pull_tail(struct store *s, unsigned id, bool evict);
 
 /* Start and stop the background crawler (cfg.lru_bg). */
 int store_crawler_start(struct store *s);

@@ -99,31 +99,40 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "direct_reclaims", t.direct_reclaims);
 }
 
+/* Idle seconds of the tail-most item of l (its lock held), 0 if none. */
+static uint64_t
+stats_tail_age_locked(const struct lru *l, rel_time_t now)
+{
+    const struct item *it;
+
+    for (it = l->tail; it != NULL; it = it->prev) {
+        if (!item_is_marker(it)) {
+            return now - item_get_atime(it);
+        }
+    }
+    return 0;
+}
+
 void
 store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
 {
     rel_time_t now = clock_now(s->clk);
+    struct store_lru_tune t;
     unsigned id;
 
+    store_lru_tune_get(s, &t);
     for (id = 1; id <= slabs_largest(s->slabs); id++) {
         struct lru c;
-        uint64_t age = 0;
+        uint64_t number[LRU_SEGS], age[LRU_SEGS];
 
         memset(&c, 0, sizeof(c));
         for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
             struct lru *l = store_lru(s, id, seg);
-            struct item *tail;
 
             pthread_mutex_lock(&l->lock);
             lru_sum_locked(&c, l);
-            if (seg == LRU_COLD) {
-                for (tail = l->tail; tail != NULL; tail = tail->prev) {
-                    if (!item_is_marker(tail)) {
-                        age = now - item_get_atime(tail);
-                        break;
-                    }
-                }
-            }
+            number[seg] = l->number;
+            age[seg] = stats_tail_age_locked(l, now);
             pthread_mutex_unlock(&l->lock);
         }
         if (c.number == 0) {
@@ -131,7 +140,19 @@ store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
         }
 #define STATS_ITEM(name, v) stats_class_u64(emit, ctx, "items:", id, name, v)
         STATS_ITEM("number", c.number);
-        STATS_ITEM("age", age);
+        /* memcached prints the segments only when segmented, TEMP only
+         * with temp_lru */
+        if (t.segmented) {
+            STATS_ITEM("number_hot", number[LRU_HOT]);
+            STATS_ITEM("number_warm", number[LRU_WARM]);
+            STATS_ITEM("number_cold", number[LRU_COLD]);
+            if (t.temp_lru) {
+                STATS_ITEM("number_temp", number[LRU_TEMP]);
+            }
+            STATS_ITEM("age_hot", age[LRU_HOT]);
+            STATS_ITEM("age_warm", age[LRU_WARM]);
+        }
+        STATS_ITEM("age", age[LRU_COLD]);
         STATS_ITEM("mem_requested", c.mem_requested);
         STATS_ITEM("evicted", c.evicted);
         STATS_ITEM("evicted_nonzero", c.evicted_nonzero);
@@ -140,11 +161,18 @@ store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
         STATS_ITEM("reclaimed", c.reclaimed);
         STATS_ITEM("expired_unfetched", c.expired_unfetched);
         STATS_ITEM("evicted_unfetched", c.evicted_unfetched);
+        STATS_ITEM("evicted_active", c.evicted_active);
         STATS_ITEM("crawler_reclaimed", c.crawler_reclaimed);
         STATS_ITEM("crawler_items_checked", c.crawler_items_checked);
         STATS_ITEM("lrutail_reflocked", c.lrutail_reflocked);
+        STATS_ITEM("moves_to_cold", c.moves_to_cold);
+        STATS_ITEM("moves_to_warm", c.moves_to_warm);
         STATS_ITEM("moves_within_lru", c.moves_within_lru);
         STATS_ITEM("direct_reclaims", c.direct_reclaims);
+        STATS_ITEM("hits_to_hot", stats_ctr(s, id, CTR_HITS_HOT));
+        STATS_ITEM("hits_to_warm", stats_ctr(s, id, CTR_HITS_WARM));
+        STATS_ITEM("hits_to_cold", stats_ctr(s, id, CTR_HITS_COLD));
+        STATS_ITEM("hits_to_temp", stats_ctr(s, id, CTR_HITS_TEMP));
 #undef STATS_ITEM
     }
 }

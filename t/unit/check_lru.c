@@ -1,9 +1,12 @@
 /*
  * check_lru.c -- the LRU lists and what the store does with them:
- * link/unlink/bump/marker surgery, eviction from the tail (oldest first,
- * expired first, a bumped item spared), the background crawler thread
- * reclaiming expired and flushed items, and eviction racing with readers
- * and the crawler.
+ * link/unlink/bump/marker surgery; flat mode's eviction from the tail
+ * (oldest first, expired first, a bumped item spared); the segmented LRU's
+ * moves (HOT -> COLD by share, ACTIVE -> WARM), the ACTIVE second chance
+ * at the COLD tail, the maintainer reclaiming expired items and running on
+ * its own, TEMP for short TTLs; the background crawler thread reclaiming
+ * expired and flushed items, and eviction racing with readers, the
+ * maintainer and the crawler.
  */
 #include <check.h>
 #include <pthread.h>
@@ -16,6 +19,7 @@
 #include "slab/item.h"
 #include "slab/item_layout.h"
 #include "slab/lru.h"
+#include "slab/maintainer.h"
 #include "slab/store.h"
 #include "slab/store_int.h"
 
@@ -79,8 +83,10 @@ END_TEST
 static struct clock *clk;
 static struct store *st;
 
+/* A store of mem bytes; bg runs the crawler and the maintainer threads,
+ * flat selects the one-list LRU. */
 static void
-mk(size_t mem, bool bg)
+mk_mode(size_t mem, bool bg, bool flat)
 {
     struct store_config cfg;
 
@@ -88,8 +94,16 @@ mk(size_t mem, bool bg)
     store_config_default(&cfg);
     cfg.mem_limit = mem;
     cfg.lru_bg = bg;
+    cfg.lru_maintainer = bg;
+    cfg.lru.segmented = !flat;
     st = store_create(&cfg, clk);
     ck_assert_ptr_nonnull(st);
+}
+
+static void
+mk(size_t mem, bool bg)
+{
+    mk_mode(mem, bg, false);
 }
 
 static void
@@ -124,8 +138,9 @@ START_TEST(test_evict_order)
     char k[32];
     int i;
 
-    /* Class of 1000-byte values, 1 MiB budget: about 885 per page. */
-    mk((size_t)1 << 20, false);
+    /* Flat mode.  Class of 1000-byte values, 1 MiB budget: about 885 per
+     * page. */
+    mk_mode((size_t)1 << 20, false, true);
     put("hot", 1000, 0);
     put("exp", 1000, 5);
     for (i = 0; i < 500; i++) {
@@ -209,6 +224,215 @@ wait_items(long long want)
     }
     return false;
 }
+
+/* Counters of (class of a vlen-byte value, seg). */
+static struct lru *
+seg_of(size_t vlen, unsigned seg)
+{
+    return store_lru(st, slabs_clsid(st->slabs, 48 + 2 + vlen), seg);
+}
+
+/* The segment key k is in (-1 if missing); a lookup, so a hit. */
+static int
+seg_get(const char *k)
+{
+    struct item *it = store_get(st, k, strlen(k));
+    int seg;
+
+    if (it == NULL) {
+        return -1;
+    }
+    seg = (int)item_seg(it);
+    store_release(st, it);
+    return seg;
+}
+
+START_TEST(test_segment_moves)
+{
+    char k[32];
+    int i;
+
+    mk((size_t)64 << 20, false);
+    for (i = 0; i < 100; i++) {
+        snprintf(k, sizeof(k), "k%02d", i);
+        put(k, 100, 0);
+    }
+    /* New items enter HOT. */
+    ck_assert_uint_eq(seg_of(100, LRU_HOT)->number, 100);
+    ck_assert_uint_eq(seg_of(100, LRU_COLD)->number, 0);
+    /* HOT keeps 20% of the class's bytes: the oldest 80 go to COLD. */
+    ck_assert_uint_gt(maintainer_pass(st), 0);
+    ck_assert_uint_eq(seg_of(100, LRU_HOT)->number, 20);
+    ck_assert_uint_eq(seg_of(100, LRU_COLD)->number, 80);
+    ck_assert_uint_eq(seg_of(100, LRU_HOT)->moves_to_cold, 80);
+    ck_assert_int_eq(seg_get("k00"), LRU_COLD);   /* fetched */
+    ck_assert_int_eq(seg_get("k00"), LRU_COLD);   /* now ACTIVE */
+    ck_assert_int_eq(seg_get("k99"), LRU_HOT);
+    ck_assert_int_eq(seg_get("k99"), LRU_HOT);
+    /* ACTIVE at the COLD tail: up to WARM; an ACTIVE HOT item too, once
+     * it reaches HOT's tail. */
+    maintainer_pass(st);
+    ck_assert_int_eq(seg_get("k00"), LRU_WARM);
+    ck_assert_uint_eq(seg_of(100, LRU_COLD)->moves_to_warm, 1);
+    ck_assert_uint_eq(seg_of(100, LRU_HOT)->number, 20);
+    {
+        struct item *it = store_get(st, "k00", 3);
+
+        /* moving cleared the bit; this hit set it again */
+        ck_assert(item_iflags(it) & ITEM_ACTIVE);
+        store_release(st, it);
+    }
+    /* The hits were counted where the item was. */
+    {
+        struct store_lru_tune t;
+
+        store_lru_tune_get(st, &t);
+        ck_assert(t.segmented);
+        t.segmented = false;
+        store_lru_tune_set(st, &t);
+    }
+    /* Flat now: new items go to COLD, the maintainer drains HOT/WARM. */
+    put("flat", 100, 0);
+    ck_assert_int_eq(seg_get("flat"), LRU_COLD);
+    maintainer_pass(st);
+    ck_assert_uint_eq(seg_of(100, LRU_HOT)->number, 0);
+    ck_assert_uint_eq(seg_of(100, LRU_WARM)->number, 0);
+    ck_assert_uint_eq(seg_of(100, LRU_COLD)->number, 101);
+    rm();
+}
+END_TEST
+
+/* Write n cold 1000-byte items, reading "hot" between every 20 writes;
+ * returns how many of those reads missed. */
+static int
+churn_hot(int n)
+{
+    char k[32];
+    int i, misses = 0;
+
+    put("hot", 1000, 0);
+    for (i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "cold%d", i);
+        ck_assert_int_eq(put(k, 1000, 0), STORE_OK);
+        if (i % 20 == 19) {
+            if (!has("hot")) {
+                misses++;
+                put("hot", 1000, 0);
+            }
+        }
+    }
+    return misses;
+}
+
+START_TEST(test_second_chance)
+{
+    /* 1 MiB: about 885 of these fit; 5000 stream through. */
+    mk((size_t)1 << 20, false);
+    ck_assert_int_eq(churn_hot(5000), 0);
+    ck_assert_uint_gt(seg_of(1000, LRU_COLD)->evicted, 3000);
+    /* its hits lifted it out of HOT's tail (and COLD's, if it got there) */
+    ck_assert_uint_gt(seg_of(1000, LRU_HOT)->moves_to_warm +
+                          seg_of(1000, LRU_COLD)->moves_to_warm,
+                      0);
+    ck_assert_uint_eq(seg_of(1000, LRU_COLD)->evicted_active, 0);
+    rm();
+    /* The same with the maintainer running. */
+    mk((size_t)1 << 20, true);
+    ck_assert_int_eq(churn_hot(5000), 0);
+    rm();
+    /* Flat mode, no clock tick: hits do not move it, so it is evicted
+     * again and again (what segmented mode fixes). */
+    mk_mode((size_t)1 << 20, false, true);
+    ck_assert_int_gt(churn_hot(5000), 1);
+    rm();
+}
+END_TEST
+
+START_TEST(test_maintainer_reclaim)
+{
+    char k[32];
+    int i;
+
+    mk((size_t)64 << 20, false);
+    for (i = 0; i < 50; i++) {
+        snprintf(k, sizeof(k), "e%d", i);
+        put(k, 100, 5);
+    }
+    for (i = 0; i < 50; i++) {
+        snprintf(k, sizeof(k), "p%d", i);
+        put(k, 100, 0);
+    }
+    clock_advance(clk, 10);
+    /* Nobody reads, no crawler: the maintainer frees them as it moves
+     * items down (the expired ones are the oldest, at HOT's tail). */
+    maintainer_pass(st);
+    ck_assert_uint_eq(seg_of(100, LRU_HOT)->reclaimed, 50);
+    ck_assert_uint_eq(curr_items(), 50);
+    ck_assert(has("p0"));
+    rm();
+}
+END_TEST
+
+START_TEST(test_temp_lru)
+{
+    struct store_lru_tune t;
+    char k[32];
+    int i;
+
+    mk((size_t)64 << 20, false);
+    store_lru_tune_get(st, &t);
+    t.temp_lru = true;
+    t.temp_ttl = 61;
+    store_lru_tune_set(st, &t);
+    put("s0", 100, 61);
+    put("l0", 100, 62);
+    put("n0", 100, 0);
+    ck_assert_int_eq(seg_get("s0"), LRU_TEMP);
+    ck_assert_int_eq(seg_get("l0"), LRU_HOT);
+    ck_assert_int_eq(seg_get("n0"), LRU_HOT);
+    for (i = 0; i < 20; i++) {
+        snprintf(k, sizeof(k), "t%d", i);   /* same class as s0 */
+        put(k, 100, 30);
+    }
+    ck_assert_uint_eq(seg_of(100, LRU_TEMP)->number, 21);
+    /* TEMP items never move; the maintainer reclaims them once expired. */
+    maintainer_pass(st);
+    ck_assert_uint_eq(seg_of(100, LRU_TEMP)->number, 21);
+    clock_advance(clk, 31);
+    maintainer_pass(st);
+    ck_assert_uint_eq(seg_of(100, LRU_TEMP)->number, 1);
+    ck_assert_uint_eq(seg_of(100, LRU_TEMP)->reclaimed, 20);
+    rm();
+}
+END_TEST
+
+START_TEST(test_maintainer_thread)
+{
+    char k[32];
+    int i;
+
+    /* The thread pushes HOT down to its share by itself. */
+    mk((size_t)64 << 20, true);
+    for (i = 0; i < 1000; i++) {
+        snprintf(k, sizeof(k), "m%d", i);
+        put(k, 100, 0);
+    }
+    for (i = 0; i < 200; i++) {
+        struct lru *l = seg_of(100, LRU_HOT);
+        uint64_t n;
+
+        pthread_mutex_lock(&l->lock);
+        n = l->number;
+        pthread_mutex_unlock(&l->lock);
+        if (n <= 200) {
+            break;
+        }
+        usleep(20000);
+    }
+    ck_assert_int_lt(i, 200);
+    rm();
+}
+END_TEST
 
 START_TEST(test_background)
 {
@@ -328,6 +552,11 @@ main(void)
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_evict_order);
     tcase_add_test(tc, test_busy_tail);
+    tcase_add_test(tc, test_segment_moves);
+    tcase_add_test(tc, test_second_chance);
+    tcase_add_test(tc, test_maintainer_reclaim);
+    tcase_add_test(tc, test_temp_lru);
+    tcase_add_test(tc, test_maintainer_thread);
     tcase_add_test(tc, test_background);
     tcase_add_test(tc, test_churn);
     suite_add_tcase(s, tc);

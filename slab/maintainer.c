@@ -1,0 +1,238 @@
+/*
+ * maintainer.c -- the LRU maintainer thread (slab/maintainer.h).
+ *
+ * Per class, one pass:
+ *   - TEMP: reclaim expired items at the tail;
+ *   - HOT and WARM: push tail items down to COLD while the segment holds
+ *     more than its share of the class's bytes (hot_lru_pct, warm_lru_pct)
+ *     or its tail is older than COLD's tail age times hot_max_factor /
+ *     warm_max_factor; ACTIVE items move up to WARM (or to WARM's head)
+ *     instead, losing the bit;
+ *   - COLD: ACTIVE items at the tail get their second chance in WARM;
+ *   - when allocations of the class had to evict inline since the last
+ *     pass and no new page fits the budget, evict at the COLD tail until a
+ *     few chunks are free, so the next SETs find them ready.
+ * Dead items met on the way are reclaimed.  All of it goes through
+ * evict_pull_tail (one LRU lock, item trylocks, a handful of items per
+ * lock hold).  The pass is the only caller of slab/ above the index; it
+ * sleeps between passes, longer while there is nothing to do.
+ */
+#include "slab/maintainer.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "slab/evict.h"
+#include "slab/store_int.h"
+
+/* Moves per class per pass (memcached: 500). */
+#define MAINT_MOVES 500
+
+/* Chunks kept free ahead of demand in a class that evicts. */
+#define MAINT_FREE_AHEAD 16
+
+/* Sleep between passes, microseconds: shortest, longest. */
+#define MAINT_SLEEP_MIN 1000
+#define MAINT_SLEEP_MAX 1000000
+
+/* Idle seconds of the tail item of (id, seg), 0 when empty. */
+static rel_time_t
+maint_tail_age(struct store *s, unsigned id, unsigned seg, rel_time_t now)
+{
+    struct lru *l = store_lru(s, id, seg);
+    rel_time_t age = 0;
+    struct item *it;
+
+    pthread_mutex_lock(&l->lock);
+    for (it = l->tail; it != NULL; it = it->prev) {
+        if (!item_is_marker(it)) {
+            age = now - item_get_atime(it);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return age;
+}
+
+/* Bytes held by the items of (id, seg). */
+static uint64_t
+maint_bytes(struct store *s, unsigned id, unsigned seg)
+{
+    struct lru *l = store_lru(s, id, seg);
+    uint64_t b;
+
+    pthread_mutex_lock(&l->lock);
+    b = l->mem_requested;
+    pthread_mutex_unlock(&l->lock);
+    return b;
+}
+
+/* Evict ahead of demand in class id if its allocations evicted inline
+ * since the last look and no page can be added. */
+static uint64_t
+maint_free_ahead(struct store *s, unsigned id)
+{
+    struct lru *cold = store_lru(s, id, LRU_COLD);
+    struct slabs_class_stats st;
+    uint64_t direct, done = 0;
+    size_t want;
+
+    pthread_mutex_lock(&cold->lock);
+    direct = cold->direct_reclaims;
+    pthread_mutex_unlock(&cold->lock);
+    if (direct == s->maint_seen[id] || !s->cfg.evict) {
+        s->maint_seen[id] = direct;
+        return 0;
+    }
+    s->maint_seen[id] = direct;
+    if (slabs_malloced(s->slabs) + s->cfg.page_size <=
+        slabs_limit(s->slabs)) {
+        return 0;
+    }
+    slabs_class_stats(s->slabs, id, &st);
+    want = st.perslab / 4 < MAINT_FREE_AHEAD ? st.perslab / 4
+                                              : MAINT_FREE_AHEAD;
+    while (st.free_chunks + st.free_end < want && done < MAINT_MOVES) {
+        enum evict_rc rc =
+            evict_pull_tail(s, id, LRU_COLD, EVICT_EVICT, 0, 0, false);
+
+        if (rc == EVICT_NONE) {
+            break;
+        }
+        done++;
+        slabs_class_stats(s->slabs, id, &st);
+    }
+    return done;
+}
+
+/* One pass over class id with tuning t; returns items moved or freed. */
+static uint64_t
+maint_class(struct store *s, unsigned id, const struct store_lru_tune *t)
+{
+    rel_time_t now = clock_now(s->clk);
+    rel_time_t cold_age = maint_tail_age(s, id, LRU_COLD, now);
+    rel_time_t hot_age = (rel_time_t)(cold_age * t->hot_max_factor);
+    rel_time_t warm_age = (rel_time_t)(cold_age * t->warm_max_factor);
+    uint64_t total = 0;
+    uint64_t done = 0;
+    unsigned seg;
+    int i;
+
+    for (seg = 0; seg < LRU_SEGS; seg++) {
+        total += maint_bytes(s, id, seg);
+    }
+    if (total == 0) {
+        return 0;
+    }
+    if (t->temp_lru) {
+        while (done < MAINT_MOVES &&
+               evict_pull_tail(s, id, LRU_TEMP, EVICT_RECLAIM, 0, 0,
+                               false) != EVICT_NONE) {
+            done++;
+        }
+    }
+    for (i = 0; i < MAINT_MOVES; i++) {
+        uint64_t more = 0;
+
+        /* Flat mode drains HOT and WARM into COLD (limit 0). */
+        more += evict_pull_tail(s, id, LRU_HOT, EVICT_JUGGLE,
+                                t->segmented ? total * t->hot_pct / 100 : 0,
+                                hot_age, false) != EVICT_NONE;
+        more += evict_pull_tail(s, id, LRU_WARM, EVICT_JUGGLE,
+                                t->segmented ? total * t->warm_pct / 100
+                                             : 0,
+                                warm_age, false) != EVICT_NONE;
+        if (t->segmented) {
+            more += evict_pull_tail(s, id, LRU_COLD, EVICT_JUGGLE, 0, 0,
+                                    false) != EVICT_NONE;
+        }
+        if (more == 0) {
+            break;
+        }
+        done += more;
+    }
+    return done + maint_free_ahead(s, id);
+}
+
+uint64_t
+maintainer_pass(struct store *s)
+{
+    unsigned largest = slabs_largest(s->slabs);
+    struct store_lru_tune t;
+    uint64_t done = 0;
+    unsigned id;
+
+    store_lru_tune_get(s, &t);
+    for (id = 1; id <= largest; id++) {
+        done += maint_class(s, id, &t);
+    }
+    return done;
+}
+
+static void *
+maint_main(void *arg)
+{
+    struct store *s = arg;
+    long sleep_us = MAINT_SLEEP_MIN;
+
+    pthread_mutex_lock(&s->maint_lock);
+    while (!s->maint_stop) {
+        struct timespec ts;
+        uint64_t done;
+
+        pthread_mutex_unlock(&s->maint_lock);
+        done = maintainer_pass(s);
+        /* Back off while passes find nothing to do; hurry when they do. */
+        if (done > 0) {
+            sleep_us = sleep_us / 2 > MAINT_SLEEP_MIN ? sleep_us / 2
+                                                      : MAINT_SLEEP_MIN;
+        } else if (sleep_us < MAINT_SLEEP_MAX) {
+            sleep_us = sleep_us * 2 < MAINT_SLEEP_MAX ? sleep_us * 2
+                                                      : MAINT_SLEEP_MAX;
+        }
+        pthread_mutex_lock(&s->maint_lock);
+        if (s->maint_stop) {
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += sleep_us * 1000;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&s->maint_cond, &s->maint_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->maint_lock);
+    return NULL;
+}
+
+int
+maintainer_start(struct store *s)
+{
+    pthread_condattr_t ca;
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->maint_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->maint_stop = false;
+    if (pthread_create(&s->maint_thread, NULL, maint_main, s) != 0) {
+        pthread_cond_destroy(&s->maint_cond);
+        return -ENOMEM;
+    }
+    s->maint_started = true;
+    return 0;
+}
+
+void
+maintainer_stop(struct store *s)
+{
+    if (!s->maint_started) {
+        return;
+    }
+    pthread_mutex_lock(&s->maint_lock);
+    __atomic_store_n(&s->maint_stop, true, __ATOMIC_RELAXED);
+    pthread_cond_signal(&s->maint_cond);
+    pthread_mutex_unlock(&s->maint_lock);
+    pthread_join(s->maint_thread, NULL);
+    pthread_cond_destroy(&s->maint_cond);
+    s->maint_started = false;
+}
