@@ -140,9 +140,9 @@ store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
         }
 #define STATS_ITEM(name, v) stats_class_u64(emit, ctx, "items:", id, name, v)
         STATS_ITEM("number", c.number);
-        /* memcached prints the segments only when segmented, TEMP only
-         * with temp_lru */
-        if (t.segmented) {
+        /* memcached prints the segments when the maintainer runs (even in
+         * flat mode), TEMP only with temp_lru */
+        if (s->cfg.lru_maintainer) {
             STATS_ITEM("number_hot", number[LRU_HOT]);
             STATS_ITEM("number_warm", number[LRU_WARM]);
             STATS_ITEM("number_cold", number[LRU_COLD]);
