@@ -156,6 +156,48 @@ START_TEST(test_extended_options)
 }
 END_TEST
 
+START_TEST(test_lru_options)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, NULL), 0);
+    ck_assert(s.lru_maintainer && s.lru_segmented && !s.temp_lru);
+    ck_assert_int_eq(s.hot_lru_pct, 20);
+    ck_assert_int_eq(s.warm_lru_pct, 40);
+    ck_assert(s.hot_max_factor > 0.199 && s.hot_max_factor < 0.201);
+    ck_assert(s.warm_max_factor > 1.999 && s.warm_max_factor < 2.001);
+    ck_assert_int_eq(s.temporary_ttl, 61);
+    ck_assert_int_eq(parse(&s, "-o",
+                           "hot_lru_pct=30,warm_lru_pct=50,hot_max_factor=0.5,"
+                           "warm_max_factor=3,temporary_ttl=10",
+                           NULL),
+                     0);
+    ck_assert_int_eq(s.hot_lru_pct, 30);
+    ck_assert_int_eq(s.warm_lru_pct, 50);
+    ck_assert(s.hot_max_factor > 0.499 && s.hot_max_factor < 0.501);
+    ck_assert(s.warm_max_factor > 2.999 && s.warm_max_factor < 3.001);
+    ck_assert(s.temp_lru);              /* temporary_ttl turns it on */
+    ck_assert_int_eq(s.temporary_ttl, 10);
+    ck_assert_int_eq(parse(&s, "-o", "no_lru_segmented", NULL), 0);
+    ck_assert(!s.lru_segmented);
+    ck_assert_int_eq(parse(&s, "-o", "temp_lru", NULL), 0);
+    ck_assert(s.temp_lru);
+    /* without the thread the LRU is flat, and TEMP is refused */
+    ck_assert_int_eq(parse(&s, "-o", "no_lru_maintainer", NULL), 0);
+    ck_assert(!s.lru_maintainer && !s.lru_segmented);
+    ck_assert_int_eq(parse(&s, "-o", "no_lru_maintainer,temporary_ttl=5",
+                           NULL),
+                     -1);
+    /* memcached's bounds */
+    ck_assert_int_eq(parse(&s, "-o", "hot_lru_pct=1", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "hot_lru_pct=80", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "warm_lru_pct=abc", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "warm_lru_pct=70", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "hot_max_factor=0", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "warm_max_factor=x", NULL), -1);
+}
+END_TEST
+
 START_TEST(test_udp_ignored)
 {
     struct settings s;
@@ -211,6 +253,7 @@ settings_suite(void)
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_unsupported_features_refused);
     tcase_add_test(tc, test_extended_options);
+    tcase_add_test(tc, test_lru_options);
     tcase_add_test(tc, test_udp_ignored);
     tcase_add_test(tc, test_emit_names);
     suite_add_tcase(s, tc);
