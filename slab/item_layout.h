@@ -19,8 +19,9 @@
  *   fl         ITEM_* flag bits, read and written atomically.
  *   cl         LRU id: slab class id in the low 6 bits (immutable), LRU
  *              segment (enum lru_seg, slab/lru.h) in the top 2; the
- *              segment changes only under the item lock and the LRU locks
- *              it moves between, so a holder of the item lock reads a
+ *              segment changes only under the item lock, while the item
+ *              is in no list or under the target list's lock
+ *              (slab/evict.c), so a holder of the item lock reads a
  *              stable value.  Class 0 marks a crawler's cursor, not an
  *              item.
  *
@@ -115,7 +116,8 @@ item_seg(const struct item *it)
     return __atomic_load_n(&it->lruid, __ATOMIC_RELAXED) >> ITEM_SEG_SHIFT;
 }
 
-/* Record a move to segment seg; item lock and both LRU locks held. */
+/* Record a move to segment seg; item lock held, the item out of its old
+ * list (slab/evict.c). */
 static inline void
 item_set_seg(struct item *it, unsigned seg)
 {
