@@ -9,9 +9,9 @@
  *     warm_max_factor; ACTIVE items move up to WARM (or to WARM's head)
  *     instead, losing the bit;
  *   - COLD: ACTIVE items at the tail get their second chance in WARM;
- *   - when allocations of the class had to evict inline since the last
- *     pass and no new page fits the budget, evict at the COLD tail until a
- *     few chunks are free, so the next SETs find them ready.
+ *   - when the class is being written and no new page fits the budget,
+ *     evict at the COLD tail until about two passes' worth of its stores
+ *     have free chunks, so the next SETs find them ready.
  * Dead items met on the way are reclaimed.  All of it goes through
  * evict_pull_tail (one LRU lock, item trylocks, a handful of items per
  * lock hold).  The pass is the only caller of slab/ above the index; it
@@ -67,31 +67,46 @@ maint_bytes(struct store *s, unsigned id, unsigned seg)
     return b;
 }
 
-/* Evict ahead of demand in class id if its allocations evicted inline
- * since the last look and no page can be added. */
+/* Items stored in class id so far (summed over the counter shards). */
+static uint64_t
+maint_sets(struct store *s, unsigned id)
+{
+    uint64_t n = 0;
+    unsigned i;
+
+    for (i = 0; i < STORE_CTR_SHARDS; i++) {
+        n += __atomic_load_n(&s->ctr[i].c[id][CTR_CMD_SET],
+                             __ATOMIC_RELAXED);
+    }
+    return n;
+}
+
+/*
+ * Evict ahead of demand in class id: when no page can be added and the
+ * class is being written, keep about two passes' worth of its stores free
+ * (at least MAINT_FREE_AHEAD, at most a quarter page), so that those
+ * stores find a chunk without evicting inline.
+ */
 static uint64_t
 maint_free_ahead(struct store *s, unsigned id)
 {
-    struct lru *cold = store_lru(s, id, LRU_COLD);
     struct slabs_class_stats st;
-    uint64_t direct, done = 0;
+    uint64_t sets = maint_sets(s, id);
+    uint64_t demand = sets - s->maint_seen[id];
+    uint64_t done = 0;
     size_t want;
 
-    pthread_mutex_lock(&cold->lock);
-    direct = cold->direct_reclaims;
-    pthread_mutex_unlock(&cold->lock);
-    if (direct == s->maint_seen[id] || !s->cfg.evict) {
-        s->maint_seen[id] = direct;
-        return 0;
-    }
-    s->maint_seen[id] = direct;
-    if (slabs_malloced(s->slabs) + s->cfg.page_size <=
-        slabs_limit(s->slabs)) {
+    s->maint_seen[id] = sets;
+    if (demand == 0 || !s->cfg.evict ||
+        slabs_malloced(s->slabs) + s->cfg.page_size <=
+            slabs_limit(s->slabs)) {
         return 0;
     }
     slabs_class_stats(s->slabs, id, &st);
-    want = st.perslab / 4 < MAINT_FREE_AHEAD ? st.perslab / 4
-                                              : MAINT_FREE_AHEAD;
+    want = 2 * demand > MAINT_FREE_AHEAD ? 2 * demand : MAINT_FREE_AHEAD;
+    if (want > st.perslab / 4) {
+        want = st.perslab / 4;
+    }
     while (st.free_chunks + st.free_end < want && done < MAINT_MOVES) {
         enum evict_rc rc =
             evict_pull_tail(s, id, LRU_COLD, EVICT_EVICT, 0, 0, false);

@@ -102,8 +102,8 @@ struct store {
     pthread_t maint_thread;
     bool maint_started;
     bool maint_stop;            /* written under maint_lock, atomically */
-    uint64_t maint_seen[SLAB_CLASS_MAX];    /* maintainer only: direct
-                                             * reclaims seen last pass */
+    uint64_t maint_seen[SLAB_CLASS_MAX];    /* maintainer only: stores
+                                             * seen by the last pass */
 };
 
 /* The list of class id, segment seg. */

@@ -66,6 +66,7 @@ START_TEST(test_class_fit)
 
     store_config_default(&cfg);
     cfg.lru_bg = false;
+    cfg.lru_maintainer = false;
     s = store_create(&cfg, c);
     memset(v, 'v', sizeof(v));
     ck_assert_int_eq(store_put(s, STORE_SET, "a", 1, 0, 0, v, 47, 0, NULL),
@@ -96,6 +97,7 @@ START_TEST(test_chunked_slices)
 
     store_config_default(&cfg);
     cfg.lru_bg = false;
+    cfg.lru_maintainer = false;
     s = store_create(&cfg, c);
     for (i = 0; i < n; i++) {
         v[i] = (char)(i * 31 + 7);

@@ -28,6 +28,7 @@ setup(void)
     ck_assert_ptr_nonnull(clk);
     store_config_default(&cfg);
     cfg.lru_bg = false;
+    cfg.lru_maintainer = false;
     st = store_create(&cfg, clk);
     ck_assert_ptr_nonnull(st);
 }
@@ -618,6 +619,7 @@ START_TEST(test_eviction)
 
     store_config_default(&cfg);
     cfg.lru_bg = false;
+    cfg.lru_maintainer = false;
     cfg.mem_limit = (size_t)2 << 20;
     small = store_create(&cfg, clk);
     ck_assert_ptr_nonnull(small);

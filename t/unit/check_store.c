@@ -29,6 +29,7 @@ mkstore(size_t mem, bool evict, bool use_cas)
     cfg.evict = evict;
     cfg.use_cas = use_cas;
     cfg.lru_bg = false;
+    cfg.lru_maintainer = false;
     return store_create(&cfg, clk);
 }
 
