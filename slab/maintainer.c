@@ -28,8 +28,10 @@
 /* Moves per class per pass (memcached: 500). */
 #define MAINT_MOVES 500
 
-/* Chunks kept free ahead of demand in a class that evicts. */
-#define MAINT_FREE_AHEAD 16
+/* Most chunks kept free ahead of demand in a class: each is an item the
+ * cache does not hold, so a small number, enough for a pass's stores at
+ * moderate rates (the rest evict inline, as memcached always does). */
+#define MAINT_FREE_AHEAD 32
 
 /* Sleep between passes, microseconds: shortest, longest. */
 #define MAINT_SLEEP_MIN 1000
@@ -84,8 +86,8 @@ maint_sets(struct store *s, unsigned id)
 /*
  * Evict ahead of demand in class id: when no page can be added and the
  * class is being written, keep about two passes' worth of its stores free
- * (at least MAINT_FREE_AHEAD, at most a quarter page), so that those
- * stores find a chunk without evicting inline.
+ * (at most MAINT_FREE_AHEAD and a quarter page), so that those stores
+ * find a chunk without evicting inline.
  */
 static uint64_t
 maint_free_ahead(struct store *s, unsigned id)
@@ -103,7 +105,7 @@ maint_free_ahead(struct store *s, unsigned id)
         return 0;
     }
     slabs_class_stats(s->slabs, id, &st);
-    want = 2 * demand > MAINT_FREE_AHEAD ? 2 * demand : MAINT_FREE_AHEAD;
+    want = 2 * demand < MAINT_FREE_AHEAD ? 2 * demand : MAINT_FREE_AHEAD;
     if (want > st.perslab / 4) {
         want = st.perslab / 4;
     }
