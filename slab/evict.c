@@ -235,7 +235,15 @@ evict_for_alloc(struct store *s, unsigned id, bool evict)
             break;
         }
     }
-    /* Last resort: TEMP's live items. */
-    return evict && evict_pull_tail(s, id, LRU_TEMP, EVICT_EVICT, 0, 0,
-                                    true) == EVICT_FREED;
+    if (!evict) {
+        return false;
+    }
+    /* Every candidate was ACTIVE (or busy): evict regardless, as
+     * memcached's allocation does, rather than fail the store. */
+    return evict_pull_tail(s, id, LRU_COLD, EVICT_FORCE, 0, 0, true) ==
+               EVICT_FREED ||
+           evict_pull_tail(s, id, LRU_HOT, EVICT_FORCE, 0, 0, true) ==
+               EVICT_FREED ||
+           evict_pull_tail(s, id, LRU_WARM, EVICT_FORCE, 0, 0, true) ==
+               EVICT_FREED;
 }

@@ -24,6 +24,8 @@ enum evict_mode {
                      * chance (moved to WARM) when segmented */
     EVICT_JUGGLE,   /* the maintainer's moves: HOT/WARM over their limit
                      * or age go to COLD, ACTIVE items up to WARM */
+    EVICT_FORCE,    /* evict even an ACTIVE item (counted in
+                     * evicted_active): when every chance has been given */
 };
 
 /* What it did. */
@@ -48,7 +50,9 @@ enum evict_rc evict_pull_tail(struct store *s, unsigned id, unsigned seg,
  * Free at least one chunk of class id for an allocation: expired items
  * first, then (if evict) the COLD tail, giving ACTIVE items a second
  * chance; when COLD has nothing, HOT and WARM tails are pushed down to it
- * first.  true if something was freed.
+ * first; when a few dozen second chances in a row did not free anything
+ * (everything is being read), the tails are evicted regardless.  TEMP's
+ * live items are never evicted.  true if something was freed.
  */
 bool evict_for_alloc(struct store *s, unsigned id, bool evict);
 

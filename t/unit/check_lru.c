@@ -348,6 +348,33 @@ START_TEST(test_second_chance)
 }
 END_TEST
 
+START_TEST(test_all_active)
+{
+    char k[32];
+    int i, j;
+    uint64_t ev = 0, active = 0;
+
+    /* Everything read twice (ACTIVE): second chances run out and the
+     * store still evicts rather than fail. */
+    mk((size_t)1 << 20, false);
+    for (i = 0; i < 3000; i++) {
+        snprintf(k, sizeof(k), "a%d", i);
+        ck_assert_int_eq(put(k, 1000, 0), STORE_OK);
+        for (j = 0; j < 2; j++) {
+            has(k);
+        }
+    }
+    for (i = 0; i < LRU_SEGS; i++) {
+        ev += seg_of(1000, (unsigned)i)->evicted;
+        active += seg_of(1000, (unsigned)i)->evicted_active;
+    }
+    ck_assert_uint_gt(ev, 2000);
+    ck_assert_uint_gt(active, 0);
+    ck_assert_uint_eq(seg_of(1000, LRU_COLD)->outofmemory, 0);
+    rm();
+}
+END_TEST
+
 START_TEST(test_maintainer_reclaim)
 {
     char k[32];
@@ -554,6 +581,7 @@ main(void)
     tcase_add_test(tc, test_busy_tail);
     tcase_add_test(tc, test_segment_moves);
     tcase_add_test(tc, test_second_chance);
+    tcase_add_test(tc, test_all_active);
     tcase_add_test(tc, test_maintainer_reclaim);
     tcase_add_test(tc, test_temp_lru);
     tcase_add_test(tc, test_maintainer_thread);
