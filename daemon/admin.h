@@ -51,6 +51,10 @@ bool admin_arg_u64(const struct admin_args *a, uint32_t i, uint64_t max,
 bool admin_arg_i64(const struct admin_args *a, uint32_t i, int64_t min,
                    int64_t max, int64_t *out);
 
+/* "slabs reassign|automove" (daemon/admin_slabs.c). */
+enum process_rc admin_slabs(struct conn *c, struct request *req,
+                            const struct admin_args *a);
+
 /* Reply one line (without "\r\n") unless the request is noreply. */
 void admin_reply(struct conn *c, const struct request *req,
                  const char *line);

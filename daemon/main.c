@@ -178,6 +178,10 @@ main_store(const struct settings *st, struct clock *clk)
         cfg.hash_power = (unsigned)st->hashpower;
     }
     cfg.lru_bg = st->lru_crawler;
+    cfg.slab_reassign = st->slab_reassign;
+    cfg.slab_automove = (unsigned)st->slab_automove;
+    cfg.automove_ratio = st->slab_automove_ratio;
+    cfg.automove_window = (unsigned)st->slab_automove_window;
     return store_create(&cfg, clk);
 }
 

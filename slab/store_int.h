@@ -89,6 +89,9 @@ struct store {
     struct item *marker[SLAB_CLASS_MAX][LRU_SEGS];
     rel_time_t crawl_next[SLAB_CLASS_MAX];
     unsigned crawl_gap[SLAB_CLASS_MAX];
+
+    /* Page mover (mover.c); NULL until store_mover_start. */
+    struct mover *mover;
 };
 
 /* The list of class id, segment seg. */
@@ -318,6 +321,25 @@ void store_crawler_stop(struct store *s);
 
 /* Wake the crawler early (after flush_all). */
 void store_crawler_wake(struct store *s);
+
+/* Start and stop the page mover (its state always, its thread only with
+ * cfg.slab_reassign). */
+int store_mover_start(struct store *s);
+void store_mover_stop(struct store *s);
+
+/* Wake the mover early (a lowered memory limit, a reassign request). */
+void store_mover_wake(struct store *s);
+
+/*
+ * Move one page from class src to dst (a class, SLABS_POOL or
+ * SLABS_RELEASE) in the calling thread: every item in it is rescued or
+ * evicted.  false if src has no spare page.  The mover thread calls it;
+ * tests call it directly.
+ */
+bool store_move_page(struct store *s, unsigned src, int dst);
+
+/* The mover's part of "stats" (slab_reassign_* and slabs_moved). */
+void store_mover_stats(struct store *s, store_emit_fn emit, void *ctx);
 
 /*
  * One crawl of every class: reclaim expired and flushed items anywhere in

@@ -80,6 +80,7 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "hash_power_level", hash_power_level(s->hash));
     stats_u64(emit, ctx, "hash_bytes", hash_bytes(s->hash));
     stats_u64(emit, ctx, "hash_is_expanding", hash_is_expanding(s->hash));
+    store_mover_stats(s, emit, ctx);
     stats_u64(emit, ctx, "lru_crawler_running",
               __atomic_load_n(&s->crawler_running, __ATOMIC_RELAXED));
     stats_u64(emit, ctx, "lru_crawler_starts",
@@ -88,6 +89,8 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "bytes", t.mem_requested);
     stats_u64(emit, ctx, "curr_items", t.number);
     stats_u64(emit, ctx, "total_items", t.total_items);
+    stats_u64(emit, ctx, "slab_global_page_pool",
+              slabs_pool_pages(s->slabs));
     stats_u64(emit, ctx, "expired_unfetched", t.expired_unfetched);
     stats_u64(emit, ctx, "evicted_unfetched", t.evicted_unfetched);
     stats_u64(emit, ctx, "evictions", t.evicted);
