@@ -322,13 +322,14 @@ store_slabs_reassign(struct store *s, int src, int dst)
         if (src < SLABS_POOL || src > largest || dst < SLABS_POOL ||
             dst > largest) {
             rc = STORE_REASSIGN_BADCLASS;
+        } else if (slabs_pages(s->slabs, (unsigned)src) < 2) {
+            /* memcached asks two pages of the pool too */
+            rc = STORE_REASSIGN_NOSPARE;
         } else if (src == SLABS_POOL) {
             /* A pool page needs no emptying. */
             if (!slabs_pool_give(s->slabs, (unsigned)dst)) {
                 rc = STORE_REASSIGN_NOSPARE;
             }
-        } else if (slabs_pages(s->slabs, (unsigned)src) < 2) {
-            rc = STORE_REASSIGN_NOSPARE;
         } else {
             mv->pending = true;
             mv->req_src = src;

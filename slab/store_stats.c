@@ -172,8 +172,10 @@ store_stats_slabs(struct store *s, store_emit_fn emit, void *ctx)
         STATS_SLAB("total_pages", st.pages);
         STATS_SLAB("total_chunks", st.total_chunks);
         STATS_SLAB("used_chunks", st.used_chunks);
-        STATS_SLAB("free_chunks", st.free_chunks);
-        STATS_SLAB("free_chunks_end", st.free_end);
+        /* memcached 1.6 carves a whole page at once: its free_chunks
+         * count our uncarved end too, and free_chunks_end stays 0 */
+        STATS_SLAB("free_chunks", st.free_chunks + st.free_end);
+        STATS_SLAB("free_chunks_end", 0);
         STATS_SLAB("get_hits", stats_ctr(s, id, CTR_GET_HITS));
         STATS_SLAB("cmd_set", stats_ctr(s, id, CTR_CMD_SET));
         STATS_SLAB("delete_hits", stats_ctr(s, id, CTR_DELETE_HITS));
