@@ -126,11 +126,11 @@ item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
         f |= ITEM_NOCAS;
     }
     __atomic_store_n(&it->iflags, f, __ATOMIC_RELAXED);
-    /* Last: the page mover reads the kind byte (slabs_kind) without the
-     * item lock; an item it sees has its header written. */
-    __atomic_store_n(&it->lruid, clsid, __ATOMIC_RELEASE);
     memcpy(it->data, key, nkey);
     if (flags != 0) {
         memcpy(it->data + nkey, &flags, sizeof(flags));
     }
+    /* Last: the page mover reads the kind byte (slabs_kind, acquire)
+     * without the item lock; an item it sees has header and key written. */
+    __atomic_store_n(&it->lruid, clsid, __ATOMIC_RELEASE);
 }

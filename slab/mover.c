@@ -198,7 +198,9 @@ mover_chunk(struct store *s, unsigned id, char *p, bool force)
     } else if (store_item_dead(s, it, clock_now(s->clk)) != STORE_LIVE) {
         mover_inc(&mv->inline_reclaim);
         store_unlink_locked(s, hv, it, false);
-    } else if (item_refs(it) > 2) {
+    } else if (__atomic_load_n(&it->refcount, __ATOMIC_ACQUIRE) > 2) {
+        /* acquire: pairs with the release of a reader's last reference,
+         * so its reads of the value are over before the page is wiped */
         mover_inc(&mv->busy_items);
         rc = MV_BUSY;
         if (force) {
@@ -415,8 +417,6 @@ mover_decide(struct store *s, unsigned mode, unsigned *src, int *dst)
     }
     mv->sampled = true;
     for (id = 1; id <= largest; id++) {
-        bool spare_free = m[id].free > m[id].perslab;
-
         /* More than 2.5 pages free for a whole window: memory idles. */
         if (m[id].pages > 1 && m[id].free * 2 > m[id].perslab * 5) {
             mv->free_streak[id]++;
@@ -430,7 +430,11 @@ mover_decide(struct store *s, unsigned mode, unsigned *src, int *dst)
             (young == 0 || m[id].age < m[young].age)) {
             young = id;
         }
-        if (m[id].pages < 2) {
+    }
+    for (id = 1; id <= largest; id++) {
+        bool spare_free = m[id].free > m[id].perslab;
+
+        if (m[id].pages < 2 || id == young) {
             continue;
         }
         /* A class with a page's worth free is older than any. */
@@ -440,7 +444,7 @@ mover_decide(struct store *s, unsigned mode, unsigned *src, int *dst)
             old_free = spare_free;
         }
     }
-    if (young != 0 && old != 0 && old != young &&
+    if (young != 0 && old != 0 &&
         (mode == 2 || old_free ||
          (double)m[young].age < (double)m[old].age * s->cfg.automove_ratio)) {
         *src = old;
@@ -564,10 +568,11 @@ store_mover_start(struct store *s)
     if (!s->cfg.slab_reassign) {
         return 0;
     }
+    mv->started = true;     /* before the thread can read it */
     if (pthread_create(&mv->thread, NULL, mover_main, s) != 0) {
+        mv->started = false;
         return -ENOMEM;
     }
-    mv->started = true;
     return 0;
 }
 
@@ -612,6 +617,20 @@ mover_stat(store_emit_fn emit, void *ctx, const char *name, uint64_t v)
 
     snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
     emit(ctx, name, buf);
+}
+
+void
+store_mover_stats_reset(struct store *s)
+{
+    struct mover *mv = s->mover;
+
+    __atomic_store_n(&mv->rescues, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mv->chunk_rescues, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mv->evictions_nomem, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mv->inline_reclaim, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mv->busy_items, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mv->busy_deletes, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mv->moved, 0, __ATOMIC_RELAXED);
 }
 
 void

@@ -303,8 +303,10 @@ slabs_grow_locked(struct slabs *sl, struct slab_class *c)
     return true;
 }
 
-void *
-slabs_alloc(struct slabs *sl, unsigned id)
+/* A chunk of class id: the free list, then (if carve) the uncarved end
+ * or a new page. */
+static void *
+slabs_take(struct slabs *sl, unsigned id, bool carve)
 {
     struct slab_class *c = &sl->cls[id];
     void *p = NULL;
@@ -313,7 +315,7 @@ slabs_alloc(struct slabs *sl, unsigned id)
     if (c->free_list != NULL) {
         p = c->free_list;
         slabs_unlink_free_locked(c, c->free_list);
-    } else if (c->end_left > 0 || slabs_grow_locked(sl, c)) {
+    } else if (carve && (c->end_left > 0 || slabs_grow_locked(sl, c))) {
         p = c->end_ptr;
         c->end_ptr += c->size;
         c->end_left--;
@@ -326,19 +328,15 @@ slabs_alloc(struct slabs *sl, unsigned id)
 }
 
 void *
+slabs_alloc(struct slabs *sl, unsigned id)
+{
+    return slabs_take(sl, id, true);
+}
+
+void *
 slabs_alloc_free(struct slabs *sl, unsigned id)
 {
-    struct slab_class *c = &sl->cls[id];
-    void *p = NULL;
-
-    pthread_mutex_lock(&c->lock);
-    if (c->free_list != NULL) {
-        p = c->free_list;
-        slabs_unlink_free_locked(c, c->free_list);
-        slabs_set_kind(p, SLAB_KIND_NEW);
-    }
-    pthread_mutex_unlock(&c->lock);
-    return p;
+    return slabs_take(sl, id, false);
 }
 
 /* Is p in the page being moved out of c? */

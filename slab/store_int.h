@@ -341,6 +341,9 @@ bool store_move_page(struct store *s, unsigned src, int dst);
 /* The mover's part of "stats" (slab_reassign_* and slabs_moved). */
 void store_mover_stats(struct store *s, store_emit_fn emit, void *ctx);
 
+/* Zero the mover's counters ("stats reset"). */
+void store_mover_stats_reset(struct store *s);
+
 /*
  * One crawl of every class: reclaim expired and flushed items anywhere in
  * the LRUs.  Returns items reclaimed.  The background thread calls it on a

@@ -202,6 +202,7 @@ store_stats_reset(struct store *s)
             }
         }
     }
+    store_mover_stats_reset(s);
     for (id = 1; id < SLAB_CLASS_MAX; id++) {
         for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
             struct lru *l = store_lru(s, id, seg);
