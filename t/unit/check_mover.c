@@ -425,16 +425,20 @@ START_TEST(test_busy_item)
     held = store_get(st, k, strlen(k));
     ck_assert_ptr_nonnull(held);
     ck_assert_int_eq(pthread_create(&t, NULL, move_thread, &a), 0);
-    for (i = 0; i < 30; i++) {
+    /* Held long enough, it is deleted so that its chunk can come back
+     * when we let go; until then the move waits and the value stays. */
+    for (i = 0; i < 2000 && stat("slab_reassign_busy_deletes") == 0; i++) {
         sleep_ms(10);
         ck_assert(!__atomic_load_n(&a.done, __ATOMIC_ACQUIRE));
         ck_assert(exact(held, 3, 300));
     }
+    sleep_ms(50);
+    ck_assert(!__atomic_load_n(&a.done, __ATOMIC_ACQUIRE));
+    ck_assert(exact(held, 3, 300));
     store_release(st, held);
     pthread_join(t, NULL);
     ck_assert(a.done);
     ck_assert_uint_gt(stat("slab_reassign_busy_items"), 0);
-    /* Held long enough, it was deleted so its chunk could come back. */
     ck_assert_uint_eq(stat("slab_reassign_busy_deletes"), 1);
     ck_assert_int_eq(check(3, 300, NULL), 0);
 }
