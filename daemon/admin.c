@@ -20,7 +20,7 @@ static const struct admin_cmd {
     /* one line per family; a NULL handler answers ERROR */
     {"lru", admin_lru},
     {"lru_crawler", NULL},
-    {"slabs", NULL},
+    {"slabs", admin_slabs},
     {"watch", NULL},
 };
 

@@ -54,6 +54,9 @@ bool admin_arg_i64(const struct admin_args *a, uint32_t i, int64_t min,
 /* The "lru" family (daemon/admin_lru.c). */
 enum process_rc admin_lru(struct conn *c, struct request *req,
                           const struct admin_args *a);
+/* "slabs reassign|automove" (daemon/admin_slabs.c). */
+enum process_rc admin_slabs(struct conn *c, struct request *req,
+                            const struct admin_args *a);
 
 /* Reply one line (without "\r\n") unless the request is noreply. */
 void admin_reply(struct conn *c, const struct request *req,

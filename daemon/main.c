@@ -186,6 +186,10 @@ main_store(const struct settings *st, struct clock *clk)
     cfg.lru.warm_max_factor = st->warm_max_factor;
     cfg.lru.temp_lru = st->temp_lru;
     cfg.lru.temp_ttl = (unsigned)st->temporary_ttl;
+    cfg.slab_reassign = st->slab_reassign;
+    cfg.slab_automove = (unsigned)st->slab_automove;
+    cfg.automove_ratio = st->slab_automove_ratio;
+    cfg.automove_window = (unsigned)st->slab_automove_window;
     return store_create(&cfg, clk);
 }
 

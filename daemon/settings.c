@@ -105,7 +105,14 @@ static const char settings_help[] =
     "100000)\n"
     "   - wait_max_per_key=<num> mg w: requests parked on one key "
     "(default: 10000)\n"
-    "   other memcached tuning options (slab_automove*, lru_crawler_*,\n"
+    "   - slab_reassign        move slab pages between classes (default)\n"
+    "   - no_slab_reassign     pages stay with their class for life\n"
+    "   - slab_automove=<0|1|2> 0 off, 1 age ratio (default), 2 aggressive\n"
+    "   - slab_automove_ratio=<f> youngest:oldest tail age that moves a page "
+    "(0.8)\n"
+    "   - slab_automove_window=<n> samples a free-memory trend must last "
+    "(30)\n"
+    "   other memcached tuning options (lru_crawler_*,\n"
     "   tail_repair_time, hash_algorithm, *_logbuf_size, track_sizes, modern,\n"
     "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
 
@@ -187,9 +194,8 @@ static const char *const settings_ignored[] = {
     "tail_repair_time", "hash_algorithm", "lru_crawler_sleep",
     "lru_crawler_tocrawl", "watcher_logbuf_size", "worker_logbuf_size",
     "track_sizes", "no_hashexpand", "modern", "no_modern", "sock_cookie_id",
-    "slab_reassign", "no_slab_reassign", "slab_automove",
-    "slab_automove_ratio", "slab_automove_window",
-    "slab_automove_freeratio", "lru_crawler", "inline_ascii_resp", "no_inline_ascii_resp",
+    "slab_automove_freeratio", "lru_crawler", "inline_ascii_resp",
+    "no_inline_ascii_resp",
     "resp_obj_mem_limit", "no_maxconns_fast", NULL,
 };
 
@@ -317,6 +323,40 @@ settings_extended_one(struct settings *s, char *opt)
         } else {
             s->wait_max_per_key = (long)n;
         }
+        return 0;
+    }
+    if (strcmp(opt, "slab_reassign") == 0 ||
+        strcmp(opt, "no_slab_reassign") == 0) {
+        s->slab_reassign = opt[0] == 's';
+        return 0;
+    }
+    if (strcmp(opt, "slab_automove") == 0) {
+        if (val == NULL) {
+            n = 1;
+        } else if (!parse_ulong(val, 2, &n)) {
+            log_error("slab_automove must be between 0 and 2");
+            return -1;
+        }
+        s->slab_automove = (long)n;
+        return 0;
+    }
+    if (strcmp(opt, "slab_automove_window") == 0) {
+        if (!parse_ulong(val, 1024, &n) || n == 0) {
+            log_error("slab_automove_window must be between 1 and 1024");
+            return -1;
+        }
+        s->slab_automove_window = (long)n;
+        return 0;
+    }
+    if (strcmp(opt, "slab_automove_ratio") == 0) {
+        char *end = NULL;
+        double r = val != NULL ? strtod(val, &end) : 0;
+
+        if (val == NULL || *end != '\0' || !(r > 0 && r <= 1)) {
+            log_error("slab_automove_ratio must be above 0 and at most 1");
+            return -1;
+        }
+        s->slab_automove_ratio = r;
         return 0;
     }
     if (strcmp(opt, "no_lru_crawler") == 0) {

@@ -48,6 +48,10 @@ enum setting_kind {
     X(item_size_max,        SK_SIZE,   size_t,        item_size_max,   1024 * 1024) \
     X(maxconns_fast,        SK_BOOL,   bool,          maxconns_fast,   true) \
     X(hashpower_init,       SK_INT,    long,          hashpower,       0)   \
+    X(slab_reassign,        SK_BOOL,   bool,          slab_reassign,   true) \
+    X(slab_automove,        SK_INT,    long,          slab_automove,   1)   \
+    X(slab_automove_ratio,  SK_DOUBLE, double,        slab_automove_ratio, 0.8) \
+    X(slab_automove_window, SK_INT,    long,          slab_automove_window, 30) \
     X(slab_chunk_max,       SK_SIZE,   size_t,        slab_chunk_max,  512 * 1024) \
     X(lru_crawler,          SK_BOOL,   bool,          lru_crawler,     true) \
     X(flush_enabled,        SK_BOOL,   bool,          flush_enabled,   true) \

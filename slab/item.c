@@ -116,7 +116,6 @@ item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
     it->exptime = 0;
     it->len = (uint32_t)nkey | ((uint32_t)nbytes << 8);
     it->refcount = 1;
-    it->lruid = clsid;
     if (flags != 0) {
         f |= ITEM_CFLAGS;
     }
@@ -126,9 +125,12 @@ item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
     if (nocas) {
         f |= ITEM_NOCAS;
     }
-    it->iflags = f;
+    __atomic_store_n(&it->iflags, f, __ATOMIC_RELAXED);
     memcpy(it->data, key, nkey);
     if (flags != 0) {
         memcpy(it->data + nkey, &flags, sizeof(flags));
     }
+    /* Last: the page mover reads the kind byte (slabs_kind, acquire)
+     * without the item lock; an item it sees has header and key written. */
+    __atomic_store_n(&it->lruid, clsid, __ATOMIC_RELEASE);
 }

@@ -38,8 +38,10 @@
  *   +--------+-----+-------+-----------+------+   +------+------+   +----+
  *                          desc = { total nbytes, first chunk }
  *
- * Chunks are not in any LRU or hash; they are freed with their item.  The
- * last chunk comes from the smallest class that fits what is left.
+ * Chunks are not in any LRU or hash; they are freed with their item (chunks
+ * first, then the header, so a chunk's head is valid while the chunk is in
+ * use).  The last chunk comes from the smallest class that fits what is
+ * left.
  */
 #ifndef STASHD_SLAB_ITEM_LAYOUT_H
 #define STASHD_SLAB_ITEM_LAYOUT_H
@@ -50,6 +52,7 @@
 #include <string.h>
 
 #include "slab/clock.h"
+#include "slab/slabs.h"
 
 struct item {
     struct item *next;
@@ -82,16 +85,34 @@ _Static_assert(sizeof(struct item) == 48, "item header must stay 48 bytes");
 
 #define ITEM_NBYTES_MAX ((UINT32_C(1) << 24) - 1)
 
-/* A continuation chunk of a chunked value. */
+/*
+ * A continuation chunk of a chunked value.  Its header is as long as an
+ * item's so that the kind byte (slab/slabs.h SLAB_KIND_OFFSET) sits where
+ * an item keeps its LRU id: the page mover tells items, chunks and free
+ * chunks apart by that one byte, and finds a chunk's owner through head.
+ * 32 extra bytes per chunk of a value over 512 KiB cost nothing worth
+ * counting.
+ *
+ *   0      8      16    20  21                      47     48
+ *   +------+------+-----+---+-----------------------+------+------------+
+ *   | next | head | len |cl | (unused)              | kind | data ...   |
+ *   +------+------+-----+---+-----------------------+------+------------+
+ */
 struct chunk {
     struct chunk *next;
+    struct item *head;      /* the header item owning the chain */
     uint32_t len;           /* value bytes in this chunk */
     uint8_t clsid;
-    uint8_t pad[3];
+    uint8_t pad[26];
+    uint8_t kind;           /* SLAB_KIND_CHUNK once head is set */
     char data[];
 };
 
-_Static_assert(sizeof(struct chunk) == 16, "chunk header is 16 bytes");
+_Static_assert(sizeof(struct chunk) == 48, "chunk header is 48 bytes");
+_Static_assert(offsetof(struct chunk, kind) == SLAB_KIND_OFFSET,
+               "chunk kind byte where slabs expects it");
+_Static_assert(offsetof(struct item, lruid) == SLAB_KIND_OFFSET,
+               "item LRU id doubles as the kind byte");
 
 /* Descriptor after key and client flags of a chunked item. */
 struct item_desc {

@@ -7,6 +7,11 @@
  * chunks.  The budget (bytes of pages) is an atomic counter reserved with
  * compare-and-swap, so classes never take a global lock.  Page malloc
  * happens under the class mutex; it is rare (once per MiB of items).
+ *
+ * The free list is doubly linked so that the page mover can take the free
+ * chunks of one page off it without walking it.  A class that grows takes
+ * a page from the global pool before it asks malloc for one; the pool's
+ * lock is a leaf, taken under a class lock or alone.
  */
 #include "slab/slabs.h"
 
@@ -18,6 +23,7 @@
 
 struct slab_free {
     struct slab_free *next;
+    struct slab_free *prev;
 };
 
 struct slab_class {
@@ -31,6 +37,7 @@ struct slab_class {
     void **pages;
     size_t npages;
     size_t pages_cap;
+    char *move_page;        /* page being moved out, or NULL */
 } __attribute__((aligned(64)));
 
 struct slabs {
@@ -40,6 +47,10 @@ struct slabs {
     size_t limit;           /* atomic */
     size_t malloced;        /* atomic */
     uint64_t malloc_fails;  /* atomic */
+    pthread_mutex_t pool_lock;
+    void **pool;            /* the global page pool, under pool_lock */
+    size_t npool;           /* atomic for readers without the lock */
+    size_t pool_cap;
 };
 
 struct slabs *
@@ -82,6 +93,7 @@ slabs_create(size_t mem_limit, size_t page_size, size_t chunk_min,
     for (i = 1; i <= sl->largest; i++) {
         pthread_mutex_init(&sl->cls[i].lock, NULL);
     }
+    pthread_mutex_init(&sl->pool_lock, NULL);
     return sl;
 }
 
@@ -101,6 +113,11 @@ slabs_destroy(struct slabs *sl)
         free(sl->cls[i].pages);
         pthread_mutex_destroy(&sl->cls[i].lock);
     }
+    for (p = 0; p < sl->npool; p++) {
+        free(sl->pool[p]);
+    }
+    free(sl->pool);
+    pthread_mutex_destroy(&sl->pool_lock);
     free(sl);
 }
 
@@ -157,12 +174,10 @@ slabs_reserve_page(struct slabs *sl, bool first)
     }
 }
 
-/* Add a page to class c; its lock is held. */
+/* Room for one more page in c's page array; its lock is held. */
 static bool
-slabs_grow_locked(struct slabs *sl, struct slab_class *c)
+slabs_page_room_locked(struct slab_class *c)
 {
-    char *page;
-
     if (c->npages == c->pages_cap) {
         size_t cap = c->pages_cap == 0 ? 16 : c->pages_cap * 2;
         void **np = realloc(c->pages, cap * sizeof(*np));
@@ -173,23 +188,125 @@ slabs_grow_locked(struct slabs *sl, struct slab_class *c)
         c->pages = np;
         c->pages_cap = cap;
     }
-    if (!slabs_reserve_page(sl, c->npages == 0)) {
-        return false;
-    }
-    page = malloc(sl->page_size);
-    if (page == NULL) {
-        __atomic_sub_fetch(&sl->malloced, sl->page_size, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
-        return false;
-    }
-    c->pages[c->npages++] = page;
-    c->end_ptr = page;
-    c->end_left = c->perslab;
     return true;
 }
 
-void *
-slabs_alloc(struct slabs *sl, unsigned id)
+/* A page from the global pool, or NULL. */
+static char *
+slabs_pool_take(struct slabs *sl)
+{
+    char *page = NULL;
+
+    pthread_mutex_lock(&sl->pool_lock);
+    if (sl->npool > 0) {
+        page = sl->pool[sl->npool - 1];
+        __atomic_store_n(&sl->npool, sl->npool - 1, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&sl->pool_lock);
+    return page;
+}
+
+/* Put page into the global pool (freed if the pool cannot grow). */
+static void
+slabs_pool_put(struct slabs *sl, char *page)
+{
+    pthread_mutex_lock(&sl->pool_lock);
+    if (sl->npool == sl->pool_cap) {
+        size_t cap = sl->pool_cap == 0 ? 16 : sl->pool_cap * 2;
+        void **np = realloc(sl->pool, cap * sizeof(*np));
+
+        if (np == NULL) {
+            pthread_mutex_unlock(&sl->pool_lock);
+            free(page);
+            __atomic_sub_fetch(&sl->malloced, sl->page_size,
+                               __ATOMIC_RELAXED);
+            return;
+        }
+        sl->pool = np;
+        sl->pool_cap = cap;
+    }
+    sl->pool[sl->npool] = page;
+    __atomic_store_n(&sl->npool, sl->npool + 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&sl->pool_lock);
+}
+
+/* Push chunk f onto c's free list; its lock is held. */
+static void
+slabs_push_free_locked(struct slab_class *c, struct slab_free *f)
+{
+    f->prev = NULL;
+    f->next = c->free_list;
+    if (c->free_list != NULL) {
+        c->free_list->prev = f;
+    }
+    c->free_list = f;
+    c->nfree++;
+    slabs_set_kind(f, SLAB_KIND_FREE);
+}
+
+/* Take chunk f off c's free list; its lock is held. */
+static void
+slabs_unlink_free_locked(struct slab_class *c, struct slab_free *f)
+{
+    if (f->prev != NULL) {
+        f->prev->next = f->next;
+    } else {
+        c->free_list = f->next;
+    }
+    if (f->next != NULL) {
+        f->next->prev = f->prev;
+    }
+    c->nfree--;
+}
+
+/* Add page to class c (its lock held, room made): carved lazily when the
+ * class has no uncarved end, else onto the free list at once. */
+static void
+slabs_add_page_locked(struct slab_class *c, char *page)
+{
+    size_t i;
+
+    c->pages[c->npages++] = page;
+    if (c->end_left == 0) {
+        c->end_ptr = page;
+        c->end_left = c->perslab;
+        return;
+    }
+    for (i = 0; i < c->perslab; i++) {
+        slabs_push_free_locked(c, (struct slab_free *)(page + i * c->size));
+    }
+}
+
+/* Add a page to class c; its lock is held. */
+static bool
+slabs_grow_locked(struct slabs *sl, struct slab_class *c)
+{
+    char *page;
+
+    if (!slabs_page_room_locked(c)) {
+        return false;
+    }
+    page = slabs_pool_take(sl);
+    if (page == NULL) {
+        if (!slabs_reserve_page(sl, c->npages == 0)) {
+            return false;
+        }
+        page = malloc(sl->page_size);
+        if (page == NULL) {
+            __atomic_sub_fetch(&sl->malloced, sl->page_size,
+                               __ATOMIC_RELAXED);
+            __atomic_add_fetch(&sl->malloc_fails, 1, __ATOMIC_RELAXED);
+            return false;
+        }
+    }
+    slabs_add_page_locked(c, page);
+    return true;
+}
+
+/* A chunk of class id: the free list, then (if carve) the uncarved end
+ * or a new page. */
+static void *
+slabs_take(struct slabs *sl, unsigned id, bool carve)
 {
     struct slab_class *c = &sl->cls[id];
     void *p = NULL;
@@ -197,28 +314,251 @@ slabs_alloc(struct slabs *sl, unsigned id)
     pthread_mutex_lock(&c->lock);
     if (c->free_list != NULL) {
         p = c->free_list;
-        c->free_list = c->free_list->next;
-        c->nfree--;
-    } else if (c->end_left > 0 || slabs_grow_locked(sl, c)) {
+        slabs_unlink_free_locked(c, c->free_list);
+    } else if (carve && (c->end_left > 0 || slabs_grow_locked(sl, c))) {
         p = c->end_ptr;
         c->end_ptr += c->size;
         c->end_left--;
     }
+    if (p != NULL) {
+        slabs_set_kind(p, SLAB_KIND_NEW);
+    }
     pthread_mutex_unlock(&c->lock);
     return p;
+}
+
+void *
+slabs_alloc(struct slabs *sl, unsigned id)
+{
+    return slabs_take(sl, id, true);
+}
+
+void *
+slabs_alloc_free(struct slabs *sl, unsigned id)
+{
+    return slabs_take(sl, id, false);
+}
+
+/* Is p in the page being moved out of c? */
+static bool
+slabs_in_move_locked(const struct slabs *sl, const struct slab_class *c,
+                     const void *p)
+{
+    const char *q = p;
+
+    return c->move_page != NULL && q >= c->move_page &&
+           q < c->move_page + sl->page_size;
 }
 
 void
 slabs_free(struct slabs *sl, unsigned id, void *p)
 {
     struct slab_class *c = &sl->cls[id];
-    struct slab_free *f = p;
 
     pthread_mutex_lock(&c->lock);
-    f->next = c->free_list;
-    c->free_list = f;
-    c->nfree++;
+    if (slabs_in_move_locked(sl, c, p)) {
+        /* The mover is emptying this page: do not hand it out again. */
+        slabs_set_kind(p, SLAB_KIND_CLEARED);
+    } else {
+        slabs_push_free_locked(c, p);
+    }
     pthread_mutex_unlock(&c->lock);
+}
+
+uint8_t
+slabs_kind(const void *p)
+{
+    return __atomic_load_n((const uint8_t *)p + SLAB_KIND_OFFSET,
+                           __ATOMIC_ACQUIRE);
+}
+
+void
+slabs_set_kind(void *p, uint8_t kind)
+{
+    __atomic_store_n((uint8_t *)p + SLAB_KIND_OFFSET, kind,
+                     __ATOMIC_RELEASE);
+}
+
+void
+slabs_lock(struct slabs *sl, unsigned id)
+{
+    pthread_mutex_lock(&sl->cls[id].lock);
+}
+
+void
+slabs_unlock(struct slabs *sl, unsigned id)
+{
+    pthread_mutex_unlock(&sl->cls[id].lock);
+}
+
+size_t
+slabs_perslab(const struct slabs *sl, unsigned id)
+{
+    return sl->cls[id].perslab;
+}
+
+char *
+slabs_move_begin(struct slabs *sl, unsigned id)
+{
+    struct slab_class *c = &sl->cls[id];
+    char *page = NULL;
+    size_t i;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->move_page != NULL || c->npages < 2) {
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    /* The oldest page: its items are the likeliest to be cold. */
+    page = c->pages[0];
+    c->move_page = page;
+    if (c->end_left > 0 && c->end_ptr >= page &&
+        c->end_ptr < page + sl->page_size) {
+        for (i = 0; i < c->end_left; i++) {
+            slabs_set_kind(c->end_ptr + i * c->size, SLAB_KIND_CLEARED);
+        }
+        c->end_left = 0;
+    }
+    for (i = 0; i < c->perslab; i++) {
+        char *p = page + i * c->size;
+
+        if (slabs_kind(p) == SLAB_KIND_FREE) {
+            slabs_unlink_free_locked(c, (struct slab_free *)p);
+            slabs_set_kind(p, SLAB_KIND_CLEARED);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return page;
+}
+
+uint8_t
+slabs_move_kind_locked(struct slabs *sl, unsigned id, void *p)
+{
+    struct slab_class *c = &sl->cls[id];
+    uint8_t k = slabs_kind(p);
+
+    (void)sl;
+    if (k == SLAB_KIND_FREE) {
+        slabs_unlink_free_locked(c, p);
+        slabs_set_kind(p, SLAB_KIND_CLEARED);
+        k = SLAB_KIND_CLEARED;
+    }
+    return k;
+}
+
+/* Take the page being moved out of class id off its page list. */
+static char *
+slabs_move_detach(struct slabs *sl, unsigned id)
+{
+    struct slab_class *c = &sl->cls[id];
+    char *page;
+    size_t i;
+
+    pthread_mutex_lock(&c->lock);
+    page = c->move_page;
+    for (i = 0; i < c->npages; i++) {
+        if (c->pages[i] == page) {
+            memmove(&c->pages[i], &c->pages[i + 1],
+                    (c->npages - i - 1) * sizeof(c->pages[0]));
+            c->npages--;
+            break;
+        }
+    }
+    c->move_page = NULL;
+    pthread_mutex_unlock(&c->lock);
+    return page;
+}
+
+/* Hand a wiped page to class dst, the pool or the allocator. */
+static void
+slabs_page_to(struct slabs *sl, char *page, int dst)
+{
+    struct slab_class *c;
+
+    if (dst == SLABS_RELEASE) {
+        free(page);
+        __atomic_sub_fetch(&sl->malloced, sl->page_size, __ATOMIC_RELAXED);
+        return;
+    }
+    if (dst == SLABS_POOL) {
+        slabs_pool_put(sl, page);
+        return;
+    }
+    c = &sl->cls[dst];
+    pthread_mutex_lock(&c->lock);
+    if (!slabs_page_room_locked(c)) {
+        pthread_mutex_unlock(&c->lock);
+        slabs_pool_put(sl, page);
+        return;
+    }
+    slabs_add_page_locked(c, page);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void
+slabs_move_end(struct slabs *sl, unsigned id, int dst)
+{
+    char *page = slabs_move_detach(sl, id);
+
+    if (page == NULL) {
+        return;
+    }
+    memset(page, 0, sl->page_size);
+    slabs_page_to(sl, page, dst);
+}
+
+void
+slabs_move_abandon(struct slabs *sl, unsigned id)
+{
+    struct slab_class *c = &sl->cls[id];
+
+    pthread_mutex_lock(&c->lock);
+    c->move_page = NULL;
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool
+slabs_pool_give(struct slabs *sl, unsigned dst)
+{
+    char *page = slabs_pool_take(sl);
+
+    if (page == NULL) {
+        return false;
+    }
+    slabs_page_to(sl, page, (int)dst);
+    return true;
+}
+
+bool
+slabs_pool_release(struct slabs *sl)
+{
+    char *page = slabs_pool_take(sl);
+
+    if (page == NULL) {
+        return false;
+    }
+    slabs_page_to(sl, page, SLABS_RELEASE);
+    return true;
+}
+
+size_t
+slabs_pool_pages(const struct slabs *sl)
+{
+    return __atomic_load_n(&sl->npool, __ATOMIC_RELAXED);
+}
+
+size_t
+slabs_pages(struct slabs *sl, unsigned id)
+{
+    size_t n;
+
+    if (id == SLABS_POOL) {
+        return slabs_pool_pages(sl);
+    }
+    pthread_mutex_lock(&sl->cls[id].lock);
+    n = sl->cls[id].npages;
+    pthread_mutex_unlock(&sl->cls[id].lock);
+    return n;
 }
 
 bool

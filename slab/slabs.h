@@ -6,7 +6,23 @@
  * chunks of the class size.  Class 1 is 48 + chunk_min bytes, each next
  * class is the previous times factor rounded up to 8, and the last class
  * is page_size / 2, exactly like memcached's.  Each class has its own
- * mutex; slabs_* functions take it, nothing else is locked here.
+ * mutex; slabs_* functions take it unless named _locked.
+ *
+ * Pages can change hands (the page mover, slab/mover.c): a class gives up
+ * one page at a time.  While a page is being moved its chunks are
+ * "cleared" one by one -- a free chunk is taken off the free list, a chunk
+ * freed into it is not put back -- and once every chunk is cleared the
+ * page is wiped and goes to another class, to the global page pool (from
+ * which any class that grows takes first) or back to the allocator.
+ *
+ * Every chunk carries a kind byte at SLAB_KIND_OFFSET so that whoever walks
+ * a page can tell what each chunk holds.  For an item that byte is its LRU
+ * id (class in the low 6 bits, never 0); the values below have class 0:
+ *
+ *   SLAB_KIND_FREE     on the class free list (written under its lock)
+ *   SLAB_KIND_NEW      handed out by slabs_alloc, not yet initialised
+ *   SLAB_KIND_CHUNK    a continuation chunk of a chunked value
+ *   SLAB_KIND_CLEARED  in a page being moved, no longer in use
  */
 #ifndef STASHD_SLAB_SLABS_H
 #define STASHD_SLAB_SLABS_H
@@ -16,6 +32,17 @@
 #include <stdint.h>
 
 #define SLAB_CLASS_MAX 64   /* class ids are 1 .. SLAB_CLASS_MAX - 1 */
+
+/* Where the kind byte lives in every chunk (smaller than any chunk). */
+#define SLAB_KIND_OFFSET 47
+#define SLAB_KIND_FREE 0x40
+#define SLAB_KIND_NEW 0x80
+#define SLAB_KIND_CHUNK 0xc0
+#define SLAB_KIND_CLEARED 0x00
+
+/* Destination "class" of a moved page: the global pool, the allocator. */
+#define SLABS_POOL 0
+#define SLABS_RELEASE (-2)
 
 struct slabs;
 
@@ -53,7 +80,8 @@ void *slabs_alloc(struct slabs *sl, unsigned id);
 /* Return a chunk obtained from slabs_alloc(sl, id). */
 void slabs_free(struct slabs *sl, unsigned id, void *p);
 
-/* Change the budget; false if already above it (nothing is freed). */
+/* Change the budget; false if already above it (nothing is freed here:
+ * the page mover gives pages back until it fits). */
 bool slabs_set_limit(struct slabs *sl, size_t bytes);
 
 size_t slabs_limit(const struct slabs *sl);
@@ -63,6 +91,60 @@ size_t slabs_malloced(const struct slabs *sl);
 
 /* Times a page malloc failed. */
 uint64_t slabs_malloc_fails(const struct slabs *sl);
+
+/* Pages in the global page pool. */
+size_t slabs_pool_pages(const struct slabs *sl);
+
+/* Pages of class id (0: the pool). */
+size_t slabs_pages(struct slabs *sl, unsigned id);
+
+/* ---- the page mover's side (slab/mover.c) ---- */
+
+/* The kind byte of chunk p (any thread; relaxed). */
+uint8_t slabs_kind(const void *p);
+
+/* Set the kind byte of chunk p (release: what was written before it is
+ * visible to whoever reads the kind with slabs_kind under the lock). */
+void slabs_set_kind(void *p, uint8_t kind);
+
+/* Take or release the lock of class id. */
+void slabs_lock(struct slabs *sl, unsigned id);
+void slabs_unlock(struct slabs *sl, unsigned id);
+
+/* A free-list chunk of class id, never a new page; NULL if none. */
+void *slabs_alloc_free(struct slabs *sl, unsigned id);
+
+/*
+ * Start moving a page out of class id (at least two pages needed): its
+ * free and uncarved chunks are cleared at once.  Returns the page, or NULL
+ * if the class has fewer than two pages or a move is already under way.
+ */
+char *slabs_move_begin(struct slabs *sl, unsigned id);
+
+/* Chunk size and count of the page being moved out of class id. */
+size_t slabs_perslab(const struct slabs *sl, unsigned id);
+
+/*
+ * The kind of chunk p of the page being moved out of id; class lock held.
+ * A free chunk is cleared on the way (SLAB_KIND_CLEARED is returned).
+ */
+uint8_t slabs_move_kind_locked(struct slabs *sl, unsigned id, void *p);
+
+/*
+ * Finish the move: every chunk of the page is cleared.  The page is
+ * wiped and given to class dst (1..largest), the pool (SLABS_POOL) or
+ * freed (SLABS_RELEASE, which also lowers the bytes malloc'ed).
+ */
+void slabs_move_end(struct slabs *sl, unsigned id, int dst);
+
+/* Give up a move (shutdown): the page stays with its class, unused. */
+void slabs_move_abandon(struct slabs *sl, unsigned id);
+
+/* Give one pool page to class dst; false if the pool is empty. */
+bool slabs_pool_give(struct slabs *sl, unsigned dst);
+
+/* Free one pool page to the allocator; false if the pool is empty. */
+bool slabs_pool_release(struct slabs *sl);
 
 /* Snapshot of one class (takes its lock). */
 void slabs_class_stats(struct slabs *sl, unsigned id,

@@ -7,7 +7,13 @@
  *       -> item lock (hash shard mutex, slab/hash.h)
  *         -> LRU lock (per class and segment, slab/lru.h)
  *           -> slab class lock (slab/slabs.h)
- *             -> the page mover's page lock
+ *             -> the page pool lock (slab/slabs.c)
+ *
+ * The page mover (slab/mover.c) holds a slab class lock only to read a
+ * chunk's kind and take a reference on the item in it, and lets go before
+ * it takes that item's lock; a page being moved needs no lock of its own
+ * beyond its class's: "being moved" is class state under the class lock.
+ * The mover's mv_lock is a leaf, taken with nothing else held.
  *
  * A thread holding an LRU lock may take an item lock only with trylock
  * (eviction, the maintainer and the crawler walk the LRU tails and skip
@@ -58,6 +64,11 @@ store_config_default(struct store_config *cfg)
     cfg->lru.warm_max_factor = 2.0;
     cfg->lru.temp_lru = false;
     cfg->lru.temp_ttl = 61;
+    /* and its page mover's */
+    cfg->slab_reassign = true;
+    cfg->slab_automove = 1;
+    cfg->automove_ratio = 0.8;
+    cfg->automove_window = 30;
 }
 
 void
@@ -184,7 +195,8 @@ store_create(const struct store_config *cfg, struct clock *clk)
     pthread_mutex_init(&s->tune_lock, NULL);
     pthread_mutex_init(&s->maint_lock, NULL);
     if ((cfg->lru_bg && store_crawler_start(s) != 0) ||
-        (cfg->lru_maintainer && maintainer_start(s) != 0)) {
+        (cfg->lru_maintainer && maintainer_start(s) != 0) ||
+        store_mover_start(s) != 0) {
         store_destroy(s);
         return NULL;
     }
@@ -201,6 +213,7 @@ store_destroy(struct store *s)
     }
     maintainer_stop(s);
     store_crawler_stop(s);
+    store_mover_stop(s);
     for (i = 0; i < SLAB_CLASS_MAX; i++) {
         for (unsigned g = 0; g < LRU_SEGS; g++) {
             lru_destroy(&s->lru[i][g]);
@@ -633,5 +646,8 @@ store_set_mem_limit(struct store *s, size_t bytes)
     bool ok = slabs_set_limit(s->slabs, bytes);
 
     __atomic_store_n(&s->cfg.mem_limit, bytes, __ATOMIC_RELAXED);
+    if (!ok) {
+        store_mover_wake(s);
+    }
     return ok ? STORE_OK : STORE_NO_MEMORY;
 }

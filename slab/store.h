@@ -46,6 +46,10 @@ struct store_config {
         bool temp_lru;          /* short-TTL items go to TEMP */
         unsigned temp_ttl;      /* "short": TTL up to this many seconds */
     } lru;                  /* changed at run time with store_lru_tune */
+    bool slab_reassign;     /* run the page mover thread (-o slab_reassign) */
+    unsigned slab_automove; /* 0 off, 1 age-ratio heuristic, 2 aggressive */
+    double automove_ratio;  /* youngest:oldest tail age to move a page */
+    unsigned automove_window;   /* samples a free-memory trend must last */
 };
 
 /* Fill cfg with memcached's defaults. */
@@ -130,9 +134,29 @@ int store_touch(struct store *s, const char *key, size_t nkey,
 void store_flush(struct store *s, int64_t delay);
 
 /* Change the memory budget (cache_memlimit).  Returns STORE_OK, or
- * STORE_NO_MEMORY if it is below what is already allocated and cannot
- * shrink (memory is kept; new items then evict). */
+ * STORE_NO_MEMORY if it is below what is already allocated: the page
+ * mover then frees pages (evicting their items) in the background until
+ * it fits, without blocking the caller. */
 int store_set_mem_limit(struct store *s, size_t bytes);
+
+/* Replies of store_slabs_reassign (memcached's "slabs reassign"). */
+enum store_reassign {
+    STORE_REASSIGN_OK = 0,
+    STORE_REASSIGN_RUNNING,     /* a move is already under way */
+    STORE_REASSIGN_BADCLASS,    /* src or dst is no class */
+    STORE_REASSIGN_NOSPARE,     /* src has fewer than two pages */
+    STORE_REASSIGN_SAME,        /* src == dst */
+};
+
+/*
+ * Ask the page mover to move one page from class src to class dst (0: the
+ * global page pool).  src -1 picks any class with a spare page.  Returns
+ * at once; the page moves in the background (store_reassign enum).
+ */
+int store_slabs_reassign(struct store *s, int src, int dst);
+
+/* Set the automove mode (0, 1, 2) at run time. */
+void store_slabs_automove(struct store *s, unsigned mode);
 
 /* The store's configuration, as created (mem_limit as currently set). */
 const struct store_config *store_config(const struct store *s);

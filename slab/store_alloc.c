@@ -144,7 +144,9 @@ store_item_alloc(struct store *s, const char *key, size_t nkey,
             return NULL;
         }
         c->next = NULL;
+        c->head = it;
         c->clsid = (uint8_t)cid;
+        slabs_set_kind(c, SLAB_KIND_CHUNK);
         c->len = (uint32_t)(slabs_size(s->slabs, cid) - sizeof(*c));
         if (c->len > rest) {
             c->len = (uint32_t)rest;

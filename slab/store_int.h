@@ -104,6 +104,8 @@ struct store {
     bool maint_stop;            /* written under maint_lock, atomically */
     uint64_t maint_seen[SLAB_CLASS_MAX];    /* maintainer only: stores
                                              * seen by the last pass */
+    /* Page mover (mover.c); NULL until store_mover_start. */
+    struct mover *mover;
 };
 
 /* The list of class id, segment seg. */
@@ -372,6 +374,28 @@ void store_crawler_stop(struct store *s);
 
 /* Wake the crawler early (after flush_all). */
 void store_crawler_wake(struct store *s);
+
+/* Start and stop the page mover (its state always, its thread only with
+ * cfg.slab_reassign). */
+int store_mover_start(struct store *s);
+void store_mover_stop(struct store *s);
+
+/* Wake the mover early (a lowered memory limit, a reassign request). */
+void store_mover_wake(struct store *s);
+
+/*
+ * Move one page from class src to dst (a class, SLABS_POOL or
+ * SLABS_RELEASE) in the calling thread: every item in it is rescued or
+ * evicted.  false if src has no spare page.  The mover thread calls it;
+ * tests call it directly.
+ */
+bool store_move_page(struct store *s, unsigned src, int dst);
+
+/* The mover's part of "stats" (slab_reassign_* and slabs_moved). */
+void store_mover_stats(struct store *s, store_emit_fn emit, void *ctx);
+
+/* Zero the mover's counters ("stats reset"). */
+void store_mover_stats_reset(struct store *s);
 
 /*
  * One crawl of every class: reclaim expired and flushed items anywhere in

@@ -80,6 +80,7 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "hash_power_level", hash_power_level(s->hash));
     stats_u64(emit, ctx, "hash_bytes", hash_bytes(s->hash));
     stats_u64(emit, ctx, "hash_is_expanding", hash_is_expanding(s->hash));
+    store_mover_stats(s, emit, ctx);
     stats_u64(emit, ctx, "lru_crawler_running",
               __atomic_load_n(&s->crawler_running, __ATOMIC_RELAXED));
     stats_u64(emit, ctx, "lru_crawler_starts",
@@ -88,6 +89,8 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "bytes", t.mem_requested);
     stats_u64(emit, ctx, "curr_items", t.number);
     stats_u64(emit, ctx, "total_items", t.total_items);
+    stats_u64(emit, ctx, "slab_global_page_pool",
+              slabs_pool_pages(s->slabs));
     stats_u64(emit, ctx, "expired_unfetched", t.expired_unfetched);
     stats_u64(emit, ctx, "evicted_unfetched", t.evicted_unfetched);
     stats_u64(emit, ctx, "evictions", t.evicted);
@@ -197,8 +200,10 @@ store_stats_slabs(struct store *s, store_emit_fn emit, void *ctx)
         STATS_SLAB("total_pages", st.pages);
         STATS_SLAB("total_chunks", st.total_chunks);
         STATS_SLAB("used_chunks", st.used_chunks);
-        STATS_SLAB("free_chunks", st.free_chunks);
-        STATS_SLAB("free_chunks_end", st.free_end);
+        /* memcached 1.6 carves a whole page at once: its free_chunks
+         * count our uncarved end too, and free_chunks_end stays 0 */
+        STATS_SLAB("free_chunks", st.free_chunks + st.free_end);
+        STATS_SLAB("free_chunks_end", 0);
         STATS_SLAB("get_hits", stats_ctr(s, id, CTR_GET_HITS));
         STATS_SLAB("cmd_set", stats_ctr(s, id, CTR_CMD_SET));
         STATS_SLAB("delete_hits", stats_ctr(s, id, CTR_DELETE_HITS));
@@ -225,6 +230,7 @@ store_stats_reset(struct store *s)
             }
         }
     }
+    store_mover_stats_reset(s);
     for (id = 1; id < SLAB_CLASS_MAX; id++) {
         for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
             struct lru *l = store_lru(s, id, seg);
