@@ -50,6 +50,8 @@ enum setting_kind {
     X(hashpower_init,       SK_INT,    long,          hashpower,       0)   \
     X(slab_chunk_max,       SK_SIZE,   size_t,        slab_chunk_max,  512 * 1024) \
     X(lru_crawler,          SK_BOOL,   bool,          lru_crawler,     true) \
+    X(lru_crawler_sleep,    SK_INT,    long,          lru_crawler_sleep, 100) \
+    X(lru_crawler_tocrawl,  SK_INT,    long,          lru_crawler_tocrawl, 0) \
     X(flush_enabled,        SK_BOOL,   bool,          flush_enabled,   true) \
     X(dump_enabled,         SK_BOOL,   bool,          dump_enabled,    true) \
     X(idle_timeout,         SK_INT,    long,          idle_timeout,    0)   \

@@ -24,6 +24,7 @@
 #include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "slab/clock.h"
+#include "slab/crawler.h"
 #include "slab/store.h"
 
 #ifndef STASHD_SANITIZE
@@ -185,10 +186,38 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
 #endif
 }
 
+/* stats settings' lines, with the lru_crawler knobs as they are now
+ * (the lru_crawler command changes them at run time). */
+struct stats_live {
+    struct server *srv;
+    stats_emit_fn emit;
+    void *ctx;
+};
+
+static void
+stats_live_emit(void *arg, const char *name, const char *value)
+{
+    struct stats_live *lv = arg;
+    struct store *st = lv->srv->store;
+
+    if (strcmp(name, "lru_crawler") == 0) {
+        value = crawler_enabled(st) ? "yes" : "no";
+    } else if (strcmp(name, "lru_crawler_sleep") == 0) {
+        stats_emit_u64(lv->emit, lv->ctx, name, crawler_get_sleep(st));
+        return;
+    } else if (strcmp(name, "lru_crawler_tocrawl") == 0) {
+        stats_emit_u64(lv->emit, lv->ctx, name, crawler_get_tocrawl(st));
+        return;
+    }
+    lv->emit(lv->ctx, name, value);
+}
+
 void
 stats_settings(struct server *srv, stats_emit_fn emit, void *ctx)
 {
-    settings_emit(srv->settings, emit, ctx);
+    struct stats_live lv = {srv, emit, ctx};
+
+    settings_emit(srv->settings, stats_live_emit, &lv);
     stats_emit_u64(emit, ctx, "item_overhead", store_item_overhead());
 }
 

@@ -12,8 +12,12 @@
  * LRU lock and one slab class lock are held at a time, except that freeing
  * an item under an LRU lock takes the slab locks of its chunks' classes,
  * one after another, never two at once.  The crawler's crawl_lock is
- * outermost (taken with nothing held, before any LRU lock); its bg_lock is
- * a leaf taken with nothing else held.
+ * outermost (taken with nothing held, before any LRU lock); its bg_ctl
+ * (enable/disable) is taken before bg_lock, and bg_lock is otherwise a
+ * leaf taken with nothing else held.  A dump (slab/dump.c) holds one LRU
+ * lock or one item lock (hash_walk) at a time, never both, and copies a
+ * batch of items out under it; its cursor is a marker in the LRU, so
+ * every LRU walker skips class-0 entries.
  *
  * References: a linked item holds one reference for being linked; every
  * lookup adds one under the item lock, so a linked item cannot be freed
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slab/crawler.h"
 #include "slab/item.h"
 #include "slab/store_int.h"
 
@@ -142,6 +147,8 @@ store_create(const struct store_config *cfg, struct clock *clk)
         }
     }
     pthread_mutex_init(&s->bg_lock, NULL);
+    pthread_mutex_init(&s->bg_ctl, NULL);
+    s->crawl_sleep = CRAWLER_SLEEP_DEFAULT;
     pthread_mutex_init(&s->crawl_lock, NULL);
     pthread_cond_init(&s->bg_cond, NULL);
     if (cfg->lru_bg && store_crawler_start(s) != 0) {
@@ -168,6 +175,7 @@ store_destroy(struct store *s)
     }
     pthread_cond_destroy(&s->bg_cond);
     pthread_mutex_destroy(&s->bg_lock);
+    pthread_mutex_destroy(&s->bg_ctl);
     pthread_mutex_destroy(&s->crawl_lock);
     /* Items live in slab pages: freeing the pages frees them all. */
     hash_destroy(s->hash);
