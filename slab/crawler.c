@@ -136,7 +136,7 @@ crawler_pace(struct store *s, uint64_t *since_sleep)
     unsigned us = __atomic_load_n(&s->crawl_sleep, __ATOMIC_RELAXED);
 
     if (us != 0 && *since_sleep >= CRAWLER_PERSLEEP) {
-        struct timespec ts = {0, (long)us * 1000};
+        struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
 
         *since_sleep = 0;
         nanosleep(&ts, NULL);

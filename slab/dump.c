@@ -228,14 +228,17 @@ dump_next(struct dump *d, const struct dump_rec **recs)
 {
     d->nrecs = 0;
     while (d->nrecs == 0 && !d->done) {
-        if (d->order == DUMP_HASH) {
-            if (hash_walk(d->s->hash, d->shard, &d->cursor, DUMP_BATCH,
-                          dump_hash_visit, d) &&
+        if (d->order != DUMP_HASH) {
+            dump_lru_batch(d);
+            continue;
+        }
+        /* small shards: fill the batch from several, one lock each */
+        while (d->nrecs < DUMP_BATCH && !d->done) {
+            if (hash_walk(d->s->hash, d->shard, &d->cursor,
+                          DUMP_BATCH - d->nrecs, dump_hash_visit, d) &&
                 ++d->shard == HASH_SHARDS) {
                 d->done = true;
             }
-        } else {
-            dump_lru_batch(d);
         }
     }
     *recs = d->recs;
