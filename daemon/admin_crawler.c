@@ -265,7 +265,9 @@ admin_dump_start(struct conn *c, struct request *req, uint64_t classes,
     struct admin_dump_job *j = calloc(1, sizeof(*j));
 
     if (j != NULL) {
-        j->d = dump_create(c->w->srv->store, classes, order);
+        /* memcached's cachedump lists what is linked, dead or not */
+        j->d = dump_create(c->w->srv->store, classes, order,
+                           fmt == ADMIN_CACHEDUMP);
     }
     if (j == NULL || j->d == NULL) {
         free(j);

@@ -43,6 +43,7 @@ struct dump {
     unsigned shard;         /* hash order */
     uint64_t cursor;
     bool done;
+    bool with_dead;
     struct dump_rec *recs;
     unsigned nrecs;
     unsigned cap;
@@ -170,7 +171,8 @@ dump_lru_batch(struct dump *d)
             break;
         }
         dump_marker_pass_locked(d, l, it);
-        if (item_is_marker(it) || store_item_dead(s, it, now) != STORE_LIVE) {
+        if (item_is_marker(it) ||
+            (!d->with_dead && store_item_dead(s, it, now) != STORE_LIVE)) {
             continue;
         }
         dump_copy(d, it, &d->recs[d->nrecs++]);
@@ -187,7 +189,8 @@ dump_hash_visit(void *ctx, struct item *it)
 {
     struct dump *d = ctx;
 
-    if (store_item_dead(d->s, it, clock_now(d->s->clk)) != STORE_LIVE ||
+    if ((!d->with_dead &&
+         store_item_dead(d->s, it, clock_now(d->s->clk)) != STORE_LIVE) ||
         !dump_room(d)) {
         return;
     }
@@ -195,7 +198,8 @@ dump_hash_visit(void *ctx, struct item *it)
 }
 
 struct dump *
-dump_create(struct store *s, uint64_t classes, enum dump_order order)
+dump_create(struct store *s, uint64_t classes, enum dump_order order,
+            bool with_dead)
 {
     struct dump *d = calloc(1, sizeof(*d));
 
@@ -204,6 +208,7 @@ dump_create(struct store *s, uint64_t classes, enum dump_order order)
     }
     d->s = s;
     d->order = order;
+    d->with_dead = with_dead;
     d->classes = classes & ~(uint64_t)1;
     d->largest = slabs_largest(s->slabs);
     d->cap = 2 * DUMP_BATCH;

@@ -15,7 +15,7 @@
  * not be listed; an item bumped or moved between LRU segments while the
  * dump passes may be listed twice or (LRU order only) missed, as in
  * memcached.  The hash order is immune to LRU moves and to the table
- * growing.  Expired and flushed items are never listed.
+ * growing.  Expired and flushed items are not listed unless asked for.
  */
 #ifndef STASHD_SLAB_DUMP_H
 #define STASHD_SLAB_DUMP_H
@@ -50,11 +50,13 @@ struct dump;
 
 /*
  * A dump of the classes whose bit is set in classes (bit id for class id;
- * ignored for DUMP_HASH, which lists every class) in the given order.
- * NULL on allocation failure.  Nothing is locked until dump_next.
+ * ignored for DUMP_HASH, which lists every class) in the given order;
+ * with_dead also lists expired and flushed items still linked (memcached's
+ * stats cachedump does).  NULL on allocation failure.  Nothing is locked
+ * until dump_next.
  */
 struct dump *dump_create(struct store *s, uint64_t classes,
-                         enum dump_order order);
+                         enum dump_order order, bool with_dead);
 
 /*
  * The next batch: *recs points at n records owned by the dump, valid until

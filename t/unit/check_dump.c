@@ -142,7 +142,7 @@ START_TEST(test_lru_each_once)
         put_num(i, 0);
     }
     memset(seen, 0, sizeof(seen));
-    d = dump_create(st, ~(uint64_t)0, order);
+    d = dump_create(st, ~(uint64_t)0, order, false);
     ck_assert_ptr_nonnull(d);
     ck_assert_uint_eq(drain(d, seen, NKEYS), NKEYS);
     dump_destroy(d);
@@ -161,12 +161,12 @@ START_TEST(test_lru_order_and_classes)
     put_num(0, 0);
     put_num(5, 0);
     put_num(10, 0);
-    d = dump_create(st, 0, DUMP_HASH);
+    d = dump_create(st, 0, DUMP_HASH, false);
     ck_assert_uint_eq(dump_next(d, &r), 3);
     id = r[0].clsid;
     dump_destroy(d);
     /* one class only; oldest first is the order they were stored in */
-    d = dump_create(st, (uint64_t)1 << id, DUMP_OLDEST_FIRST);
+    d = dump_create(st, (uint64_t)1 << id, DUMP_OLDEST_FIRST, false);
     n = dump_next(d, &r);
     ck_assert_uint_eq(n, 3);
     ck_assert_int_eq(rec_num(&r[0]), 0);
@@ -174,12 +174,12 @@ START_TEST(test_lru_order_and_classes)
     ck_assert_int_eq(rec_num(&r[2]), 10);
     ck_assert_uint_eq(dump_next(d, &r), 0);
     dump_destroy(d);
-    d = dump_create(st, (uint64_t)1 << id, DUMP_NEWEST_FIRST);
+    d = dump_create(st, (uint64_t)1 << id, DUMP_NEWEST_FIRST, false);
     ck_assert_uint_eq(dump_next(d, &r), 3);
     ck_assert_int_eq(rec_num(&r[0]), 10);
     dump_destroy(d);
     /* a class with nothing in it lists nothing */
-    d = dump_create(st, (uint64_t)1 << (id + 1), DUMP_OLDEST_FIRST);
+    d = dump_create(st, (uint64_t)1 << (id + 1), DUMP_OLDEST_FIRST, false);
     ck_assert_uint_eq(dump_next(d, &r), 0);
     dump_destroy(d);
 }
@@ -198,7 +198,7 @@ START_TEST(test_record_fields)
                      STORE_OK);
     it = store_get(st, "fld", 3);
     store_release(st, it);
-    d = dump_create(st, 0, DUMP_HASH);
+    d = dump_create(st, 0, DUMP_HASH, false);
     ck_assert_uint_eq(dump_next(d, &r), 1);
     ck_assert_uint_eq(r[0].nkey, 3);
     ck_assert(memcmp(r[0].key, "fld", 3) == 0);
@@ -225,14 +225,18 @@ START_TEST(test_dead_not_listed)
     }
     clock_advance(clk, 6);
     memset(seen, 0, sizeof(seen));
-    d = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST);
+    d = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST, false);
     ck_assert_uint_eq(drain(d, seen, 100), 50);
     dump_destroy(d);
     for (int i = 0; i < 100; i++) {
         ck_assert_uint_eq(seen[i], i < 50 ? 0 : 1);
     }
+    /* cachedump's way: still linked, so listed */
+    d = dump_create(st, ~(uint64_t)0, DUMP_NEWEST_FIRST, true);
+    ck_assert_uint_eq(drain(d, seen, 100), 100);
+    dump_destroy(d);
     store_flush(st, 0);
-    d = dump_create(st, 0, DUMP_HASH);
+    d = dump_create(st, 0, DUMP_HASH, false);
     ck_assert_uint_eq(drain(d, seen, 100), 0);
     dump_destroy(d);
 }
@@ -256,8 +260,8 @@ START_TEST(test_markers_skipped)
     }
     memset(seen_a, 0, sizeof(seen_a));
     memset(seen_b, 0, sizeof(seen_b));
-    a = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST);
-    b = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST);
+    a = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST, false);
+    b = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST, false);
     /* a goes ahead, b follows: b's walk passes over a's marker */
     k = dump_next(a, &r);
     ck_assert_uint_gt(k, 0);
@@ -303,7 +307,7 @@ START_TEST(test_destroy_midway)
     for (int i = 0; i < NKEYS; i++) {
         put_num(i, 0);
     }
-    d = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST);
+    d = dump_create(st, ~(uint64_t)0, DUMP_OLDEST_FIRST, false);
     ck_assert_uint_gt(dump_next(d, &r), 0);
     ck_assert_uint_gt(dump_next(d, &r), 0);
     dump_destroy(d);
@@ -338,7 +342,7 @@ START_TEST(test_hash_growth)
         put_num(i, 0);
     }
     memset(seen, 0, sizeof(seen));
-    d = dump_create(st, 0, DUMP_HASH);
+    d = dump_create(st, 0, DUMP_HASH, false);
     uint64_t grown = hash_expansions(st->hash);
     while ((k = dump_next(d, &r)) > 0) {
         for (unsigned i = 0; i < k; i++) {
@@ -415,7 +419,7 @@ START_TEST(test_concurrent_modifications)
     while (running) {
         static const enum dump_order orders[] = {
             DUMP_OLDEST_FIRST, DUMP_NEWEST_FIRST, DUMP_HASH};
-        struct dump *d = dump_create(st, ~(uint64_t)0, orders[rounds % 3]);
+        struct dump *d = dump_create(st, ~(uint64_t)0, orders[rounds % 3], false);
 
         ck_assert_ptr_nonnull(d);
         memset(seen, 0, sizeof(seen));
