@@ -56,6 +56,10 @@ struct admin_dump_job {
     uint64_t listed;
 };
 
+/* Output bytes one pass of a dump formats before it lets the worker
+ * serve its other connections. */
+#define ADMIN_DUMP_PASS (128 * 1024)
+
 /* Every class id a dump or crawl may name. */
 #define ADMIN_ALL_CLASSES (~(uint64_t)1)
 
@@ -229,9 +233,13 @@ admin_dump_run(struct conn *c)
 {
     static const char *const end[] = {"END\r\n", "EN\r\n", "END\r\n"};
     struct admin_dump_job *j = c->resume_job;
+    size_t start = c->out.pending;
     bool over = false;
 
-    while (!over && !conn_out_full(c)) {
+    /* a pass stops at ADMIN_DUMP_PASS bytes (well under a millisecond of
+     * formatting) so that the worker's other clients wait little */
+    while (!over && !conn_out_full(c) &&
+           c->out.pending - start < ADMIN_DUMP_PASS) {
         const struct dump_rec *r;
         unsigned n = dump_next(j->d, &r);
 

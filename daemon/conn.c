@@ -463,7 +463,11 @@ conn_execute(struct conn *c, long *budget)
                     return EXEC_PARKED;
                 }
             } else if (process_request(c, &req) == PROCESS_PAUSED) {
-                /* stays at rpos; runs again once out has drained */
+                /* stays at rpos; runs again once out has drained, after
+                 * the worker's other connections had their turn: a long
+                 * dump must not hold the worker while its client keeps
+                 * up */
+                *budget = 0;
                 return EXEC_FULL;
             }
             c->rpos += req.consumed;
