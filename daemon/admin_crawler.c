@@ -58,7 +58,7 @@ struct admin_dump_job {
 
 /* Output bytes one pass of a dump formats before it lets the worker
  * serve its other connections. */
-#define ADMIN_DUMP_PASS (128 * 1024)
+#define ADMIN_DUMP_PASS (32 * 1024)
 
 /* Every class id a dump or crawl may name. */
 #define ADMIN_ALL_CLASSES (~(uint64_t)1)
