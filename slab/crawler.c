@@ -136,10 +136,23 @@ crawler_pace(struct store *s, uint64_t *since_sleep)
     unsigned us = __atomic_load_n(&s->crawl_sleep, __ATOMIC_RELAXED);
 
     if (us != 0 && *since_sleep >= CRAWLER_PERSLEEP) {
-        struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
+        struct timespec ts;
 
         *since_sleep = 0;
-        nanosleep(&ts, NULL);
+        /* a timed wait, not a sleep: lru_crawler disable (bg_stop and a
+         * signal) need not wait out up to a second */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += us / 1000000;
+        ts.tv_nsec += (long)(us % 1000000) * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&s->bg_lock);
+        if (!s->bg_stop) {
+            pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
+        }
+        pthread_mutex_unlock(&s->bg_lock);
     }
 }
 

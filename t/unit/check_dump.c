@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "slab/clock.h"
 #include "slab/crawler.h"
@@ -448,6 +450,8 @@ END_TEST
 
 START_TEST(test_crawler_controls)
 {
+    struct timespec t0, t1;
+
     ck_assert(!crawler_enabled(st));
     ck_assert_int_eq(crawler_request(st, 2), CRAWLER_DISABLED);
     ck_assert_int_eq(crawler_enable(st), CRAWLER_OK);
@@ -465,8 +469,15 @@ START_TEST(test_crawler_controls)
     }
     ck_assert_int_eq(crawler_request(st, ~(uint64_t)0), CRAWLER_OK);
     ck_assert_int_eq(crawler_request(st, ~(uint64_t)0), CRAWLER_BUSY);
-    crawler_set_sleep(st, 0);
+    /* disable does not wait out the crawl's one-second rest */
+    usleep(100000);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     crawler_disable(st);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 +
+                         (t1.tv_nsec - t0.tv_nsec) / 1000000,
+                     500);
+    crawler_set_sleep(st, 0);
     ck_assert(!crawler_enabled(st));
     ck_assert_int_eq(crawler_request(st, 2), CRAWLER_DISABLED);
     ck_assert_int_eq(crawler_enable(st), CRAWLER_OK);
