@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "daemon/admin_crawler.h"
 #include "daemon/conn.h"
 #include "proto/out.h"
 #include "proto/request.h"
@@ -19,7 +20,7 @@ static const struct admin_cmd {
 } admin_cmds[] = {
     /* one line per family; a NULL handler answers ERROR */
     {"lru", admin_lru},
-    {"lru_crawler", NULL},
+    {"lru_crawler", admin_crawler},
     {"slabs", admin_slabs},
     {"watch", NULL},
 };

@@ -384,6 +384,8 @@ enum conn_exec {
     EXEC_FULL,      /* CONN_OUT_HIGH bytes of output wait: send first */
     EXEC_CLOSE,     /* the connection must close after flushing */
     EXEC_PARKED,    /* the request at rpos is parked (daemon/wait.h) */
+    EXEC_PAUSED,    /* the request at rpos stopped midway (a dump, a long
+                     * multiget): send, then resume on a later event */
 };
 
 /*
@@ -464,7 +466,7 @@ conn_execute(struct conn *c, long *budget)
                 }
             } else if (process_request(c, &req) == PROCESS_PAUSED) {
                 /* stays at rpos; runs again once out has drained */
-                return EXEC_FULL;
+                return EXEC_PAUSED;
             }
             c->rpos += req.consumed;
             if (c->closing) {
@@ -565,6 +567,16 @@ conn_run(struct conn *c, bool try_read)
         }
         if (ex == EXEC_CLOSE || c->closing) {
             conn_destroy(c);
+            return;
+        }
+        if (ex == EXEC_PAUSED) {
+            /* everything was sent: resume on the next writable event, not
+             * now, so that the worker's other connections (polled between
+             * events; event_active would starve them) have their turn
+             * while a long dump is read by a fast client */
+            if (conn_set_events(c, EV_WRITE) != 0) {
+                conn_destroy(c);
+            }
             return;
         }
         if (ex == EXEC_FULL) {
@@ -709,7 +721,8 @@ conn_feed(struct conn *c, const char *p, size_t n)
     if (c->waiter == NULL && c->rpos < c->rlen && !c->want_more) {
         ex = conn_execute(c, &budget);
     }
-    while (taken < n && !c->closing && ex != EXEC_FULL) {
+    while (taken < n && !c->closing && ex != EXEC_FULL &&
+           ex != EXEC_PAUSED) {
         size_t room;
 
         if (c->waiter != NULL && c->rbuf != NULL && c->rpos == 0 &&

@@ -32,6 +32,7 @@
 #include "proto/meta.h"
 #include "proto/text.h"
 #include "slab/clock.h"
+#include "slab/crawler.h"
 #include "slab/store.h"
 
 /* fds kept back for listeners, logs and the like, as memcached does */
@@ -166,6 +167,7 @@ static struct store *
 main_store(const struct settings *st, struct clock *clk)
 {
     struct store_config cfg;
+    struct store *s;
 
     store_config_default(&cfg);
     cfg.mem_limit = st->mem_limit;
@@ -190,7 +192,12 @@ main_store(const struct settings *st, struct clock *clk)
     cfg.slab_automove = (unsigned)st->slab_automove;
     cfg.automove_ratio = st->slab_automove_ratio;
     cfg.automove_window = (unsigned)st->slab_automove_window;
-    return store_create(&cfg, clk);
+    s = store_create(&cfg, clk);
+    if (s != NULL) {
+        crawler_set_sleep(s, (uint32_t)st->lru_crawler_sleep);
+        crawler_set_tocrawl(s, (uint32_t)st->lru_crawler_tocrawl);
+    }
+    return s;
 }
 
 int

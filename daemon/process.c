@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "daemon/admin.h"
+#include "daemon/admin_crawler.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -426,10 +427,6 @@ exec_stats(struct exec *x)
         stats_reset(srv);
         exec_reply_msg(x, "RESET");
         return;
-    } else if (req->nkey >= 9 && memcmp(req->key, "cachedump", 9) == 0 &&
-               !srv->settings->dump_enabled) {
-        exec_reply_msg(x, "CLIENT_ERROR stats cachedump not allowed");
-        return;
     } else {
         exec_reply_code(x, RES_E_UNKNOWN);
         return;
@@ -544,6 +541,10 @@ process_request(struct conn *c, struct request *req)
         exec_memlimit(&x);
         break;
     case REQ_STATS:
+        if (req->proto == PROTO_TEXT && exec_is(req, "cachedump")) {
+            /* streamed: may pause like a dump */
+            return admin_cachedump(c, req);
+        }
         exec_stats(&x);
         break;
     case REQ_NOOP:

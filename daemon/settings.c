@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,12 @@ static const char settings_help[] =
     "   - read_buf_mem_limit=<MiB> cap on connection buffer memory "
     "(default: 0, none)\n"
     "   - no_lru_crawler       no background reclaim of expired items\n"
+    "   - lru_crawler          background reclaim of expired items "
+    "(default)\n"
+    "   - lru_crawler_sleep=<usec> rest after every 1000 items crawled "
+    "(default: 100)\n"
+    "   - lru_crawler_tocrawl=<num> items checked per LRU per crawl "
+    "(default: 0, all)\n"
     "   - slab_chunk_max=<KiB> largest slab chunk (default: 512)\n"
     "   - no_lru_maintainer    no LRU maintainer thread; also turns off the\n"
     "                          segmented LRU (one flat LRU per class)\n"
@@ -191,11 +198,10 @@ parse_size(const char *str, size_t *out)
 
 /* The -o options stashd has no use for: accepted with a warning. */
 static const char *const settings_ignored[] = {
-    "tail_repair_time", "hash_algorithm", "lru_crawler_sleep",
-    "lru_crawler_tocrawl", "watcher_logbuf_size", "worker_logbuf_size",
-    "track_sizes", "no_hashexpand", "modern", "no_modern", "sock_cookie_id",
-    "slab_automove_freeratio", "lru_crawler", "inline_ascii_resp",
-    "no_inline_ascii_resp",
+    "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
+    "worker_logbuf_size", "track_sizes", "no_hashexpand", "modern",
+    "no_modern", "sock_cookie_id", "slab_automove_freeratio",
+    "inline_ascii_resp", "no_inline_ascii_resp",
     "resp_obj_mem_limit", "no_maxconns_fast", NULL,
 };
 
@@ -359,8 +365,36 @@ settings_extended_one(struct settings *s, char *opt)
         s->slab_automove_ratio = r;
         return 0;
     }
-    if (strcmp(opt, "no_lru_crawler") == 0) {
-        s->lru_crawler = false;
+    if (strcmp(opt, "no_lru_crawler") == 0 ||
+        strcmp(opt, "lru_crawler") == 0) {
+        s->lru_crawler = opt[0] == 'l';
+        return 0;
+    }
+    if (strcmp(opt, "lru_crawler_sleep") == 0) {
+        if (val == NULL) {
+            log_error("Missing lru_crawler_sleep value");
+            return -1;
+        }
+        /* memcached reads it with atoi: leading digits, else 0 */
+        n = strtoul(val, NULL, 10);
+        if (val[0] == '-' || n > 1000000) {
+            log_error("LRU crawler sleep must be between 0 and 1 second");
+            return -1;
+        }
+        s->lru_crawler_sleep = (long)n;
+        return 0;
+    }
+    if (strcmp(opt, "lru_crawler_tocrawl") == 0) {
+        if (val == NULL) {
+            log_error("Missing lru_crawler_tocrawl value");
+            return -1;
+        }
+        if (!parse_ulong(val, ULONG_MAX, &n)) {
+            log_error("lru_crawler_tocrawl takes a numeric 32bit value");
+            return -1;
+        }
+        /* memcached keeps the low 32 bits */
+        s->lru_crawler_tocrawl = (long)(uint32_t)n;
         return 0;
     }
     if (settings_lru_option(s, opt, val, &rc)) {

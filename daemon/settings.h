@@ -54,6 +54,8 @@ enum setting_kind {
     X(slab_automove_window, SK_INT,    long,          slab_automove_window, 30) \
     X(slab_chunk_max,       SK_SIZE,   size_t,        slab_chunk_max,  512 * 1024) \
     X(lru_crawler,          SK_BOOL,   bool,          lru_crawler,     true) \
+    X(lru_crawler_sleep,    SK_INT,    long,          lru_crawler_sleep, 100) \
+    X(lru_crawler_tocrawl,  SK_INT,    long,          lru_crawler_tocrawl, 0) \
     X(flush_enabled,        SK_BOOL,   bool,          flush_enabled,   true) \
     X(dump_enabled,         SK_BOOL,   bool,          dump_enabled,    true) \
     X(lru_maintainer_thread, SK_BOOL,  bool,          lru_maintainer,  true) \

@@ -24,6 +24,7 @@
 #include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "slab/clock.h"
+#include "slab/crawler.h"
 #include "slab/store.h"
 
 #ifndef STASHD_SANITIZE
@@ -185,10 +186,11 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
 #endif
 }
 
-/* stats_settings' pass-through that replaces the LRU tunings set at
- * startup with the store's current ones (the "lru" command changes them;
- * settings stay read-only). */
+/* stats settings' lines with what changes at run time as it is now: the
+ * LRU tunings (the "lru" command) and the lru_crawler knobs (the
+ * "lru_crawler" command); settings stay read-only. */
 struct stats_live {
+    struct server *srv;
     stats_emit_fn emit;
     void *ctx;
     struct store_lru_tune t;
@@ -198,6 +200,7 @@ static void
 stats_live_emit(void *arg, const char *name, const char *value)
 {
     struct stats_live *x = arg;
+    struct store *st = x->srv->store;
     char buf[32];
 
     if (strcmp(name, "lru_segmented") == 0 ||
@@ -220,6 +223,14 @@ stats_live_emit(void *arg, const char *name, const char *value)
                  name[0] == 'h' ? x->t.hot_max_factor
                                 : x->t.warm_max_factor);
         value = buf;
+    } else if (strcmp(name, "lru_crawler") == 0) {
+        value = crawler_enabled(st) ? "yes" : "no";
+    } else if (strcmp(name, "lru_crawler_sleep") == 0) {
+        stats_emit_u64(x->emit, x->ctx, name, crawler_get_sleep(st));
+        return;
+    } else if (strcmp(name, "lru_crawler_tocrawl") == 0) {
+        stats_emit_u64(x->emit, x->ctx, name, crawler_get_tocrawl(st));
+        return;
     }
     x->emit(x->ctx, name, value);
 }
@@ -227,7 +238,7 @@ stats_live_emit(void *arg, const char *name, const char *value)
 void
 stats_settings(struct server *srv, stats_emit_fn emit, void *ctx)
 {
-    struct stats_live live = {emit, ctx, {0}};
+    struct stats_live live = {srv, emit, ctx, {0}};
 
     store_lru_tune_get(srv->store, &live.t);
     settings_emit(srv->settings, stats_live_emit, &live);

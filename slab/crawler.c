@@ -7,29 +7,65 @@
  * It walks an LRU under its lock and may take item locks only with
  * trylock (lock order in slab/store.c); a busy item is skipped, never
  * waited for.  The background walk keeps its place in a list with a
- * marker pseudo-item (class 0, item_is_marker) so it can drop the LRU lock every few
- * dozen items: workers are never blocked for a whole walk.
+ * marker pseudo-item (class 0, item_is_marker) so it can drop the LRU
+ * lock every few dozen items: workers are never blocked for a whole walk.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "slab/crawler.h"
 #include "slab/store_int.h"
 
 /* Items examined per LRU lock hold by the background walk. */
 #define CRAWLER_BATCH 64
 
+/* Items checked between two lru_crawler sleeps (memcached: 1000). */
+#define CRAWLER_PERSLEEP 1000
+
 /* Longest pause between two walks of a class, seconds. */
 #define CRAWLER_GAP_MAX 60
 
-/* Walk list (id, seg) from tail to head once; returns items reclaimed. */
+/* Rest between batches as lru_crawler sleep says: sleep microseconds
+ * after every CRAWLER_PERSLEEP items checked (no lock held). */
+static void
+crawler_pace(struct store *s, uint64_t *since_sleep)
+{
+    unsigned us = __atomic_load_n(&s->crawl_sleep, __ATOMIC_RELAXED);
+
+    if (us != 0 && *since_sleep >= CRAWLER_PERSLEEP) {
+        struct timespec ts;
+
+        *since_sleep = 0;
+        /* a timed wait, not a sleep: lru_crawler disable (bg_stop and a
+         * signal) need not wait out up to a second */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += us / 1000000;
+        ts.tv_nsec += (long)(us % 1000000) * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&s->bg_lock);
+        if (!s->bg_stop) {
+            pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
+        }
+        pthread_mutex_unlock(&s->bg_lock);
+    }
+}
+
+/* Walk list (id, seg) from tail to head once, at most lru_crawler tocrawl
+ * items (0: all); returns items reclaimed. */
 static uint64_t
 crawler_walk_class(struct store *s, unsigned id, unsigned seg,
                    uint64_t *checked)
 {
     struct lru *l = store_lru(s, id, seg);
     struct item *m = s->marker[id][seg];
+    uint32_t tocrawl = __atomic_load_n(&s->crawl_tocrawl, __ATOMIC_RELAXED);
     uint64_t reclaimed = 0;
+    uint64_t walked = 0;
+    uint64_t since_sleep = 0;
     bool done = false;
 
     pthread_mutex_lock(&l->lock);
@@ -59,13 +95,19 @@ crawler_walk_class(struct store *s, unsigned id, unsigned seg,
             struct item *it = m->prev;
             uint64_t hv;
 
-            if (it == NULL) {
+            if (it == NULL || (tocrawl != 0 && walked >= tocrawl)) {
                 lru_unlink_locked(l, m);
                 done = true;
                 break;
             }
             lru_unlink_locked(l, m);
             lru_insert_above_locked(l, it, m);
+            if (item_is_marker(it)) {
+                /* a dump's or another walker's cursor */
+                continue;
+            }
+            walked++;
+            since_sleep++;
             l->crawler_items_checked++;
             (*checked)++;
             if (store_item_dead(s, it, now) == STORE_LIVE) {
@@ -86,12 +128,15 @@ crawler_walk_class(struct store *s, unsigned id, unsigned seg,
             hash_unlock(s->hash, hv);
         }
         pthread_mutex_unlock(&l->lock);
+        crawler_pace(s, &since_sleep);
     }
     return reclaimed;
 }
 
-uint64_t
-store_crawl(struct store *s, bool force)
+/* One crawl of every class: the classes in forced (bit per class id) are
+ * walked whatever their schedule says. */
+static uint64_t
+crawler_run(struct store *s, uint64_t forced)
 {
     unsigned largest = slabs_largest(s->slabs);
     rel_time_t now = clock_now(s->clk);
@@ -124,7 +169,7 @@ store_crawl(struct store *s, bool force)
 
             pthread_mutex_lock(&l->lock);
             want = l->number > 0 &&
-                   (force || flushed ||
+                   ((forced & ((uint64_t)1 << id)) != 0 || flushed ||
                     (l->number_ttl > 0 && now >= s->crawl_next[id]));
             pthread_mutex_unlock(&l->lock);
             if (!want) {
@@ -157,6 +202,12 @@ store_crawl(struct store *s, bool force)
     return total;
 }
 
+uint64_t
+store_crawl(struct store *s, bool force)
+{
+    return crawler_run(s, force ? ~(uint64_t)0 : 0);
+}
+
 static void *
 crawler_main(void *arg)
 {
@@ -165,17 +216,26 @@ crawler_main(void *arg)
     pthread_mutex_lock(&s->bg_lock);
     while (!s->bg_stop) {
         struct timespec ts;
+        uint64_t req = s->crawl_req;
 
+        /* a requested crawl stays "busy" until its walk is over */
+        s->crawl_req = 0;
+        s->crawl_manual = req != 0;
         pthread_mutex_unlock(&s->bg_lock);
-        store_crawl(s, false);
+        crawler_run(s, req);
         pthread_mutex_lock(&s->bg_lock);
+        s->crawl_manual = false;
         if (s->bg_stop) {
             break;
+        }
+        if (s->crawl_req != 0) {
+            continue;
         }
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
     }
+    s->crawl_req = 0;
     pthread_mutex_unlock(&s->bg_lock);
     return NULL;
 }
@@ -197,7 +257,7 @@ store_crawler_start(struct store *s)
     if (rc != 0) {
         return -ENOMEM;
     }
-    s->bg_started = true;
+    __atomic_store_n(&s->bg_started, true, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -212,7 +272,7 @@ store_crawler_stop(struct store *s)
     pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
     pthread_join(s->bg_thread, NULL);
-    s->bg_started = false;
+    __atomic_store_n(&s->bg_started, false, __ATOMIC_RELAXED);
 }
 
 void
@@ -224,4 +284,79 @@ store_crawler_wake(struct store *s)
     pthread_mutex_lock(&s->bg_lock);
     pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
+}
+
+/* ---- lru_crawler controls (slab/crawler.h) ------------------------- */
+
+int
+crawler_request(struct store *s, uint64_t classes)
+{
+    int rc = CRAWLER_OK;
+
+    pthread_mutex_lock(&s->bg_ctl);
+    if (!s->bg_started) {
+        pthread_mutex_unlock(&s->bg_ctl);
+        return CRAWLER_DISABLED;
+    }
+    pthread_mutex_lock(&s->bg_lock);
+    if (s->crawl_req != 0 || s->crawl_manual) {
+        rc = CRAWLER_BUSY;
+    } else {
+        s->crawl_req = classes & ~(uint64_t)1;
+        pthread_cond_signal(&s->bg_cond);
+    }
+    pthread_mutex_unlock(&s->bg_lock);
+    pthread_mutex_unlock(&s->bg_ctl);
+    return rc;
+}
+
+int
+crawler_enable(struct store *s)
+{
+    int rc;
+
+    pthread_mutex_lock(&s->bg_ctl);
+    rc = s->bg_started ? CRAWLER_BUSY
+                       : (store_crawler_start(s) == 0 ? CRAWLER_OK
+                                                      : CRAWLER_DISABLED);
+    pthread_mutex_unlock(&s->bg_ctl);
+    return rc;
+}
+
+void
+crawler_disable(struct store *s)
+{
+    pthread_mutex_lock(&s->bg_ctl);
+    store_crawler_stop(s);
+    pthread_mutex_unlock(&s->bg_ctl);
+}
+
+bool
+crawler_enabled(const struct store *s)
+{
+    return __atomic_load_n(&s->bg_started, __ATOMIC_RELAXED);
+}
+
+void
+crawler_set_sleep(struct store *s, uint32_t usec)
+{
+    __atomic_store_n(&s->crawl_sleep, usec, __ATOMIC_RELAXED);
+}
+
+uint32_t
+crawler_get_sleep(const struct store *s)
+{
+    return __atomic_load_n(&s->crawl_sleep, __ATOMIC_RELAXED);
+}
+
+void
+crawler_set_tocrawl(struct store *s, uint32_t items)
+{
+    __atomic_store_n(&s->crawl_tocrawl, items, __ATOMIC_RELAXED);
+}
+
+uint32_t
+crawler_get_tocrawl(const struct store *s)
+{
+    return __atomic_load_n(&s->crawl_tocrawl, __ATOMIC_RELAXED);
 }

@@ -306,3 +306,45 @@ hash_expansions(const struct hash *h)
 {
     return __atomic_load_n(&h->expansions, __ATOMIC_RELAXED);
 }
+
+static uint64_t
+hash_rev64(uint64_t v)
+{
+    v = ((v >> 1) & UINT64_C(0x5555555555555555)) |
+        ((v & UINT64_C(0x5555555555555555)) << 1);
+    v = ((v >> 2) & UINT64_C(0x3333333333333333)) |
+        ((v & UINT64_C(0x3333333333333333)) << 2);
+    v = ((v >> 4) & UINT64_C(0x0f0f0f0f0f0f0f0f)) |
+        ((v & UINT64_C(0x0f0f0f0f0f0f0f0f)) << 4);
+    return __builtin_bswap64(v);
+}
+
+bool
+hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
+          unsigned min_items, hash_visit_fn visit, void *ctx)
+{
+    struct hash_shard *s = &h->shard[shard & (HASH_SHARDS - 1)];
+    uint64_t v = *cursor;
+    unsigned seen = 0;
+    unsigned buckets = 0;
+
+    pthread_mutex_lock(&s->lock);
+    do {
+        uint64_t mask = ((uint64_t)1 << s->power) - 1;
+        struct item *it;
+
+        for (it = s->buckets[v & mask]; it != NULL; it = it->h_next) {
+            visit(ctx, it);
+            seen++;
+        }
+        /* Increment the reversed bits: the bucket order in which a split
+         * bucket's two halves are both still ahead or both behind. */
+        v |= ~mask;
+        v = hash_rev64(hash_rev64(v) + 1);
+        buckets++;
+        /* empty buckets count too: a sparse shard is not one long hold */
+    } while (v != 0 && seen < min_items && buckets < 4 * min_items + 16);
+    pthread_mutex_unlock(&s->lock);
+    *cursor = v;
+    return v == 0;
+}

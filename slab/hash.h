@@ -66,4 +66,18 @@ unsigned hash_is_expanding(const struct hash *h);
 /* Shard doublings done so far. */
 uint64_t hash_expansions(const struct hash *h);
 
+/* Called by hash_walk for each item of a bucket, with the shard locked. */
+typedef void (*hash_visit_fn)(void *ctx, struct item *it);
+
+/*
+ * Walk shard number shard (0 .. HASH_SHARDS - 1) from bucket cursor *cursor
+ * (0 to start), calling visit for every item, under the shard's lock, until
+ * at least min_items items were seen or the shard is done.  Returns true
+ * when the shard is done (*cursor is 0 again).  Buckets are taken in
+ * reverse-binary order, so a doubling of the shard between two calls
+ * neither repeats nor skips an item that stayed in the table.
+ */
+bool hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
+               unsigned min_items, hash_visit_fn visit, void *ctx);
+
 #endif

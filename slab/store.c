@@ -22,8 +22,14 @@
  * links under the target lock, holding the item lock throughout, so a
  * holder of the item lock reads a segment that matches the list.  At most
  * one slab class lock is held at a time; freeing an item under an LRU lock
- * takes the slab locks of its chunks' classes one after another.  tune_lock,
- * bg_lock and maint_lock are leaves taken with nothing else held.
+ * takes the slab locks of its chunks' classes one after another.  The
+ * crawler's crawl_lock is outermost (taken with nothing held, before any
+ * LRU lock); its bg_ctl (enable/disable) is taken before bg_lock.
+ * tune_lock, bg_lock and maint_lock are otherwise leaves taken with nothing
+ * else held.  A dump (slab/dump.c) holds one LRU lock or one item lock
+ * (hash_walk) at a time, never both, and copies a batch of items out under
+ * it; its cursor is a marker in the LRU, so every LRU walker (eviction,
+ * maintainer, crawl, dump) skips class-0 entries.
  *
  * References: a linked item holds one reference for being linked; every
  * lookup adds one under the item lock, so a linked item cannot be freed
@@ -39,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slab/crawler.h"
 #include "slab/item.h"
 #include "slab/maintainer.h"
 #include "slab/store_int.h"
@@ -190,6 +197,8 @@ store_create(const struct store_config *cfg, struct clock *clk)
         }
     }
     pthread_mutex_init(&s->bg_lock, NULL);
+    pthread_mutex_init(&s->bg_ctl, NULL);
+    s->crawl_sleep = CRAWLER_SLEEP_DEFAULT;
     pthread_mutex_init(&s->crawl_lock, NULL);
     pthread_cond_init(&s->bg_cond, NULL);
     pthread_mutex_init(&s->tune_lock, NULL);
@@ -222,6 +231,7 @@ store_destroy(struct store *s)
     }
     pthread_cond_destroy(&s->bg_cond);
     pthread_mutex_destroy(&s->bg_lock);
+    pthread_mutex_destroy(&s->bg_ctl);
     pthread_mutex_destroy(&s->crawl_lock);
     pthread_mutex_destroy(&s->tune_lock);
     pthread_mutex_destroy(&s->maint_lock);

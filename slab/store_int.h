@@ -83,8 +83,15 @@ struct store {
     pthread_mutex_t bg_lock __attribute__((aligned(64)));
     pthread_cond_t bg_cond;
     pthread_t bg_thread;
-    bool bg_started;
+    pthread_mutex_t bg_ctl;     /* serialises lru_crawler enable/disable;
+                                 * taken before bg_lock */
+    bool bg_started;            /* written under bg_ctl, atomically */
     bool bg_stop;               /* written under bg_lock, atomically */
+    uint64_t crawl_req;         /* under bg_lock: classes asked for by
+                                 * lru_crawler crawl, not yet started */
+    bool crawl_manual;          /* under bg_lock: such a crawl is running */
+    uint32_t crawl_sleep;       /* atomic: lru_crawler sleep, usec */
+    uint32_t crawl_tocrawl;     /* atomic: lru_crawler tocrawl, 0 all */
     uint64_t crawler_starts;    /* atomic */
     unsigned crawler_running;   /* atomic */
     pthread_mutex_t crawl_lock; /* serialises crawls; taken first */

@@ -151,6 +151,21 @@ START_TEST(test_extended_options)
     ck_assert_int_eq(s.idle_timeout, 30);
     ck_assert(!s.lru_crawler);
     ck_assert_uint_eq(s.read_buf_mem_limit, (size_t)4 << 20);
+    ck_assert_int_eq(s.lru_crawler_sleep, 10);
+    /* the crawler knobs as memcached reads them */
+    ck_assert_int_eq(parse(&s, "-o",
+                           "no_lru_crawler,lru_crawler,lru_crawler_tocrawl="
+                           "4294967297",
+                           NULL),
+                     0);
+    ck_assert(s.lru_crawler);
+    ck_assert_int_eq(s.lru_crawler_tocrawl, 1);
+    ck_assert_int_eq(s.lru_crawler_sleep, 100);
+    ck_assert_int_eq(parse(&s, "-o", "lru_crawler_sleep=1000001", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "lru_crawler_sleep=-1", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "lru_crawler_sleep", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "lru_crawler_tocrawl=x", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "lru_crawler_tocrawl", NULL), -1);
     ck_assert_int_eq(parse(&s, "-o", "no_such_option", NULL), -1);
     ck_assert_int_eq(parse(&s, "-o", "hashpower=99", NULL), -1);
 }
