@@ -528,6 +528,11 @@ process_parse_error(struct conn *c, struct request *req)
 {
     static const char too_large[] = "SERVER_ERROR object too large";
 
+    if (req->op == REQ_STORE && req->err != NULL &&
+        strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
+        /* memcached counts a value refused for its size */
+        STAT_INC(&c->w->stats, store_too_large);
+    }
     /* as memcached: a set refused for its size must not leave the old
      * value readable (the parser keeps op/mode/key for this); meta ms
      * drops it whatever its mode */
