@@ -20,6 +20,10 @@ within bounds:
   * parked mg w past -o wait_max: the excess answered at once as without
     w (Z), counted in wait_rejected; parked connections outlive
     -o idle_timeout (they wait on the server); the fill wakes them all;
+    each mg counts one get hit, however long it was parked;
+  * a paused multiget against a reader that does not read yet uses no CPU
+    (it waits for the socket, it does not spin on the -R budget), with the
+    default budget and -R 1, and completes once the client reads;
   * deep pipelines against a reader that never reads: 100,000 text gets,
     100,000 mg, 100,000 binary getkq of a 2,000-byte item: RSS bounded.
 
@@ -310,6 +314,8 @@ def test_parked_past_max(tap):
     tap.ok(won.startswith(b"VA 0") and b" W" in won,
            "%s: the first mg wins the lease (%r)" % (what, won))
     cas = int([t for t in won.split() if t.startswith(b"c")][0][1:])
+    hits0 = int(c.stats()["get_hits"])
+    slab_hits0 = slab_get_hits(c)
     base = settle_rss(server)
     waiters = []
     for _ in range(150):
@@ -322,9 +328,14 @@ def test_parked_past_max(tap):
     c.close()
     c = st.Conn(server)     # the first one may have idled out meanwhile
     stats = c.stats()
+    slab_hits = slab_get_hits(c)
     c.close()
     tap.eq((stats.get("wait_current"), stats.get("wait_rejected")),
            ("100", "50"), "%s: wait_current 100, wait_rejected 50" % what)
+    tap.eq(int(stats["get_hits"]) - hits0, 50,
+           "%s: only the 50 answered count a hit so far" % what)
+    tap.eq(slab_hits - slab_hits0, 50,
+           "%s: stats slabs agrees (the parked runs count nothing)" % what)
     # idle_timeout=1: an idle connection goes within ~2.25 s; parked ones
     # are waiting on the server and must stay
     time.sleep(3.0)
@@ -343,9 +354,56 @@ def test_parked_past_max(tap):
             pass
     tap.eq(got, 100, "%s: all 100 parked connections survived "
            "idle_timeout and got the value" % what)
+    c.close()
+    c = st.Conn(server)
+    tap.eq(int(c.stats()["get_hits"]) - hits0, 150,
+           "%s: each mg w counted one hit, parked or not" % what)
     after_attack(tap, server, what)
     for w in waiters:
         w.close()
+    c.close()
+    tap.ok(server.check(), "%s: server stopped cleanly" % what)
+
+
+def slab_get_hits(c):
+    """The per-class get_hits of stats slabs, summed."""
+    return sum(int(v) for k, v in c.stats("slabs").items()
+               if k.endswith(":get_hits"))
+
+
+def cpu_secs(server):
+    """User + system CPU seconds the server has used."""
+    with open("/proc/%d/stat" % server.proc.pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_paused_no_spin(tap, flags):
+    """A multiget paused on a full socket waits for EV_WRITE: it neither
+    spins on the -R budget nor stalls once the client reads."""
+    what = "paused get x 100000 with %s" % (" ".join(flags) or "defaults")
+    n = 100000
+    server = setup(flags)
+    val = b"s" * 500
+    c = st.Conn(server)
+    set_item(c, b"k", val)
+    s = server.connect(timeout=10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(b"get" + b" k" * n + b"\r\n")
+    time.sleep(0.5)
+    cpu0 = cpu_secs(server)
+    time.sleep(2.0)
+    used = cpu_secs(server) - cpu0
+    tap.ok(used < 0.3, "%s: %.2f s of server CPU in 2 s unread (no spin)"
+           % (what, used))
+    after_attack(tap, server, what)
+    one = b"VALUE k 0 500\r\n" + val + b"\r\n"
+    read_expect(s, one * n + b"END\r\n", what, tap, timeout=30)
+    stats = c.stats()
+    # every key once across the pauses, plus the canary's read
+    tap.eq(stats.get("cmd_get"), str(n + 1),
+           "%s: cmd_get counted once per key" % what)
+    s.close()
     c.close()
     tap.ok(server.check(), "%s: server stopped cleanly" % what)
 
@@ -391,6 +449,8 @@ def main():
     test_many_keys(tap)
     test_ref_limit(tap)
     test_parked_past_max(tap)
+    test_paused_no_spin(tap, [])
+    test_paused_no_spin(tap, ["-R", "1"])
     test_pipeline(tap, "text gets", lambda: b"get p2k\r\n")
     test_pipeline(tap, "mg", lambda: b"mg p2k v\r\n")
     test_pipeline(tap, "binary getkq", lambda: bin_getkq(b"p2k"))
