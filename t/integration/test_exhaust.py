@@ -329,8 +329,11 @@ def test_parked_past_max(tap):
     stats = c.stats()
     slab_hits = slab_get_hits(c)
     c.close()
-    tap.eq((stats.get("wait_current"), stats.get("wait_rejected")),
-           ("100", "50"), "%s: wait_current 100, wait_rejected 50" % what)
+    if not tap.eq((stats.get("wait_current"), stats.get("wait_rejected")),
+                  ("100", "50"),
+                  "%s: wait_current 100, wait_rejected 50" % what):
+        tap.diag(" ".join("%s=%s" % kv for kv in sorted(stats.items())
+                          if kv[0].startswith("wait_")))
     tap.eq(int(stats["get_hits"]) - hits0, 50,
            "%s: only the 50 answered count a hit so far" % what)
     tap.eq(slab_hits - slab_hits0, 50,
