@@ -71,6 +71,24 @@ exec_reply_msg(struct exec *x, const char *msg)
     exec_reply(x, &res);
 }
 
+/* res's key, flags and value from it (n slices of all, rsl to fill). */
+static void
+process_fill_value(const struct item *it, const struct item_slice *all,
+                   struct res_slice *rsl, size_t n, struct result *res)
+{
+    for (size_t i = 0; i < n; i++) {
+        rsl[i].ptr = all[i].ptr;
+        rsl[i].len = (uint32_t)all[i].len;
+    }
+    res->code = RES_VALUE;
+    res->key = item_key(it);
+    res->nkey = (uint32_t)item_nkey(it);
+    res->flags = item_flags(it);
+    res->slices = rsl;
+    res->nslices = (uint32_t)n;
+    res->vlen = (uint32_t)item_nbytes(it);
+}
+
 void
 process_reply_item(struct conn *c, const struct proto_ops *ops,
                    const struct request *req, struct store *store,
@@ -98,23 +116,35 @@ process_reply_item(struct conn *c, const struct proto_ops *ops,
         }
         item_value(it, all, n);
     }
-    for (size_t i = 0; i < n; i++) {
-        rsl[i].ptr = all[i].ptr;
-        rsl[i].len = (uint32_t)all[i].len;
-    }
-    res->code = RES_VALUE;
-    res->key = item_key(it);
-    res->nkey = (uint32_t)item_nkey(it);
-    res->flags = item_flags(it);
-    res->slices = rsl;
-    res->nslices = (uint32_t)n;
-    res->vlen = (uint32_t)item_nbytes(it);
+    process_fill_value(it, all, rsl, n, res);
     ops->reply(&c->out, req, res);
     conn_pin(c, it);
     if (all != isl) {
         free(all);
         free(rsl);
     }
+}
+
+void
+process_reply_copy(struct conn *c, const struct proto_ops *ops,
+                   const struct request *req, const struct item *it,
+                   struct result *res)
+{
+    struct item_slice isl[PROCESS_SLICES];
+    struct res_slice rsl[PROCESS_SLICES];
+    size_t n = item_value(it, isl, PROCESS_SLICES);
+
+    if (n > PROCESS_SLICES) {
+        /* values up to PROCESS_COPY_MAX are never chunked; no allocation
+         * under the store's lock for a case that cannot happen */
+        memset(res, 0, sizeof(*res));
+        res->code = RES_E_NOMEM;
+        ops->reply(&c->out, req, res);
+        return;
+    }
+    process_fill_value(it, isl, rsl, n, res);
+    res->copy_value = true;
+    ops->reply(&c->out, req, res);
 }
 
 /* A hit for get/gets/gat/gats and the binary gets: key, flags, CAS and
@@ -132,49 +162,85 @@ exec_reply_item(struct exec *x, struct item *it)
     process_reply_item(x->c, x->ops, x->req, x->store, it, &res);
 }
 
+/* store_read's copy: the same reply as exec_reply_item, with the value
+ * copied under the item lock instead of pinned. */
+static void
+exec_copy_item(void *ctx, const struct item *it)
+{
+    struct exec *x = ctx;
+    struct result res;
+
+    memset(&res, 0, sizeof(res));
+    res.key_binary = x->req->key_binary;
+    res.cas = item_cas(it);
+    process_reply_copy(x->c, x->ops, x->req, it, &res);
+}
+
 static void
 exec_get_one(struct exec *x, const char *key, uint32_t nkey)
 {
     struct request *req = x->req;
+    struct store_read r;
     struct item *it;
+    enum store_read_rc rc;
 
+    r.touch = req->touch;
+    r.exptime = req->exptime;
+    r.copy_max = PROCESS_COPY_MAX;
+    r.copy = exec_copy_item;
+    r.ctx = x;
+    rc = store_read(x->store, key, nkey, &r, &it);
+    /* as memcached 1.6.18: gat/gats count as touches only, get/gets as
+     * gets; the hits are counted by the store */
     if (req->touch) {
         STAT_INC(x->ts, cmd_touch);
-        it = store_get_touch(x->store, key, nkey, req->exptime);
-        if (it != NULL) {
-            STAT_INC(x->ts, touch_hits);
-        } else {
+        if (rc == STORE_READ_MISS) {
             STAT_INC(x->ts, touch_misses);
         }
     } else {
-        it = store_get(x->store, key, nkey);
+        STAT_INC(x->ts, cmd_get);
+        if (rc == STORE_READ_MISS) {
+            STAT_INC(x->ts, get_misses);
+        }
     }
-    STAT_INC(x->ts, cmd_get);
-    if (it == NULL) {
-        STAT_INC(x->ts, get_misses);
+    if (rc == STORE_READ_MISS) {
         exec_reply_code(x, RES_MISS);
-        return;
+    } else if (rc == STORE_READ_REF) {
+        exec_reply_item(x, it);
     }
-    STAT_INC(x->ts, get_hits);
-    exec_reply_item(x, it);
 }
 
-static void
+/*
+ * One key after another; a text multiget stops after the key that fills
+ * the connection's output (conn_out_full) and resumes at the next one once
+ * it has been sent: what one request holds is bounded by CONN_OUT_HIGH
+ * plus one reply, whatever number of keys it names.  Each key runs (and
+ * counts) exactly once; END goes out after the last.
+ */
+static enum process_rc
 exec_get(struct exec *x)
 {
     struct request *req = x->req;
+    struct conn *c = x->c;
 
     if (req->keys != NULL) {
         const char *key;
-        uint32_t nkey, pos = 0;
+        uint32_t nkey;
+        uint32_t pos = (uint32_t)c->resume_pos;
 
         while (req_next_key(req, &pos, &key, &nkey)) {
             exec_get_one(x, key, nkey);
+            if (conn_out_full(c)) {
+                c->resume_pos = pos;
+                return PROCESS_PAUSED;
+            }
         }
+        c->resume_pos = 0;
     } else {
         exec_get_one(x, req->key, req->nkey);
     }
-    x->ops->end(&x->c->out, req);
+    x->ops->end(&c->out, req);
+    return PROCESS_DONE;
 }
 
 static const enum store_mode exec_store_modes[] = {
@@ -195,7 +261,7 @@ process_stored(struct conn *c, const struct request *req, int rc)
     struct thread_stats *ts = &c->w->stats;
     uint8_t code;
 
-    STAT_INC(ts, cmd_set);
+    /* cmd_set, cas_hits and cas_badval are the store's (per class) */
     switch (rc) {
     case STORE_OK:
         code = RES_STORED;
@@ -220,14 +286,8 @@ process_stored(struct conn *c, const struct request *req, int rc)
         code = RES_E_NOMEM;
         break;
     }
-    if (req->mode == REQ_CAS) {
-        if (rc == STORE_OK) {
-            STAT_INC(ts, cas_hits);
-        } else if (rc == STORE_EXISTS) {
-            STAT_INC(ts, cas_badval);
-        } else if (rc == STORE_NOT_FOUND) {
-            STAT_INC(ts, cas_misses);
-        }
+    if (req->mode == REQ_CAS && rc == STORE_NOT_FOUND) {
+        STAT_INC(ts, cas_misses);
     }
     return code;
 }
@@ -241,15 +301,9 @@ process_arithed(struct conn *c, const struct request *req, int rc,
 
     switch (rc) {
     case STORE_OK:
-        /* a counter created from its initial value is neither a hit nor a
-         * miss, as in memcached */
-        if (created) {
-            /* nothing counted */
-        } else if (incr) {
-            STAT_INC(ts, incr_hits);
-        } else {
-            STAT_INC(ts, decr_hits);
-        }
+        /* hits are the store's (per class); a counter created from its
+         * initial value is neither a hit nor a miss, as in memcached */
+        (void)created;
         wait_wake(c->w->srv, req->key, req->nkey);
         return RES_NUMBER;
     case STORE_NOT_FOUND:
@@ -320,7 +374,6 @@ exec_delete(struct exec *x)
 
     if (rc == STORE_OK) {
         wait_wake(x->c->w->srv, req->key, req->nkey);
-        STAT_INC(x->ts, delete_hits);
         exec_reply_code(x, RES_DELETED);
     } else if (rc == STORE_EXISTS) {
         exec_reply_code(x, RES_EXISTS);
@@ -346,7 +399,6 @@ exec_touch(struct exec *x)
         exec_reply_code(x, RES_NOT_FOUND);
         return;
     }
-    STAT_INC(x->ts, touch_hits);
     memset(&res, 0, sizeof(res));
     res.code = RES_TOUCHED;
     res.flags = item_flags(it);
@@ -473,6 +525,11 @@ process_parse_error(struct conn *c, struct request *req)
 {
     static const char too_large[] = "SERVER_ERROR object too large";
 
+    if (req->op == REQ_STORE && req->err != NULL &&
+        strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
+        /* memcached counts a value refused for its size */
+        STAT_INC(&c->w->stats, store_too_large);
+    }
     /* as memcached: a set refused for its size must not leave the old
      * value readable (the parser keeps op/mode/key for this); meta ms
      * drops it whatever its mode */
@@ -503,8 +560,7 @@ process_request(struct conn *c, struct request *req)
     x.ts = &c->w->stats;
     switch (req->op) {
     case REQ_GET:
-        exec_get(&x);
-        break;
+        return exec_get(&x);
     case REQ_STORE:
         exec_store(&x);
         break;

@@ -40,6 +40,17 @@ void process_parse_error(struct conn *c, struct request *req);
 enum store_mode process_store_mode(uint8_t req_mode);
 
 /*
+ * Values up to this many bytes are copied into the reply under the item
+ * lock and take no reference; larger ones are sent zero-copy from the
+ * pinned item.  At 1 KiB the copy (one memcpy into the output arena, which
+ * sendmsg reads anyway) costs about what a reference costs: two atomic
+ * operations on the item's line, a pin slot and an iovec of its own.  It
+ * also bounds pins: each pin stands for over 1 KiB of queued output, so a
+ * connection holds at most CONN_OUT_HIGH / 1 KiB of them (plus one reply).
+ */
+#define PROCESS_COPY_MAX 1024
+
+/*
  * Reply a hit through ops: res (holding whatever the command adds: CAS,
  * TTL, ...) gets its key, flags and value slices, and it stays pinned on
  * c until the reply is sent.  Consumes the caller's reference to it; if
@@ -50,13 +61,21 @@ void process_reply_item(struct conn *c, const struct proto_ops *ops,
                         const struct request *req, struct store *store,
                         struct item *it, struct result *res);
 
+/* Reply a hit as process_reply_item does, but with the value copied into
+ * c->out: its slices are read during the call only (the caller holds
+ * the item lock, no reference: a store_copy_fn). */
+void process_reply_copy(struct conn *c, const struct proto_ops *ops,
+                        const struct request *req, const struct item *it,
+                        struct result *res);
+
 /* The reply code for a store_put/lease_put status rc on req; counts
- * cmd_set and the cas_* / store_* stats, and on success wakes requests
- * parked on the key (mg w).  Shared by every protocol's store path. */
+ * cas_misses and store_* (cmd_set and cas hits are the store's), and on
+ * success wakes requests parked on the key (mg w).  Shared by every
+ * protocol's store path. */
 uint8_t process_stored(struct conn *c, const struct request *req, int rc);
 
 /* The reply code for a store_arith/lease_arith status rc on req (incr or
- * decr); counts incr_* / decr_* (a created counter counts neither) and on
+ * decr); counts incr_misses / decr_misses (hits are the store's) and on
  * success wakes requests parked on the key.  Shared like process_stored. */
 uint8_t process_arithed(struct conn *c, const struct request *req, int rc,
                         bool created);

@@ -89,11 +89,37 @@ pm_order(const struct request *req, const char *letters, char *order)
     order[n] = '\0';
 }
 
-/* Reply a hit: res plus the item's key, flags and value (pinned). */
+/* An mg hit's result from what lease_get reported. */
 static void
-pm_reply_value(struct pm *x, struct item *it, struct result *res)
+pm_hit_result(const struct request *req, const struct lease_get *g,
+              struct result *res)
 {
-    process_reply_item(x->c, &meta_proto, x->req, x->store, it, res);
+    memset(res, 0, sizeof(*res));
+    res->cas = g->cas;
+    res->ttl_left = g->ttl_left;
+    res->last_access = g->idle_before;
+    res->fetched = g->fetched_before;
+    res->win = g->win;
+    res->stale = g->stale;
+    res->lease_lost = g->lease_lost;
+    res->key_binary = req->key_binary;
+}
+
+/* An mg being answered by lease_get's copy. */
+struct pm_hit {
+    struct pm *x;
+    const struct lease_get *g;
+};
+
+/* lease_get's copy (item lock held): the reply, value copied. */
+static void
+pm_copy_hit(void *ctx, const struct item *it)
+{
+    struct pm_hit *h = ctx;
+    struct result res;
+
+    pm_hit_result(h->x->req, h->g, &res);
+    process_reply_copy(h->x->c, &meta_proto, h->x->req, it, &res);
 }
 
 static void
@@ -101,9 +127,11 @@ pm_get(struct pm *x)
 {
     struct request *req = x->req;
     struct lease_get g;
+    struct pm_hit h = {x, &g};
     struct result res;
     struct item *it;
     int status;
+    bool wait = req->wait_ms != 0;
 
     memset(&g, 0, sizeof(g));
     pm_order(req, "TNRt", g.order);
@@ -112,19 +140,32 @@ pm_get(struct pm *x)
     g.recache_secs = req->recache_ttl;
     g.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     g.no_bump = pm_has(req, 'u');
-    it = lease_get(x->store, req->key, req->nkey, &g, &status);
-    if (it != NULL && g.lease_lost && req->wait_ms != 0) {
-        /* stashd's w: rather than answer Z, park until the lease holder
-         * stores, the lease ends or the deadline passes; the request then
-         * runs again from the top (daemon/wait.h) */
-        uint32_t ttl = g.ttl_now < 0 ? WAIT_TTL_NEVER : (uint32_t)g.ttl_now;
-
-        if (wait_park(x->c, req, req->key, req->nkey, ttl) == 0) {
-            store_release(x->store, it);
-            return;
-        }
+    if (wait) {
+        /* it may park and run again: count only the run that answers,
+         * and keep the item to decide after the lookup */
+        g.defer_count = true;
+    } else {
+        g.copy = pm_copy_hit;
+        g.copy_max = PROCESS_COPY_MAX;
+        g.ctx = &h;
     }
-    if (it == NULL) {
+    it = lease_get(x->store, req->key, req->nkey, &g, &status);
+    if (it != NULL && wait) {
+        if (g.lease_lost) {
+            /* stashd's w: rather than answer Z, park until the lease
+             * holder stores, the lease ends or the deadline passes; the
+             * request then runs again from the top (daemon/wait.h) */
+            uint32_t ttl =
+                g.ttl_now < 0 ? WAIT_TTL_NEVER : (uint32_t)g.ttl_now;
+
+            if (wait_park(x->c, req, req->key, req->nkey, ttl) == 0) {
+                store_release(x->store, it);
+                return;
+            }
+        }
+        lease_count(x->store, it, g.touched);
+    }
+    if (it == NULL && !g.copied) {
         /* memcached counts a miss as a get miss, with or without T; a
          * vivify that could not allocate is a miss too */
         STAT_INC(x->ts, cmd_get);
@@ -132,23 +173,16 @@ pm_get(struct pm *x)
         pm_reply_code(x, RES_MISS);
         return;
     }
+    /* hits are counted by the store (touch_hits / get_hits) */
     if (g.touched) {
         STAT_INC(x->ts, cmd_touch);
-        STAT_INC(x->ts, touch_hits);
     } else {
         STAT_INC(x->ts, cmd_get);
-        STAT_INC(x->ts, get_hits);
     }
-    memset(&res, 0, sizeof(res));
-    res.cas = g.cas;
-    res.ttl_left = g.ttl_left;
-    res.last_access = g.idle_before;
-    res.fetched = g.fetched_before;
-    res.win = g.win;
-    res.stale = g.stale;
-    res.lease_lost = g.lease_lost;
-    res.key_binary = req->key_binary;
-    pm_reply_value(x, it, &res);
+    if (it != NULL) {
+        pm_hit_result(req, &g, &res);
+        process_reply_item(x->c, &meta_proto, req, x->store, it, &res);
+    }
 }
 
 static void
@@ -206,9 +240,7 @@ pm_delete(struct pm *x)
     }
     switch (rc) {
     case STORE_OK:
-        if (!invalidate) {
-            STAT_INC(x->ts, delete_hits);
-        }
+        /* delete_hits is the store's (md I counts none) */
         wait_wake(x->c->w->srv, req->key, req->nkey);
         pm_reply_code(x, RES_DELETED);
         break;

@@ -93,9 +93,9 @@ stats_jemalloc(stats_emit_fn emit, void *ctx)
 #endif
 
 /*
- * The store's counters, held so that the few memcached prints among the
- * command counters (get_expired, get_flushed, limit_maxbytes) can be put in
- * its places and the rest after.
+ * The store's counters, held so that those memcached prints among the
+ * command counters (STATS_COMMANDS' S entries, limit_maxbytes) can be put
+ * in its places and the rest after.
  */
 #define STATS_KEPT_MAX 64
 
@@ -163,16 +163,11 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
     stats_emit_u64(emit, ctx, "read_buf_oom",
              __atomic_load_n(&srv->read_buf_oom, __ATOMIC_RELAXED));
     store_stats(srv->store, stats_keep, &kept);
-#define STATS_EMIT(name)                                                     \
-    if (strcmp(#name, "conn_yields") != 0) {                                 \
-        stats_emit_u64(emit, ctx, #name, sum.name);                                \
-    }                                                                        \
-    if (strcmp(#name, "get_misses") == 0) {                                  \
-        stats_kept_emit(&kept, "get_expired", emit, ctx);                    \
-        stats_kept_emit(&kept, "get_flushed", emit, ctx);                    \
-    }
-    THREAD_STATS(STATS_EMIT)
-#undef STATS_EMIT
+#define STATS_EMIT_THREAD(name) stats_emit_u64(emit, ctx, #name, sum.name);
+#define STATS_EMIT_STORE(name) stats_kept_emit(&kept, #name, emit, ctx);
+    STATS_COMMANDS(STATS_EMIT_THREAD, STATS_EMIT_STORE)
+#undef STATS_EMIT_THREAD
+#undef STATS_EMIT_STORE
     stats_kept_emit(&kept, "limit_maxbytes", emit, ctx);
     stats_emit_u64(emit, ctx, "accepting_conns", 1);
     stats_emit_u64(emit, ctx, "listen_disabled_num",

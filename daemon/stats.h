@@ -13,14 +13,22 @@
 
 struct server;
 
-#define THREAD_STATS(X)                                                      \
-    X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch) X(cmd_meta)              \
-    X(get_hits) X(get_misses)                                                \
-    X(delete_misses) X(delete_hits) X(incr_misses) X(incr_hits)              \
-    X(decr_misses) X(decr_hits) X(cas_misses) X(cas_hits) X(cas_badval)      \
-    X(touch_hits) X(touch_misses) X(store_too_large) X(store_no_memory)      \
-    X(auth_cmds) X(auth_errors) X(bytes_read) X(bytes_written)               \
-    X(conn_yields)
+/*
+ * The command counters of "stats", in memcached's order.  T: a worker's
+ * own counter (struct thread_stats).  S: a per-class counter the store
+ * keeps (hits and stores, which "stats slabs" reports per class too); it
+ * is counted once, by the store, and only summed here.
+ */
+#define STATS_COMMANDS(T, S)                                                 \
+    T(cmd_get) S(cmd_set) T(cmd_flush) T(cmd_touch) T(cmd_meta)              \
+    S(get_hits) T(get_misses) S(get_expired) S(get_flushed)                  \
+    T(delete_misses) S(delete_hits) T(incr_misses) S(incr_hits)              \
+    T(decr_misses) S(decr_hits) T(cas_misses) S(cas_hits) S(cas_badval)      \
+    S(touch_hits) T(touch_misses) T(store_too_large) T(store_no_memory)      \
+    T(auth_cmds) T(auth_errors) T(bytes_read) T(bytes_written)
+
+#define STATS_NONE(name)
+#define THREAD_STATS(X) STATS_COMMANDS(X, STATS_NONE) X(conn_yields)
 
 struct thread_stats {
 #define THREAD_STATS_FIELD(name) uint64_t name;

@@ -90,7 +90,9 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     for (c = w->conns; c != NULL; c = next) {
         next = c->next;
-        if (now - c->last_cmd > (uint32_t)timeout) {
+        /* a request parked in mg w waits on the server, not the client:
+         * not idle (its deadline is the w flag's) */
+        if (c->waiter == NULL && now - c->last_cmd > (uint32_t)timeout) {
             log_info("closing idle connection %d", c->fd);
             conn_destroy(c);
         }

@@ -455,7 +455,12 @@ bin_write_value(struct out *o, const struct request *req,
     out_bytes(o, pre, n);
     if (with_value) {
         for (uint32_t i = 0; i < res->nslices; i++) {
-            if (res->slices[i].len > 0) {
+            if (res->slices[i].len == 0) {
+                continue;
+            }
+            if (res->copy_value) {
+                out_bytes(o, res->slices[i].ptr, res->slices[i].len);
+            } else {
                 out_ref(o, res->slices[i].ptr, res->slices[i].len);
             }
         }

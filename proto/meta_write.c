@@ -312,7 +312,11 @@ meta_reply_get(struct out *o, const struct request *req,
 
     if (value) {
         for (uint32_t i = 0; i < res->nslices; i++) {
-            out_ref(o, res->slices[i].ptr, res->slices[i].len);
+            if (res->copy_value) {
+                out_bytes(o, res->slices[i].ptr, res->slices[i].len);
+            } else {
+                out_ref(o, res->slices[i].ptr, res->slices[i].len);
+            }
         }
         out_bytes(o, META_CRLF, 2);
     }

@@ -183,6 +183,10 @@ struct result {
     const struct res_slice *slices;
     uint32_t nslices;
     uint32_t vlen;
+    bool copy_value;        /* the slices are valid only during the reply
+                             * call: the writer copies them, whatever
+                             * their size (a small value read under the
+                             * store's lock, with no reference held) */
 
     /* meta return flags */
     int64_t ttl_left;       /* t: -1 = never expires */

@@ -97,7 +97,7 @@ text_value(struct out *o, const struct request *req, const struct result *res)
     for (i = 0; i < res->nslices; i++) {
         total += res->slices[i].len;
     }
-    copy = total <= TEXT_COPY_MAX;
+    copy = total <= TEXT_COPY_MAX || res->copy_value;
     p = out_reserve(o, head + (copy ? total + 2 : 0));
     if (p == NULL) {
         return;

@@ -192,10 +192,36 @@ item_data_start(struct item *it)
     return it->data + item_key_span(it);
 }
 
+/*
+ * References a lookup may hold on one item at most, below the 16-bit
+ * count's wrap with room for the link's reference and the allocation's.
+ * Pins per connection are bounded by its output bound (daemon/conn.h), but
+ * many connections reading one hot large value are not: past this limit a
+ * lookup is answered as a miss (store_ref_take) instead of wrapping the
+ * count and freeing a linked item.
+ */
+#define ITEM_REF_MAX 60000
+
 static inline uint16_t
 item_ref_incr(struct item *it)
 {
     return __atomic_add_fetch(&it->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A holder's reference, unless the item already has ITEM_REF_MAX: false
+ * then, nothing taken.  The item lock is held: every reference is taken
+ * under it, so no other taker can pass the test between the load and the
+ * add (releases only lower the count).
+ */
+static inline bool
+item_ref_take(struct item *it)
+{
+    if (__atomic_load_n(&it->refcount, __ATOMIC_RELAXED) >= ITEM_REF_MAX) {
+        return false;
+    }
+    item_ref_incr(it);
+    return true;
 }
 
 /* Returns the new count; acquire-release so the freeing thread sees all

@@ -72,8 +72,10 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
     struct item *it;
     uint8_t iflags;
     bool win = false;
+    bool copy = false;
 
     g->created = false;
+    g->copied = false;
     g->win = false;
     g->lease_lost = false;
     g->stale = false;
@@ -102,8 +104,12 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
         }
         lease_link_locked(s, hv, it, NULL, g->new_cas);
         g->created = true;
-    } else {
-        item_ref_incr(it);
+    } else if (g->copy != NULL && item_nbytes(it) <= g->copy_max) {
+        copy = true;
+    } else if (!store_ref_take(s, it)) {
+        hash_unlock(s->hash, hv);
+        *status = STORE_NOT_FOUND;
+        return NULL;
     }
 
     iflags = item_iflags(it);
@@ -156,9 +162,24 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
     }
     g->cas = item_cas(it);
     g->ttl_now = exp == 0 ? -1 : (exp > now ? (int64_t)(exp - now) : 0);
+    if (!g->defer_count) {
+        store_ctr_add(s, item_clsid(it),
+                      g->touched ? CTR_TOUCH_HITS : CTR_GET_HITS);
+    }
+    if (copy) {
+        /* with the lock still held: the item stays valid unreferenced */
+        g->copied = true;
+        g->copy(g->ctx, it);
+        it = NULL;
+    }
     hash_unlock(s->hash, hv);
-    store_ctr_add(s, item_clsid(it), g->touched ? CTR_TOUCH_HITS : CTR_GET_HITS);
     return it;
+}
+
+void
+lease_count(struct store *s, const struct item *it, bool touched)
+{
+    store_ctr_add(s, item_clsid(it), touched ? CTR_TOUCH_HITS : CTR_GET_HITS);
 }
 
 /* append/prepend with an explicit CAS; lock held, old live. */
@@ -188,13 +209,14 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     item_set_exptime(it, item_get_exptime(old));
     lease_link_locked(s, hv, it, old, p->new_cas);
     p->cas_out = item_cas(it);
-    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
     store_item_deref(s, it);
     return STORE_OK;
 }
 
-int
-lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
+/* lease_put without counting; *clsid as for store_put's count. */
+static int
+lease_put_uncounted(struct store *s, const char *key, size_t nkey,
+                    struct lease_put *p, unsigned *clsid)
 {
     uint64_t hv;
     rel_time_t now;
@@ -210,6 +232,9 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     if (p->mode == STORE_APPEND || p->mode == STORE_PREPEND) {
         hash_lock(s->hash, hv);
         old = store_find_locked(s, hv, key, nkey, now);
+        if (old != NULL) {
+            *clsid = item_clsid(old);
+        }
         status = old == NULL ? STORE_NOT_STORED
                              : lease_concat_locked(s, hv, old, key, nkey, p);
         hash_unlock(s->hash, hv);
@@ -231,7 +256,7 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     }
     store_value_write(it, 0, p->val, p->vlen);
     item_set_exptime(it, clock_exptime(s->clk, p->exptime));
-    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
+    *clsid = item_clsid(it);
 
     hash_lock(s->hash, hv);
     old = store_find_locked(s, hv, key, nkey, now);
@@ -266,6 +291,17 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     hash_unlock(s->hash, hv);
     store_item_deref(s, it);
     return status;
+}
+
+int
+lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
+{
+    unsigned clsid = 0;
+    int rc = lease_put_uncounted(s, key, nkey, p, &clsid);
+
+    /* every ms counts in cmd_set, stored or not, as store_put */
+    store_ctr_add(s, clsid, CTR_CMD_SET);
+    return rc;
 }
 
 int
@@ -402,8 +438,10 @@ lease_peek(struct store *s, const char *key, size_t nkey,
     }
     hash_lock(s->hash, hv);
     it = store_find_locked(s, hv, key, nkey, now);
+    if (it != NULL && !store_ref_take(s, it)) {
+        it = NULL;
+    }
     if (it != NULL) {
-        item_ref_incr(it);
         iflags = item_iflags(it);
         atime = item_get_atime(it);
         m->ttl_left = lease_ttl(item_get_exptime(it), now);

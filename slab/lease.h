@@ -55,6 +55,15 @@ struct lease_get {
     int64_t recache_secs;       /* R */
     uint64_t new_cas;           /* E: CAS of a vivified item, 0 = next */
     bool no_bump;               /* u: no LRU bump, no fetched mark */
+    bool defer_count;           /* the caller counts the hit itself with
+                                 * lease_count() (an mg w that parks runs
+                                 * again: only its answered run counts) */
+    size_t copy_max;            /* an existing item's value up to this many
+                                 * bytes goes to copy, unreferenced */
+    store_copy_fn copy;         /* NULL: always reference; runs under the
+                                 * item lock after the outs below are set */
+    void *ctx;
+    bool copied;                /* out: copy ran, NULL returned */
     /* out, valid when an item is returned */
     bool created;               /* vivified by this call */
     bool win;                   /* W: this caller holds the lease */
@@ -72,11 +81,16 @@ struct lease_get {
 
 /*
  * Look key up, vivifying and granting the lease as described above.
- * Returns a referenced item, or NULL with *status STORE_NOT_FOUND (miss
- * without N), STORE_NO_MEMORY or STORE_TOO_LARGE (N could not allocate).
+ * Returns a referenced item, or NULL: with g->copied when copy took the
+ * value, else with *status STORE_NOT_FOUND (miss without N, or the item
+ * holds ITEM_REF_MAX references), STORE_NO_MEMORY or STORE_TOO_LARGE (N
+ * could not allocate).
  */
 struct item *lease_get(struct store *s, const char *key, size_t nkey,
                        struct lease_get *g, int *status);
+
+/* Count the hit of a lease_get made with defer_count (it referenced). */
+void lease_count(struct store *s, const struct item *it, bool touched);
 
 /* ms with I (stale fill) or E (explicit CAS); other ms use store_put. */
 struct lease_put {

@@ -250,21 +250,49 @@ store_config(const struct store *s)
 
 /* ---- retrieval ---------------------------------------------------- */
 
-struct item *
-store_get(struct store *s, const char *key, size_t nkey)
+enum store_read_rc
+store_read(struct store *s, const char *key, size_t nkey,
+           const struct store_read *r, struct item **itp)
 {
     uint64_t hv = hash_key(key, nkey);
     rel_time_t now = clock_now(s->clk);
+    enum store_read_rc rc = STORE_READ_MISS;
     struct item *it;
 
+    *itp = NULL;
     hash_lock(s->hash, hv);
     it = store_find_locked(s, hv, key, nkey, now);
     if (it != NULL) {
-        item_ref_incr(it);
+        /* a small value is copied while the lock keeps it alive: no
+         * reference, so no count to overflow and no pin to hold */
+        if (r->copy != NULL && item_nbytes(it) <= r->copy_max) {
+            rc = STORE_READ_COPIED;
+        } else if (store_ref_take(s, it)) {
+            rc = STORE_READ_REF;
+            *itp = it;
+        }
+    }
+    if (rc != STORE_READ_MISS) {
+        if (r->touch) {
+            store_set_exptime_locked(s, it, clock_exptime(s->clk, r->exptime));
+        }
         store_hit_locked(s, it, now);
-        store_ctr_add(s, item_clsid(it), CTR_GET_HITS);
+        store_ctr_add(s, item_clsid(it), r->touch ? CTR_TOUCH_HITS : CTR_GET_HITS);
+        if (rc == STORE_READ_COPIED) {
+            r->copy(r->ctx, it);
+        }
     }
     hash_unlock(s->hash, hv);
+    return rc;
+}
+
+struct item *
+store_get(struct store *s, const char *key, size_t nkey)
+{
+    struct store_read r = {.touch = false};
+    struct item *it;
+
+    store_read(s, key, nkey, &r, &it);
     return it;
 }
 
@@ -272,20 +300,10 @@ struct item *
 store_get_touch(struct store *s, const char *key, size_t nkey,
                 int64_t exptime)
 {
-    uint64_t hv = hash_key(key, nkey);
-    rel_time_t now = clock_now(s->clk);
-    rel_time_t exp = clock_exptime(s->clk, exptime);
+    struct store_read r = {.touch = true, .exptime = exptime};
     struct item *it;
 
-    hash_lock(s->hash, hv);
-    it = store_find_locked(s, hv, key, nkey, now);
-    if (it != NULL) {
-        item_ref_incr(it);
-        store_set_exptime_locked(s, it, exp);
-        store_hit_locked(s, it, now);
-        store_ctr_add(s, item_clsid(it), CTR_TOUCH_HITS);
-    }
-    hash_unlock(s->hash, hv);
+    store_read(s, key, nkey, &r, &it);
     return it;
 }
 
@@ -337,7 +355,7 @@ store_drop(struct store *s, const char *key, size_t nkey)
 static int
 store_concat(struct store *s, bool append, const char *key, size_t nkey,
              const void *val, size_t vlen, uint64_t cas_in,
-             uint64_t *cas_out)
+             uint64_t *cas_out, unsigned *clsid)
 {
     uint64_t hv = hash_key(key, nkey);
     rel_time_t now = clock_now(s->clk);
@@ -351,6 +369,7 @@ store_concat(struct store *s, bool append, const char *key, size_t nkey,
         hash_unlock(s->hash, hv);
         return STORE_NOT_STORED;
     }
+    *clsid = item_clsid(old);
     if (cas_in != 0 && item_cas(old) != cas_in) {
         hash_unlock(s->hash, hv);
         return STORE_EXISTS;
@@ -375,15 +394,18 @@ store_concat(struct store *s, bool append, const char *key, size_t nkey,
         *cas_out = item_cas(it);
     }
     hash_unlock(s->hash, hv);
-    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
+    *clsid = item_clsid(it);
     store_item_deref(s, it);
     return STORE_OK;
 }
 
-int
-store_put(struct store *s, enum store_mode mode, const char *key,
-          size_t nkey, uint32_t flags, int64_t exptime, const void *val,
-          size_t vlen, uint64_t cas_in, uint64_t *cas_out)
+/* store_put without counting; *clsid: the class to count cmd_set in (the
+ * new item's, else the old one's, else 0). */
+static int
+store_put_uncounted(struct store *s, enum store_mode mode, const char *key,
+                     size_t nkey, uint32_t flags, int64_t exptime,
+                     const void *val, size_t vlen, uint64_t cas_in,
+                     uint64_t *cas_out, unsigned *clsid)
 {
     uint64_t hv;
     rel_time_t now;
@@ -396,7 +418,7 @@ store_put(struct store *s, enum store_mode mode, const char *key,
     }
     if (mode == STORE_APPEND || mode == STORE_PREPEND) {
         return store_concat(s, mode == STORE_APPEND, key, nkey, val, vlen,
-                            cas_in, cas_out);
+                            cas_in, cas_out, clsid);
     }
     /* A CAS value on set/add/replace (binary protocol) makes it a CAS. */
     as_cas = mode == STORE_CAS || cas_in != 0;
@@ -409,7 +431,7 @@ store_put(struct store *s, enum store_mode mode, const char *key,
     }
     store_value_write(it, 0, val, vlen);
     item_set_exptime(it, clock_exptime(s->clk, exptime));
-    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
+    *clsid = item_clsid(it);
 
     hv = hash_key(key, nkey);
     now = clock_now(s->clk);
@@ -440,6 +462,21 @@ store_put(struct store *s, enum store_mode mode, const char *key,
     hash_unlock(s->hash, hv);
     store_item_deref(s, it);
     return status;
+}
+
+int
+store_put(struct store *s, enum store_mode mode, const char *key,
+          size_t nkey, uint32_t flags, int64_t exptime, const void *val,
+          size_t vlen, uint64_t cas_in, uint64_t *cas_out)
+{
+    unsigned clsid = 0;
+    int rc = store_put_uncounted(s, mode, key, nkey, flags, exptime, val,
+                                  vlen, cas_in, cas_out, &clsid);
+
+    /* memcached counts every storage command in cmd_set, stored or not;
+     * this is the only place it is counted */
+    store_ctr_add(s, clsid, CTR_CMD_SET);
+    return rc;
 }
 
 /* ---- arithmetic --------------------------------------------------- */

@@ -83,12 +83,46 @@ struct store *store_create(const struct store_config *cfg, struct clock *clk);
 void store_destroy(struct store *s);
 
 /* Look a key up.  Returns a referenced live item or NULL (missing, expired,
- * flushed).  Bumps the item in its LRU. */
+ * flushed, reference limit).  Bumps the item in its LRU. */
 struct item *store_get(struct store *s, const char *key, size_t nkey);
 
 /* Look a key up and set its expiry (gat).  Referenced item or NULL. */
 struct item *store_get_touch(struct store *s, const char *key, size_t nkey,
                              int64_t exptime);
+
+/*
+ * Runs under the item lock on a live item whose value fits the caller's
+ * copy limit: copy out what the reply needs (key, flags, CAS, value via
+ * slab/item.h).  It must not keep a pointer into the item, nor call the
+ * store (the item lock is held).
+ */
+typedef void (*store_copy_fn)(void *ctx, const struct item *it);
+
+/* What store_read does on a hit. */
+struct store_read {
+    bool touch;             /* set the expiry (gat, touch) */
+    int64_t exptime;        /* with touch: as the client sent it */
+    size_t copy_max;        /* values up to this many bytes go to copy */
+    store_copy_fn copy;     /* NULL: always reference */
+    void *ctx;
+};
+
+/* store_read's outcomes. */
+enum store_read_rc {
+    STORE_READ_MISS = 0,    /* missing, expired, flushed, or the item
+                             * holds ITEM_REF_MAX references */
+    STORE_READ_COPIED,      /* r->copy ran: nothing referenced */
+    STORE_READ_REF,         /* *itp: a referenced item (store_release) */
+};
+
+/*
+ * Look a key up (and set its expiry with r->touch), bump it in its LRU and
+ * count the hit.  A value of at most r->copy_max bytes is handed to
+ * r->copy under the item lock and takes no reference; a larger one comes
+ * back referenced in *itp.
+ */
+enum store_read_rc store_read(struct store *s, const char *key, size_t nkey,
+                              const struct store_read *r, struct item **itp);
 
 /* Give back a reference from any store_* lookup. */
 void store_release(struct store *s, struct item *it);
@@ -164,8 +198,9 @@ const struct store_config *store_config(const struct store *s);
 /*
  * Statistics.  Each emits name/value pairs through the callback, in
  * memcached's order and names: store_stats -> the store's part of "stats"
- * (curr_items, total_items, evictions, bytes, limit_maxbytes,
- * hash_power_level, ...), store_stats_items -> "stats items",
+ * (the per-class command counters summed: cmd_set, get_hits, ...,
+ * touch_hits; curr_items, total_items, evictions, bytes, limit_maxbytes,
+ * hash_power_level, ..., ref_limit_misses), store_stats_items -> "stats items",
  * store_stats_slabs -> "stats slabs".
  */
 typedef void (*store_emit_fn)(void *ctx, const char *name, const char *value);

@@ -46,6 +46,7 @@ enum store_ctr {
     CTR_HITS_WARM,              /* in enum lru_seg's order */
     CTR_HITS_COLD,
     CTR_HITS_TEMP,
+    CTR_REF_LIMIT,      /* lookups refused: ITEM_REF_MAX references held */
     CTR_COUNT
 };
 
@@ -151,6 +152,21 @@ store_item_dead(const struct store *s, const struct item *it,
         return STORE_FLUSHED;
     }
     return STORE_LIVE;
+}
+
+/*
+ * The one place a lookup takes a reference on a live item (item lock
+ * held): false when the item already holds ITEM_REF_MAX references; the
+ * lookup then answers a miss, counted as ref_limit_misses.
+ */
+static inline bool
+store_ref_take(struct store *s, struct item *it)
+{
+    if (item_ref_take(it)) {
+        return true;
+    }
+    store_ctr_add(s, item_clsid(it), CTR_REF_LIMIT);
+    return false;
 }
 
 /* Bytes an item occupies, as counted in "bytes" and mem_requested. */

@@ -52,7 +52,8 @@ stats_ctr_all(const struct store *s, enum store_ctr c)
     uint64_t sum = 0;
     unsigned id;
 
-    for (id = 1; id < SLAB_CLASS_MAX; id++) {
+    /* class 0 holds what has no class (a set refused before allocating) */
+    for (id = 0; id < SLAB_CLASS_MAX; id++) {
         sum += stats_ctr(s, id, c);
     }
     return sum;
@@ -74,6 +75,16 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
             pthread_mutex_unlock(&l->lock);
         }
     }
+    /* the command counters memcached sums over its classes are counted
+     * only here; the daemon places them among its own */
+    stats_u64(emit, ctx, "cmd_set", stats_ctr_all(s, CTR_CMD_SET));
+    stats_u64(emit, ctx, "get_hits", stats_ctr_all(s, CTR_GET_HITS));
+    stats_u64(emit, ctx, "delete_hits", stats_ctr_all(s, CTR_DELETE_HITS));
+    stats_u64(emit, ctx, "incr_hits", stats_ctr_all(s, CTR_INCR_HITS));
+    stats_u64(emit, ctx, "decr_hits", stats_ctr_all(s, CTR_DECR_HITS));
+    stats_u64(emit, ctx, "cas_hits", stats_ctr_all(s, CTR_CAS_HITS));
+    stats_u64(emit, ctx, "cas_badval", stats_ctr_all(s, CTR_CAS_BADVAL));
+    stats_u64(emit, ctx, "touch_hits", stats_ctr_all(s, CTR_TOUCH_HITS));
     stats_u64(emit, ctx, "get_expired", stats_ctr_all(s, CTR_GET_EXPIRED));
     stats_u64(emit, ctx, "get_flushed", stats_ctr_all(s, CTR_GET_FLUSHED));
     stats_u64(emit, ctx, "limit_maxbytes", slabs_limit(s->slabs));
@@ -100,6 +111,7 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "lrutail_reflocked", t.lrutail_reflocked);
     stats_u64(emit, ctx, "moves_within_lru", t.moves_within_lru);
     stats_u64(emit, ctx, "direct_reclaims", t.direct_reclaims);
+    stats_u64(emit, ctx, "ref_limit_misses", stats_ctr_all(s, CTR_REF_LIMIT));
 }
 
 /* Idle seconds of the tail-most item of l (its lock held), 0 if none. */

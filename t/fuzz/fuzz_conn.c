@@ -29,6 +29,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/process.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/worker.h"
@@ -204,6 +205,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = conn_feed(c, (const char *)data + off, n);
         FUZZ_CHECK(rc <= (long)n);
         FUZZ_CHECK(c->rpos <= c->rlen && c->rlen <= c->rsize);
+        /* pins are bounded by the output bound: only values over
+         * PROCESS_COPY_MAX are pinned, and execution stops once
+         * CONN_OUT_HIGH bytes wait */
+        FUZZ_CHECK(c->npins <= CONN_OUT_HIGH / PROCESS_COPY_MAX + 1);
         if (rc < (long)n || ++chunks % drain_every == 0) {
             /* closed, or stopped reading: output at its high-water mark
              * (drain it) or a parked mg w with a full buffer */
@@ -212,8 +217,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc < 0) {
             break;
         }
-        if (rc == 0 && ++stalls > 2) {
-            /* parked: no event loop here resumes it; the input ends */
+        if (rc == 0 && c->waiter != NULL && ++stalls > 2) {
+            /* parked: no event loop here resumes it; the input ends.  A
+             * multiget paused on its output took nothing either, but it
+             * made progress and resumes after the drain above. */
             break;
         }
         off += (size_t)rc;

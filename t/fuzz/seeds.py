@@ -112,6 +112,15 @@ TEXT_EXTRA = [
     b"debugtime 100\r\ndebugtime p\r\ndebugtime r\r\n",
     b"shutdown bogus\r\n",
     b"quit\r\n",
+    # requests that multiply: one key named many times (small: copied;
+    # over 1 KiB: pinned, and the get pauses at its output bound)
+    b"set k 0 0 1\r\nx\r\nget" + b" k" * 3000 + b"\r\n",
+    b"set b 0 0 1100\r\n" + b"b" * 1100 + b"\r\ngets" + b" b" * 1200 +
+    b"\r\nget b\r\n",
+    b"set b 0 0 1100\r\n" + b"b" * 1100 + b"\r\ngat 100" +
+    b" b nope" * 600 + b"\r\ngats 0 b\r\n",
+    b"set a 0 0 1024\r\n" + b"a" * 1024 + b"\r\nset c 0 0 1025\r\n" +
+    b"c" * 1025 + b"\r\nget a c a c\r\n",
 ]
 
 META_SEEDS = [
@@ -138,6 +147,11 @@ META_SEEDS = [
     b"mg\r\nms\r\nms foo\r\nmd\r\nma\r\nmz foo\r\n",
     b"ms foo 5 T-1\r\nhello\r\nmg foo v t\r\n",
     b"mg foo E99 R30 T60 v c\r\n",
+    # deep pipelines of a value over and under the copy limit
+    b"ms big 1100\r\n" + b"B" * 1100 + b"\r\n" + b"mg big v k\r\n" * 1000,
+    b"ms sm 1024 T0\r\n" + b"s" * 1024 + b"\r\n" + b"mg sm v t q\r\n" * 600
+    + b"mn\r\n",
+    b"mg lk N30 v c\r\nmg lk v w100\r\nmg lk v\r\n",
 ]
 
 
@@ -187,6 +201,12 @@ def bin_seeds():
         bin_req(0x1c, b"foo", tt, b"val"),
         bin_req(0x00, b"foo")[:10],
         bin_req(0x01, b"foo", fl, b"x" * 100)[:60],
+        # deep getkq/gatkq pipelines of values over the copy limit
+        bin_req(0x01, b"big", fl, b"x" * 1100) +
+        bin_req(0x0d, b"big") * 1000 + bin_req(0x0a),
+        bin_req(0x01, b"sm", fl, b"y" * 1024) +
+        bin_req(0x24, b"sm", tt) * 500 + bin_req(0x0c, b"sm") * 500 +
+        bin_req(0x0a),
     ]
     return seeds
 

@@ -657,6 +657,98 @@ START_TEST(test_eviction)
 }
 END_TEST
 
+/* The store's "stats" value called name (-1 if absent). */
+struct lstat {
+    const char *name;
+    long long v;
+};
+
+static void
+lstat_emit(void *ctx, const char *name, const char *value)
+{
+    struct lstat *ls = ctx;
+
+    if (strcmp(name, ls->name) == 0) {
+        ls->v = atoll(value);
+    }
+}
+
+static long long
+lstat(const char *name)
+{
+    struct lstat ls = {name, -1};
+
+    store_stats(st, lstat_emit, &ls);
+    return ls.v;
+}
+
+struct lcopy {
+    int calls;
+    bool z;
+    size_t vlen;
+};
+
+static void
+lcopy_fn(void *ctx, const struct item *it)
+{
+    struct lcopy *lc = ctx;
+
+    lc->calls++;
+    lc->vlen = item_nbytes(it);
+}
+
+/* mg copies small values under the lock (no reference) and lets a caller
+ * that may park count the hit itself, once. */
+START_TEST(test_copy_and_deferred_count)
+{
+    struct lcopy lc = {0};
+    struct lease_get g;
+    struct item *it;
+    int status;
+
+    ck_assert_int_eq(store_put(st, STORE_SET, "k", 1, 0, 0, "abc", 3, 0,
+                               NULL),
+                     STORE_OK);
+    memset(&g, 0, sizeof(g));
+    g.copy = lcopy_fn;
+    g.copy_max = 3;
+    g.ctx = &lc;
+    it = lease_get(st, "k", 1, &g, &status);
+    ck_assert_ptr_null(it);
+    ck_assert(g.copied);
+    ck_assert_int_eq(status, STORE_OK);
+    ck_assert_int_eq(lc.calls, 1);
+    ck_assert_uint_eq(lc.vlen, 3);
+    ck_assert_int_eq(lstat("get_hits"), 1);
+    /* over copy_max: referenced as before */
+    g.copy_max = 2;
+    it = lease_get(st, "k", 1, &g, &status);
+    ck_assert_ptr_nonnull(it);
+    ck_assert(!g.copied);
+    ck_assert_int_eq(lc.calls, 1);
+    store_release(st, it);
+    ck_assert_int_eq(lstat("get_hits"), 2);
+    /* deferred: nothing counted until lease_count */
+    memset(&g, 0, sizeof(g));
+    g.defer_count = true;
+    it = lease_get(st, "k", 1, &g, &status);
+    ck_assert_ptr_nonnull(it);
+    ck_assert_int_eq(lstat("get_hits"), 2);
+    lease_count(st, it, false);
+    store_release(st, it);
+    ck_assert_int_eq(lstat("get_hits"), 3);
+    /* a miss copies nothing */
+    memset(&g, 0, sizeof(g));
+    g.copy = lcopy_fn;
+    g.copy_max = 100;
+    g.ctx = &lc;
+    ck_assert_ptr_null(lease_get(st, "none", 4, &g, &status));
+    ck_assert(!g.copied);
+    ck_assert_int_eq(status, STORE_NOT_FOUND);
+    ck_assert_int_eq(lc.calls, 1);
+}
+END_TEST
+
 static Suite *
 lease_suite(void)
 {
@@ -675,6 +767,7 @@ lease_suite(void)
     tcase_add_test(tc, test_flush_and_delete_end_lease);
     tcase_add_test(tc, test_dead_winner_expires);
     tcase_add_test(tc, test_explicit_cas);
+    tcase_add_test(tc, test_copy_and_deferred_count);
     tcase_add_test(tc, test_remove_value);
     tcase_add_test(tc, test_arith);
     tcase_add_test(tc, test_rate_limit_window);

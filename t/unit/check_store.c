@@ -660,6 +660,128 @@ START_TEST(test_mem_limit)
 }
 END_TEST
 
+/* store_read's copy for the tests: remembers what it saw. */
+struct copied {
+    int calls;
+    char val[64];
+    size_t len;
+    uint32_t flags;
+};
+
+static void
+copy_into(void *ctx, const struct item *it)
+{
+    struct copied *cp = ctx;
+    struct item_slice sl[4];
+    size_t n = item_value(it, sl, 4);
+
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_le(sl[0].len, sizeof(cp->val));
+    memcpy(cp->val, sl[0].ptr, sl[0].len);
+    cp->len = sl[0].len;
+    cp->flags = item_flags(it);
+    cp->calls++;
+}
+
+START_TEST(test_read_copy)
+{
+    struct copied cp = {0};
+    struct store_read r = {.copy_max = 16, .copy = copy_into, .ctx = &cp};
+    struct item *it = (struct item *)&cp;
+    char big[40];
+
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    put(STORE_SET, "small", "0123456789abcdef", 7, 0, 0, NULL);
+    put(STORE_SET, "large", big, 8, 0, 0, NULL);
+    /* at the limit: copied under the lock, no reference, *itp NULL */
+    ck_assert_int_eq(store_read(st, "small", 5, &r, &it), STORE_READ_COPIED);
+    ck_assert_ptr_null(it);
+    ck_assert_int_eq(cp.calls, 1);
+    ck_assert_uint_eq(cp.len, 16);
+    ck_assert_int_eq(memcmp(cp.val, "0123456789abcdef", 16), 0);
+    ck_assert_uint_eq(cp.flags, 7);
+    /* past it: referenced, copy not called */
+    ck_assert_int_eq(store_read(st, "large", 5, &r, &it), STORE_READ_REF);
+    ck_assert_ptr_nonnull(it);
+    ck_assert_int_eq(cp.calls, 1);
+    ck_assert_uint_eq(item_nbytes(it), sizeof(big) - 1);
+    store_release(st, it);
+    ck_assert_int_eq(store_read(st, "none", 4, &r, &it), STORE_READ_MISS);
+    ck_assert_ptr_null(it);
+    /* no copy function: always referenced */
+    r.copy = NULL;
+    ck_assert_int_eq(store_read(st, "small", 5, &r, &it), STORE_READ_REF);
+    store_release(st, it);
+    /* a touch read sets the TTL and counts a touch, not a get */
+    r.touch = true;
+    r.exptime = -1;
+    ck_assert_int_eq(store_read(st, "small", 5, &r, &it), STORE_READ_REF);
+    store_release(st, it);
+    expect("small", NULL);
+    /* copied, referenced, referenced without copy: three gets */
+    ck_assert_int_eq(stat_get(store_stats, "get_hits"), 3);
+    ck_assert_int_eq(stat_get(store_stats, "touch_hits"), 1);
+}
+END_TEST
+
+/* The 16-bit count must not wrap: past ITEM_REF_MAX a lookup misses, is
+ * counted, and the item stays linked and intact. */
+START_TEST(test_ref_limit)
+{
+    static struct item *held[ITEM_REF_MAX];
+    struct item *it;
+    int n = 0;
+
+    put(STORE_SET, "hot", "value", 3, 0, 0, NULL);
+    for (;;) {
+        it = store_get(st, "hot", 3);
+        if (it == NULL) {
+            break;
+        }
+        ck_assert_int_lt(n, ITEM_REF_MAX);
+        held[n++] = it;
+    }
+    /* one reference is the link's */
+    ck_assert_int_eq(n, ITEM_REF_MAX - 1);
+    ck_assert_ptr_null(store_get(st, "hot", 3));
+    ck_assert_ptr_null(store_get_touch(st, "hot", 3, 0));
+    ck_assert_int_eq(stat_get(store_stats, "ref_limit_misses"), 3);
+    ck_assert_int_eq(stat_get(store_stats, "curr_items"), 1);
+    /* a copy read takes no reference: still answered */
+    {
+        struct copied cp = {0};
+        struct store_read r = {.copy_max = 64, .copy = copy_into,
+                               .ctx = &cp};
+
+        ck_assert_int_eq(store_read(st, "hot", 3, &r, &it),
+                         STORE_READ_COPIED);
+        ck_assert_int_eq(memcmp(cp.val, "value", 5), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        store_release(st, held[i]);
+    }
+    expect("hot", "value");
+    ck_assert_int_eq(stat_get(store_stats, "curr_items"), 1);
+}
+END_TEST
+
+/* Every storage command counts once in cmd_set, stored or not. */
+START_TEST(test_cmd_set_once)
+{
+    put(STORE_SET, "a", "1", 0, 0, 0, NULL);
+    put(STORE_ADD, "a", "1", 0, 0, 0, NULL);            /* not stored */
+    put(STORE_APPEND, "missing", "1", 0, 0, 0, NULL);   /* not stored */
+    put(STORE_APPEND, "a", "2", 0, 0, 0, NULL);
+    put(STORE_CAS, "a", "3", 0, 0, 99999, NULL);        /* exists */
+    ck_assert_int_eq(stat_get(store_stats, "cmd_set"), 5);
+    ck_assert_int_eq(stat_get(store_stats, "cas_badval"), 1);
+    ck_assert_int_eq(stat_get(store_stats, "cas_hits"), 0);
+    store_stats_reset(st);
+    ck_assert_int_eq(stat_get(store_stats, "cmd_set"), 0);
+}
+END_TEST
+
 static void
 names_in_order(void (*fn)(struct store *, store_emit_fn, void *),
                const char *const *want)
@@ -901,6 +1023,9 @@ store_suite(void)
     tcase_add_test(tc, test_flush);
     tcase_add_test(tc, test_refcount);
     tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_read_copy);
+    tcase_add_test(tc, test_ref_limit);
+    tcase_add_test(tc, test_cmd_set_once);
     tcase_add_test(tc, test_crawler);
     suite_add_tcase(s, tc);
 
