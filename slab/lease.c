@@ -178,12 +178,12 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     if (it == NULL) {
         return status;
     }
-    if (p->mode == STORE_APPEND) {
-        store_value_copy(it, 0, old);
-        store_value_write(it, olen, p->val, p->vlen);
+    store_value_copy(it, p->mode == STORE_APPEND ? 0 : p->vlen, old);
+    if (p->staged != NULL) {
+        store_value_copy(it, p->mode == STORE_APPEND ? olen : 0, p->staged);
     } else {
-        store_value_write(it, 0, p->val, p->vlen);
-        store_value_copy(it, p->vlen, old);
+        store_value_write(it, p->mode == STORE_APPEND ? olen : 0, p->val,
+                          p->vlen);
     }
     item_set_exptime(it, item_get_exptime(old));
     lease_link_locked(s, hv, it, old, p->new_cas);
@@ -193,8 +193,10 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     return STORE_OK;
 }
 
-int
-lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
+/* lease_put; p->staged is set to NULL when it became the new item. */
+static int
+lease_put_value(struct store *s, const char *key, size_t nkey,
+                struct lease_put *p)
 {
     uint64_t hv;
     rel_time_t now;
@@ -216,6 +218,12 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
         return status;
     }
 
+    if (p->staged != NULL) {
+        it = p->staged;
+        p->staged = NULL;
+        store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
+        goto link;
+    }
     it = store_item_alloc(s, key, nkey, p->flags, p->vlen, &status);
     if (it == NULL) {
         if (p->mode == STORE_SET) {
@@ -233,6 +241,7 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     item_set_exptime(it, clock_exptime(s->clk, p->exptime));
     store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
 
+link:
     hash_lock(s->hash, hv);
     old = store_find_locked(s, hv, key, nkey, now);
     if (p->mode == STORE_CAS) {
@@ -266,6 +275,23 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     hash_unlock(s->hash, hv);
     store_item_deref(s, it);
     return status;
+}
+
+int
+lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
+{
+    struct item *staged = p->staged;
+    int rc;
+
+    if (staged != NULL) {
+        p->vlen = item_nbytes(staged);
+    }
+    rc = lease_put_value(s, key, nkey, p);
+    if (staged != NULL && p->staged != NULL) {
+        /* not consumed as the new item: append/prepend or refused early */
+        store_item_deref(s, staged);
+    }
+    return rc;
 }
 
 int
