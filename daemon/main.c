@@ -32,6 +32,7 @@
 #include "proto/meta.h"
 #include "proto/text.h"
 #include "slab/clock.h"
+#include "slab/hash.h"
 #include "slab/store.h"
 
 /* fds kept back for listeners, logs and the like, as memcached does */
@@ -178,6 +179,10 @@ main_store(const struct settings *st, struct clock *clk)
         cfg.hash_power = (unsigned)st->hashpower;
     }
     cfg.lru_bg = st->lru_crawler;
+    /* a key's shard and bucket must not be predictable from outside */
+    if (!hash_seed_random()) {
+        log_warn("getrandom failed: the key hash keeps its fixed seed");
+    }
     return store_create(&cfg, clk);
 }
 

@@ -279,6 +279,13 @@ exec_store(struct exec *x)
     uint64_t cas = 0;
     int rc;
 
+    if (req->proto == PROTO_BINARY && req->mode == REQ_CAS &&
+        !x->c->w->srv->settings->use_cas) {
+        /* memcached -C: a binary Set/Add/Replace ignores its CAS */
+        req->mode = bin_store_mode(req->bin_opcode);
+        req->cas = 0;
+    }
+
     if (x->staged_rc != STORE_OK) {
         rc = x->staged_rc;
     } else if (x->staged != NULL) {

@@ -373,6 +373,14 @@ bin_parse(struct request *req, const char *buf, size_t len)
     return PARSE_OK;
 }
 
+uint8_t
+bin_store_mode(uint8_t opcode)
+{
+    const struct bin_cmd *cmd = &bin_cmds[opcode];
+
+    return cmd->op == REQ_STORE ? cmd->mode : (uint8_t)REQ_SET;
+}
+
 /* ---- writer ---------------------------------------------------------- */
 
 const char *

@@ -70,6 +70,12 @@
  * flags together). */
 #define META_TOKENS_MAX 19
 
+/* Largest explicit CAS (E) accepted; larger ones answer "CLIENT_ERROR bad
+ * token in command line format".  The store keeps its CAS counter at or
+ * above every E handed out (flush_all invalidates by CAS order), so this
+ * leaves it 2^62 values before it could wrap. */
+#define META_NEW_CAS_MAX (UINT64_C(1) << 62)
+
 /* ms data blocks over this are refused unless meta_setup() says otherwise:
  * memcached's default -I. */
 #define META_ITEM_SIZE_MAX_DEFAULT (1024 * 1024)

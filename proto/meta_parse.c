@@ -259,7 +259,11 @@ meta_flags(struct request *req, const struct meta_tok *t, unsigned first,
             }
             break;
         case 'E':
-            if (!meta_u64(arg, alen, &req->new_cas)) {
+            /* flush_all invalidates by CAS order, so an explicit CAS must
+             * leave the counter room: above META_NEW_CAS_MAX it could
+             * wrap it (memcached 1.6.18 has no E at all) */
+            if (!meta_u64(arg, alen, &req->new_cas) ||
+                req->new_cas > META_NEW_CAS_MAX) {
                 *errstr = META_ERR_TOKEN;
                 bad = true;
             }

@@ -360,8 +360,9 @@ store_item_commit(struct store *s, enum store_mode mode, struct item *it,
     if (mode == STORE_APPEND || mode == STORE_PREPEND) {
         return store_concat(s, mode == STORE_APPEND, it, cas_in, cas_out);
     }
-    /* A CAS value on set/add/replace (binary protocol) makes it a CAS. */
-    as_cas = mode == STORE_CAS || cas_in != 0;
+    /* A CAS value on set/add/replace (binary protocol) makes it a CAS;
+     * without CAS (-C) memcached ignores it there, as if none was sent. */
+    as_cas = mode == STORE_CAS || (cas_in != 0 && s->cfg.use_cas);
     store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
 
     hv = hash_key(key, nkey);

@@ -176,8 +176,16 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     struct lru *l;
     size_t size = store_item_size(it);
 
-    it->cas = cas != 0 ? cas
-                       : __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
+    /* Without CAS (-C) the counter moves only on flush_all: an item keeps
+     * the flush epoch it was stored in (reported as 0), which is all
+     * flush needs, and a store writes no shared cache line. */
+    if (!s->cfg.use_cas) {
+        it->cas = __atomic_load_n(&s->cas_seq, __ATOMIC_RELAXED);
+    } else {
+        it->cas = cas != 0 ? cas
+                           : __atomic_add_fetch(&s->cas_seq, 1,
+                                                __ATOMIC_RELAXED);
+    }
     item_set_atime(it, clock_now(s->clk));
     item_ref_incr(it);
     item_set_seg(it, LRU_COLD);
