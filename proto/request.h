@@ -26,8 +26,11 @@
 /* A storage value at least this long whose bytes are not all buffered yet
  * is not buffered at all: the parser returns PARSE_VALUE once the header
  * is complete and the caller reads the value straight into its item.  Any
- * shorter request fits the resting read buffer (daemon/worker.h). */
+ * shorter request fits the resting read buffer (daemon/worker.h).  The
+ * fuzz build (scripts/fuzz) lowers it so that small inputs stream too. */
+#ifndef REQ_STREAM_MIN
 #define REQ_STREAM_MIN (32 * 1024)
+#endif
 
 /* Which writer answers the request. */
 enum req_proto {
