@@ -9,8 +9,9 @@
     chunk", stores nothing, and the connection goes on;
   * a value over -I: "SERVER_ERROR object too large for cache", the data
     swallowed, the old value dropped;
-  * a client leaving mid-value leaves curr_items and bytes as they were (an
-    ASan build reports any leak when the server stops);
+  * a client leaving mid-value leaves curr_items, bytes and the slab chunks
+    in use as they were (an ASan build also reports any leak when the
+    server stops);
   * an upload of 64 MB with -I 128m -m 1024 raises the server's peak RSS
     (VmHWM) by about the item, not twice it (stashd only: memcached also
     reads into the item, but its slab preallocation differs).
@@ -169,9 +170,17 @@ def test_too_large(tap, server, rnd):
     c.close()
 
 
+def used_chunks(conn):
+    """Slab chunks in use, all classes: an item staged for a value and
+    never freed shows here (it is in no LRU, so not in curr_items)."""
+    return sum(int(v) for k, v in conn.stats("slabs").items()
+               if k.endswith(":used_chunks"))
+
+
 def test_disconnect(tap, server, rnd):
     c = st.Conn(server)
     before = c.stats()
+    chunks = used_chunks(c)
     value = rnd.randbytes(2 * MB)
     for i in range(4):
         d = st.Conn(server)
@@ -187,6 +196,8 @@ def test_disconnect(tap, server, rnd):
     tap.eq(after["bytes"], before["bytes"],
            "disconnect mid-value: bytes unchanged")
     tap.eq(text_get(c, b"gone0"), None, "the half-sent item is not there")
+    tap.eq(used_chunks(c), chunks, "disconnect mid-value: the staged items' "
+           "chunks are free again")
     c.close()
 
 
