@@ -14,6 +14,14 @@
  * no read buffer.  It grows only to hold one request that the parser says is
  * larger (bounded by the parser, which rejects data blocks over -I), and goes
  * back to the resting size once that request is done.
+ *
+ * A storage value of REQ_STREAM_MIN bytes or more is never buffered whole:
+ * the parser stops after the header (PARSE_VALUE), the executor allocates
+ * the item, and the value is read straight into the item's chunks (readv
+ * over its slices, never past the value's end); only what was already in
+ * the read buffer is copied.  The trailing "\r\n" and what follows are
+ * read into the buffer as usual; the item is linked once the trailer is
+ * checked, and freed if the client leaves first.
  */
 #include "daemon/conn.h"
 
@@ -24,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -38,7 +47,19 @@
 #include "slab/clock.h"
 #include "slab/store.h"
 
-#define CONN_IOV_MAX 64         /* iovecs per sendmsg */
+#define CONN_IOV_MAX 64         /* iovecs per sendmsg, per value readv */
+
+/* Requests that are not streamed fit the resting read buffer. */
+_Static_assert(REQ_STREAM_MIN + TEXT_LINE_MAX + 2 <= WORKER_RBUF_SIZE,
+               "a buffered storage request must fit the resting rbuf");
+
+/* A storage request whose value is being read into its item. */
+struct conn_stream {
+    struct request req;     /* the header, its pointers moved into hdr */
+    struct item *it;        /* the staged item (process_store_begin) */
+    uint64_t off;           /* value bytes written into it so far */
+    char hdr[];             /* the header bytes as the client sent them */
+};
 /* Stop executing a connection's requests while this much output waits:
  * a client that pipelines huge multigets and reads slowly pins at most
  * about this much (plus one reply) instead of unbounded memory. */
@@ -154,6 +175,12 @@ conn_destroy(struct conn *c)
     worker_conn_unlink(c->w, c);
     if (c->resume_job != NULL && c->resume_free != NULL) {
         c->resume_free(c->resume_job);
+    }
+    if (c->stream != NULL) {
+        /* the client left mid-value: the item was never linked */
+        store_item_abandon(srv->store, c->stream->it);
+        free(c->stream);
+        c->stream = NULL;
     }
     conn_unpin_all(c);
     free(c->pins);
@@ -378,6 +405,134 @@ conn_log_request(const struct conn *c, const struct request *req)
     log_info("<%d %.*s", c->fd, (int)(n > 200 ? 200 : n), p);
 }
 
+/*
+ * Start the storage request req parsed at rpos (PARSE_VALUE): stage its
+ * item, keep a copy of its header, consume the header.  If the store
+ * refuses the item, answer now and swallow the value as memcached does.
+ */
+static void
+conn_stream_begin(struct conn *c, struct request *req)
+{
+    struct conn_stream *st = malloc(sizeof(*st) + req->consumed);
+    struct item *it = NULL;
+    int rc = STORE_NO_MEMORY;
+
+    if (st != NULL) {
+        it = process_store_begin(c, req, &rc);
+    }
+    if (it == NULL) {
+        process_store(c, req, NULL, rc);
+        free(st);
+        c->rpos += req->consumed;
+        c->swallow = (uint64_t)req->vlen + req->vtrail;
+        return;
+    }
+    memcpy(st->hdr, c->rbuf + c->rpos, req->consumed);
+    req_move(&st->req, req, c->rbuf + c->rpos, req->consumed, st->hdr);
+    st->it = it;
+    st->off = 0;
+    c->rpos += req->consumed;
+    c->stream = st;
+}
+
+/* Value bytes of the streamed request still to come. */
+static uint64_t
+conn_stream_left(const struct conn *c)
+{
+    return c->stream->req.vlen - c->stream->off;
+}
+
+/*
+ * Move buffered bytes into the streamed value; once it is whole and its
+ * trailer is buffered, link the item and answer (a trailer other than
+ * "\r\n" answers memcached's bad data chunk and drops the item).  True
+ * when the request is done, false when it needs more bytes.
+ */
+static bool
+conn_stream_step(struct conn *c)
+{
+    struct conn_stream *st = c->stream;
+    struct iovec iov[CONN_IOV_MAX];
+    bool ok;
+
+    while (conn_stream_left(c) > 0 && c->rpos < c->rlen) {
+        size_t n = store_item_wslices(st->it, st->off, iov, CONN_IOV_MAX);
+
+        for (size_t i = 0; i < n && c->rpos < c->rlen; i++) {
+            size_t k = c->rlen - c->rpos;
+
+            if (k > iov[i].iov_len) {
+                k = iov[i].iov_len;
+            }
+            memcpy(iov[i].iov_base, c->rbuf + c->rpos, k);
+            c->rpos += (uint32_t)k;
+            st->off += k;
+        }
+    }
+    if (conn_stream_left(c) > 0 || c->rlen - c->rpos < st->req.vtrail) {
+        return false;
+    }
+    ok = st->req.vtrail == 0 || memcmp(c->rbuf + c->rpos, "\r\n", 2) == 0;
+    c->rpos += st->req.vtrail;
+    c->stream = NULL;
+    if (ok) {
+        process_store(c, &st->req, st->it, STORE_OK);
+    } else {
+        /* memcached reads exactly <bytes> + 2 and rejects them whole */
+        store_item_abandon(c->w->srv->store, st->it);
+        st->req.err = "CLIENT_ERROR bad data chunk";
+        process_parse_error(c, &st->req);
+    }
+    free(st);
+    return true;
+}
+
+/* A streamed value whose last byte is in and that has no trailer: ready
+ * to link without reading more. */
+static bool
+conn_stream_ready(const struct conn *c)
+{
+    return c->stream != NULL && conn_stream_left(c) == 0 &&
+           c->stream->req.vtrail == 0;
+}
+
+/* Read the streamed value straight into its item, never past its end.
+ * 1: got bytes, 0: nothing to read now, -1: close. */
+static int
+conn_read_value(struct conn *c)
+{
+    struct conn_stream *st = c->stream;
+    struct iovec iov[CONN_IOV_MAX];
+    size_t n = store_item_wslices(st->it, st->off, iov, CONN_IOV_MAX);
+    size_t want = 0;
+    ssize_t got;
+
+    for (size_t i = 0; i < n; i++) {
+        want += iov[i].iov_len;
+    }
+    for (;;) {
+        got = readv(c->fd, iov, (int)n);
+        if (got > 0) {
+            break;
+        }
+        if (got == 0) {
+            return -1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        }
+        return -1;
+    }
+    st->off += (uint64_t)got;
+    c->read_full = (size_t)got == want;
+    c->want_more = false;
+    STAT_ADD(&c->w->stats, bytes_read, (uint64_t)got);
+    return 1;
+}
+
 enum conn_exec {
     EXEC_IDLE,      /* buffer consumed or holds an incomplete request */
     EXEC_YIELD,     /* the per-event request budget is used up */
@@ -419,7 +574,21 @@ conn_execute(struct conn *c, long *budget)
     struct request req;
     int rc;
 
-    while (c->rpos < c->rlen) {
+    for (;;) {
+        if (c->stream != NULL) {
+            if (!conn_stream_step(c)) {
+                c->want_more = true;
+                return EXEC_IDLE;
+            }
+            (*budget)--;
+            if (c->closing) {
+                return EXEC_CLOSE;
+            }
+            continue;
+        }
+        if (c->rpos >= c->rlen) {
+            break;
+        }
         if (c->swallow > 0) {
             uint32_t n = c->rlen - c->rpos;
 
@@ -472,6 +641,14 @@ conn_execute(struct conn *c, long *budget)
             if (c->closing) {
                 return EXEC_CLOSE;
             }
+            break;
+        case PARSE_VALUE:
+            if (log_get_level() >= LOG_INFO) {
+                conn_log_request(c, &req);
+            }
+            __atomic_store_n(&c->last_cmd, clock_now(c->w->srv->clock),
+                             __ATOMIC_RELAXED);
+            conn_stream_begin(c, &req);
             break;
         case PARSE_AGAIN:
             c->want_more = true;
@@ -544,7 +721,7 @@ conn_run(struct conn *c, bool try_read)
         return;
     }
     for (;;) {
-        if (c->rpos < c->rlen && !c->want_more) {
+        if ((c->rpos < c->rlen && !c->want_more) || conn_stream_ready(c)) {
             ex = conn_execute(c, &budget);
         }
         if (c->out.oom) {
@@ -597,7 +774,12 @@ conn_run(struct conn *c, bool try_read)
         if (!try_read) {
             break;
         }
-        rc = conn_read(c);
+        if (c->stream != NULL && c->rpos == c->rlen &&
+            conn_stream_left(c) > 0) {
+            rc = conn_read_value(c);
+        } else {
+            rc = conn_read(c);
+        }
         if (rc < 0) {
             conn_destroy(c);
             return;

@@ -17,6 +17,7 @@
 
 #include "proto/out.h"
 
+struct conn_stream;
 struct item;
 struct proto_ops;
 struct wait_waiter;
@@ -38,6 +39,10 @@ struct conn {
                              * TEXT_LINE_MAX with no newline yet: not parsed
                              * again until a newline arrives */
     uint64_t swallow;       /* bytes still to discard (rejected data block) */
+    struct conn_stream *stream; /* a storage request whose value is being
+                             * read straight into its item (PARSE_VALUE):
+                             * the bytes at rpos are its value, then its
+                             * "\r\n"; NULL otherwise */
     bool want_more;         /* the buffered bytes are an incomplete request */
     bool read_full;         /* the last read filled rbuf: more may wait */
 

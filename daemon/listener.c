@@ -6,6 +6,12 @@
  * the new client gets "ERROR Too many open connections" and is closed, and
  * rejected_connections counts it.  The main event base also runs the
  * once-a-second clock tick.
+ *
+ * Out of descriptors (EMFILE, ENFILE) or kernel memory, accept() fails
+ * at once while the backlog stays readable: the listen events are turned
+ * off (listen_disabled_num counts it, accepting_conns reads 0) and turned
+ * back on by a timer LISTENER_RETRY_MS later, so a full fd table costs a
+ * few wake-ups a second instead of a spinning core.
  */
 #include "daemon/listener.h"
 
@@ -28,6 +34,7 @@
 #include "daemon/worker.h"
 
 #define LISTENER_MAX 16
+#define LISTENER_RETRY_MS 50    /* back-off after accept ran out of fds */
 
 struct listener_sock {
     int fd;
@@ -42,9 +49,54 @@ struct listener {
     struct listener_sock socks[LISTENER_MAX];
     int nsocks;
     unsigned next_worker;
+    struct event *retry;    /* re-enables accepting after a back-off */
+    bool paused;            /* listen events off (accept back-off) */
 };
 
 static const char too_many[] = "ERROR Too many open connections\r\n";
+
+/* Turn every listen event on or off. */
+static void
+listener_enable(struct listener *l, bool on)
+{
+    for (int i = 0; i < l->nsocks; i++) {
+        if (on) {
+            event_add(l->socks[i].ev, NULL);
+        } else {
+            event_del(l->socks[i].ev);
+        }
+    }
+    l->paused = !on;
+    __atomic_store_n(&l->srv->listen_paused, on ? 0u : 1u, __ATOMIC_RELAXED);
+}
+
+static void
+listener_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    listener_enable(arg, true);
+}
+
+/* accept() failed for want of descriptors or memory: stop listening for a
+ * moment instead of being woken again at once by the same backlog. */
+static void
+listener_back_off(struct listener *l)
+{
+    struct timeval tv = {0, LISTENER_RETRY_MS * 1000};
+
+    if (l->paused) {
+        return;
+    }
+    __atomic_add_fetch(&l->srv->listen_disabled, 1, __ATOMIC_RELAXED);
+    if (l->retry == NULL) {
+        l->retry = evtimer_new(l->srv->base, listener_on_retry, l);
+    }
+    if (l->retry == NULL || evtimer_add(l->retry, &tv) != 0) {
+        return;     /* cannot time the retry: keep listening */
+    }
+    listener_enable(l, false);
+}
 
 static void
 listener_on_accept(evutil_socket_t fd, short what, void *arg)
@@ -62,8 +114,12 @@ listener_on_accept(evutil_socket_t fd, short what, void *arg)
             if (errno == EINTR) {
                 continue;
             }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                /* EMFILE and friends: log and let the backlog wait */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                log_warn("accept: %s; not accepting for %d ms",
+                         strerror(errno), LISTENER_RETRY_MS);
+                listener_back_off(l);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 log_warn("accept: %s", strerror(errno));
             }
             return;
@@ -299,6 +355,9 @@ listener_destroy(struct listener *l)
 {
     if (l == NULL) {
         return;
+    }
+    if (l->retry != NULL) {
+        event_free(l->retry);
     }
     for (int i = 0; i < l->nsocks; i++) {
         event_free(l->socks[i].ev);

@@ -33,6 +33,7 @@
 #include "proto/text.h"
 #include "slab/clock.h"
 #include "slab/crawler.h"
+#include "slab/hash.h"
 #include "slab/store.h"
 
 /* fds kept back for listeners, logs and the like, as memcached does */
@@ -192,6 +193,10 @@ main_store(const struct settings *st, struct clock *clk)
     cfg.slab_automove = (unsigned)st->slab_automove;
     cfg.automove_ratio = st->slab_automove_ratio;
     cfg.automove_window = (unsigned)st->slab_automove_window;
+    /* a key's shard and bucket must not be predictable from outside */
+    if (!hash_seed_random()) {
+        log_warn("getrandom failed: the key hash keeps its fixed seed");
+    }
     s = store_create(&cfg, clk);
     if (s != NULL) {
         crawler_set_sleep(s, (uint32_t)st->lru_crawler_sleep);

@@ -26,6 +26,7 @@
 #include "daemon/version.h"
 #include "daemon/wait.h"
 #include "daemon/worker.h"
+#include "proto/bin.h"
 #include "proto/proto.h"
 #include "proto/request.h"
 #include "proto/text.h"
@@ -42,6 +43,8 @@ struct exec {
     const struct proto_ops *ops;
     struct store *store;
     struct thread_stats *ts;
+    struct item *staged;    /* a streamed value's item (process_store) */
+    int staged_rc;          /* its store_item_new failure, else STORE_OK */
 };
 
 static void
@@ -331,9 +334,23 @@ exec_store(struct exec *x)
     uint64_t cas = 0;
     int rc;
 
-    rc = store_put(x->store, exec_store_modes[req->mode], req->key, req->nkey,
-                   req->flags, req->exptime, req->value, req->vlen, req->cas,
-                   &cas);
+    if (req->proto == PROTO_BINARY && req->mode == REQ_CAS &&
+        !x->c->w->srv->settings->use_cas) {
+        /* memcached -C: a binary Set/Add/Replace ignores its CAS */
+        req->mode = bin_store_mode(req->bin_opcode);
+        req->cas = 0;
+    }
+
+    if (x->staged_rc != STORE_OK) {
+        rc = x->staged_rc;
+    } else if (x->staged != NULL) {
+        rc = store_item_commit(x->store, exec_store_modes[req->mode],
+                               x->staged, req->cas, &cas);
+    } else {
+        rc = store_put(x->store, exec_store_modes[req->mode], req->key,
+                       req->nkey, req->flags, req->exptime, req->value,
+                       req->vlen, req->cas, &cas);
+    }
     memset(&res, 0, sizeof(res));
     res.cas = cas;
     res.code = process_stored(x->c, req, rc);
@@ -524,6 +541,11 @@ void
 process_parse_error(struct conn *c, struct request *req)
 {
     static const char too_large[] = "SERVER_ERROR object too large";
+    bool refused = req->proto == PROTO_BINARY
+                       ? req->bin_status == BIN_ST_E2BIG
+                       : req->err != NULL &&
+                             strncmp(req->err, too_large,
+                                     sizeof(too_large) - 1) == 0;
 
     if (req->op == REQ_STORE && req->err != NULL &&
         strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
@@ -535,12 +557,39 @@ process_parse_error(struct conn *c, struct request *req)
      * drops it whatever its mode */
     if (req->op == REQ_STORE &&
         (req->mode == REQ_SET || req->proto == PROTO_META) && req->nkey > 0 &&
-        req->key != NULL && req->err != NULL &&
-        strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
+        req->key != NULL && refused) {
         store_delete(c->w->srv->store, req->key, req->nkey, 0);
         wait_wake(c->w->srv, req->key, req->nkey);
     }
     c->ops->error(&c->out, req, req->err);
+}
+
+struct item *
+process_store_begin(struct conn *c, const struct request *req, int *rc)
+{
+    return store_item_new(c->w->srv->store, exec_store_modes[req->mode],
+                          req->key, req->nkey, req->flags, req->exptime,
+                          req->vlen, rc);
+}
+
+void
+process_store(struct conn *c, struct request *req, struct item *staged,
+              int staged_rc)
+{
+    struct exec x;
+
+    if (req->proto == PROTO_META) {
+        process_meta_store(c, req, staged, staged_rc);
+        return;
+    }
+    x.c = c;
+    x.req = req;
+    x.ops = proto_for(req);
+    x.store = c->w->srv->store;
+    x.ts = &c->w->stats;
+    x.staged = staged;
+    x.staged_rc = staged_rc;
+    exec_store(&x);
 }
 
 enum process_rc
@@ -558,6 +607,8 @@ process_request(struct conn *c, struct request *req)
     x.ops = proto_for(req);
     x.store = c->w->srv->store;
     x.ts = &c->w->stats;
+    x.staged = NULL;
+    x.staged_rc = STORE_OK;
     switch (req->op) {
     case REQ_GET:
         return exec_get(&x);

@@ -36,6 +36,27 @@ void process_meta(struct conn *c, struct request *req);
  * what memcached does besides answering (a too-large set drops the key). */
 void process_parse_error(struct conn *c, struct request *req);
 
+/*
+ * A value streamed into its item (PARSE_VALUE): process_store_begin()
+ * allocates the item for req's header (NULL with *rc a store status: the
+ * caller answers with process_store(c, req, NULL, rc) and swallows the
+ * value); once the value is in, process_store() links the item under
+ * req's mode and answers as for a buffered request.  A staged item not
+ * committed goes back with store_item_abandon().
+ */
+struct item *process_store_begin(struct conn *c, const struct request *req,
+                                 int *rc);
+
+/* Execute the storage request req with its value in staged (or answer
+ * staged_rc, a store_item_new failure, when it is not STORE_OK); consumes
+ * staged.  Any protocol. */
+void process_store(struct conn *c, struct request *req, struct item *staged,
+                   int staged_rc);
+
+/* process_store for meta ms (daemon/process_meta.c). */
+void process_meta_store(struct conn *c, struct request *req,
+                        struct item *staged, int staged_rc);
+
 /* The store's mode for a request's enum req_store_mode. */
 enum store_mode process_store_mode(uint8_t req_mode);
 

@@ -35,6 +35,8 @@ struct pm {
     struct request *req;
     struct store *store;
     struct thread_stats *ts;
+    struct item *staged;    /* a streamed value's item (process_store) */
+    int staged_rc;          /* its store_item_new failure, else STORE_OK */
 };
 
 static bool
@@ -193,7 +195,9 @@ pm_set(struct pm *x)
     int rc;
 
     memset(&res, 0, sizeof(res));
-    if (pm_has(req, 'I') || pm_has(req, 'E')) {
+    if (x->staged_rc != STORE_OK) {
+        rc = x->staged_rc;
+    } else if (pm_has(req, 'I') || pm_has(req, 'E')) {
         struct lease_put p;
 
         memset(&p, 0, sizeof(p));
@@ -205,8 +209,12 @@ pm_set(struct pm *x)
         p.cas_in = req->cas;
         p.stale_ok = pm_has(req, 'I');
         p.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
+        p.staged = x->staged;
         rc = lease_put(x->store, req->key, req->nkey, &p);
         res.cas = p.cas_out;
+    } else if (x->staged != NULL) {
+        rc = store_item_commit(x->store, process_store_mode(req->mode),
+                               x->staged, req->cas, &res.cas);
     } else {
         rc = store_put(x->store, process_store_mode(req->mode), req->key,
                        req->nkey, req->flags, req->exptime, req->value,
@@ -319,6 +327,21 @@ pm_debug(struct pm *x)
 }
 
 void
+process_meta_store(struct conn *c, struct request *req, struct item *staged,
+                   int staged_rc)
+{
+    struct pm x;
+
+    x.c = c;
+    x.req = req;
+    x.store = c->w->srv->store;
+    x.ts = &c->w->stats;
+    x.staged = staged;
+    x.staged_rc = staged_rc;
+    pm_set(&x);
+}
+
+void
 process_meta(struct conn *c, struct request *req)
 {
     struct pm x;
@@ -327,6 +350,8 @@ process_meta(struct conn *c, struct request *req)
     x.req = req;
     x.store = c->w->srv->store;
     x.ts = &c->w->stats;
+    x.staged = NULL;
+    x.staged_rc = STORE_OK;
     /* cmd_meta stays 0: memcached 1.6.18 does not count ascii meta
      * commands there either */
     switch (req->op) {

@@ -39,7 +39,9 @@ struct server {
     uint64_t total_conns;
     uint64_t rejected_conns;
     uint64_t conn_structs;
-    uint64_t listen_disabled;
+    uint64_t listen_disabled;       /* accept back-offs (EMFILE, ...) */
+    uint32_t listen_paused;         /* 1 while backed off: accepting_conns
+                                     * reads 0 */
     uint64_t rbuf_bytes;            /* read buffers held, when limited */
     uint64_t read_buf_oom;          /* refused for read_buf_mem_limit */
 };

@@ -169,7 +169,8 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
 #undef STATS_EMIT_THREAD
 #undef STATS_EMIT_STORE
     stats_kept_emit(&kept, "limit_maxbytes", emit, ctx);
-    stats_emit_u64(emit, ctx, "accepting_conns", 1);
+    stats_emit_u64(emit, ctx, "accepting_conns",
+                   !__atomic_load_n(&srv->listen_paused, __ATOMIC_RELAXED));
     stats_emit_u64(emit, ctx, "listen_disabled_num",
              __atomic_load_n(&srv->listen_disabled, __ATOMIC_RELAXED));
     stats_emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);

@@ -30,8 +30,11 @@
  *   - unknown opcode (Verbosity included): "Unknown command", body
  *     swallowed, connection kept;
  *   - a value larger than the item size limit: "Too large.", value
- *     swallowed, connection kept (decided from the header alone, so a
- *     body that cannot fit is never buffered).
+ *     swallowed, connection kept (decided from header, extras and key,
+ *     so a body that cannot fit is never buffered); a refused Set also
+ *     unlinks the key (op, mode and key are filled for the executor).
+ *   - a Set/Add/Replace/Append/Prepend value of REQ_STREAM_MIN bytes or
+ *     more not yet all buffered: PARSE_VALUE once extras and key are.
  * Deliberate differences, because memcached loses packet framing there:
  *   - for an unknown opcode memcached swallows bodylen bytes *after* the
  *     extras and key, eating the start of the next packet; stashd swallows
@@ -294,7 +297,7 @@ bin_parse(struct request *req, const char *buf, size_t len)
 {
     const uint8_t *p = (const uint8_t *)buf;
     const struct bin_cmd *cmd;
-    uint32_t ext, nkey, body;
+    uint32_t ext, nkey, body, head;
 
     req_reset(req, PROTO_BINARY);
     if (len < BIN_HEADER_LEN) {
@@ -331,9 +334,33 @@ bin_parse(struct request *req, const char *buf, size_t len)
         return bin_fail(req, PARSE_ERROR, BIN_ST_UNKNOWN_COMMAND,
                         BIN_HEADER_LEN, body);
     }
+    head = BIN_HEADER_LEN + ext + nkey;
     if ((cmd->shape == SHAPE_STORE || cmd->shape == SHAPE_CONCAT) &&
         body - ext - nkey > bin_item_max) {
-        return bin_fail(req, PARSE_ERROR, BIN_ST_E2BIG, BIN_HEADER_LEN, body);
+        /* the key is needed: as memcached, a refused Set unlinks it so a
+         * failed update never leaves the old value readable */
+        if (len < head) {
+            req->need = head;
+            return PARSE_AGAIN;
+        }
+        req->op = REQ_STORE;
+        req->mode = cmd->mode;
+        req->key = (const char *)p + BIN_HEADER_LEN + ext;
+        req->nkey = nkey;
+        return bin_fail(req, PARSE_ERROR, BIN_ST_E2BIG, head,
+                        body - ext - nkey);
+    }
+    if ((cmd->shape == SHAPE_STORE || cmd->shape == SHAPE_CONCAT) &&
+        len - BIN_HEADER_LEN < body && body - ext - nkey >= REQ_STREAM_MIN) {
+        /* too big to buffer: the caller reads the value into the item */
+        if (len < head) {
+            req->need = head;
+            return PARSE_AGAIN;
+        }
+        bin_fill(req, cmd, p, ext, nkey, body);
+        req->value = NULL;
+        req->consumed = head;
+        return PARSE_VALUE;
     }
     /* every accepted body is <= 255 + 250 + item max: no overflow */
     if (len - BIN_HEADER_LEN < body) {
@@ -344,6 +371,14 @@ bin_parse(struct request *req, const char *buf, size_t len)
     bin_fill(req, cmd, p, ext, nkey, body);
     req->consumed = BIN_HEADER_LEN + body;
     return PARSE_OK;
+}
+
+uint8_t
+bin_store_mode(uint8_t opcode)
+{
+    const struct bin_cmd *cmd = &bin_cmds[opcode];
+
+    return cmd->op == REQ_STORE ? cmd->mode : (uint8_t)REQ_SET;
 }
 
 /* ---- writer ---------------------------------------------------------- */

@@ -90,4 +90,9 @@ int bin_parse(struct request *req, const char *buf, size_t len);
  * BIN_ST_OK, "Unknown error" for codes memcached never sends. */
 const char *bin_status_text(uint16_t status);
 
+/* The enum req_store_mode an opcode stores with when it carries no CAS
+ * (bin_parse turns Set/Add/Replace with a CAS into REQ_CAS); REQ_SET for
+ * opcodes that do not store. */
+uint8_t bin_store_mode(uint8_t opcode);
+
 #endif

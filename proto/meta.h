@@ -70,6 +70,12 @@
  * flags together). */
 #define META_TOKENS_MAX 19
 
+/* Largest explicit CAS (E) accepted; larger ones answer "CLIENT_ERROR bad
+ * token in command line format".  The store keeps its CAS counter at or
+ * above every E handed out (flush_all invalidates by CAS order), so this
+ * leaves it 2^62 values before it could wrap. */
+#define META_NEW_CAS_MAX (UINT64_C(1) << 62)
+
 /* ms data blocks over this are refused unless meta_setup() says otherwise:
  * memcached's default -I. */
 #define META_ITEM_SIZE_MAX_DEFAULT (1024 * 1024)
@@ -81,7 +87,10 @@ void meta_setup(uint32_t item_size_max);
 /*
  * Parse one meta request starting at buf[0] (the command).  Returns an enum
  * parse_status: PARSE_OK with req->consumed covering the line and, for ms,
- * the data block; PARSE_AGAIN (req->need = bytes needed when known);
+ * the data block; PARSE_VALUE for an ms whose data block of
+ * REQ_STREAM_MIN bytes or more is not all here (req->consumed = the line,
+ * vlen/vtrail = the block and its "\r\n" still to come, request.h);
+ * PARSE_AGAIN (req->need = bytes needed when known);
  * PARSE_ERROR with req->err = memcached's reply line, req->consumed and
  * req->swallow (the data block of a rejected ms); PARSE_CLOSE when no line
  * end came within META_LINE_MAX bytes.  The request is reset first.

@@ -259,7 +259,11 @@ meta_flags(struct request *req, const struct meta_tok *t, unsigned first,
             }
             break;
         case 'E':
-            if (!meta_u64(arg, alen, &req->new_cas)) {
+            /* flush_all invalidates by CAS order, so an explicit CAS must
+             * leave the counter room: above META_NEW_CAS_MAX it could
+             * wrap it (memcached 1.6.18 has no E at all) */
+            if (!meta_u64(arg, alen, &req->new_cas) ||
+                req->new_cas > META_NEW_CAS_MAX) {
                 *errstr = META_ERR_TOKEN;
                 bad = true;
             }
@@ -430,7 +434,7 @@ meta_parse_set(struct request *req, const struct meta_tok *t, unsigned nt,
                size_t line_len)
 {
     const char *errstr = META_ERR_FORMAT;
-    bool bad = false;
+    bool bad = false, stream;
     int64_t dlen;
     size_t total;
 
@@ -487,19 +491,26 @@ meta_parse_set(struct request *req, const struct meta_tok *t, unsigned nt,
     req->swallow = 0;
 
     total = line_len + (size_t)dlen + 2;
-    if (len < total) {
+    stream = len < total && dlen >= REQ_STREAM_MIN;
+    if (len < total && !stream) {
         req->consumed = 0;
         req->need = (uint32_t)total;
         return PARSE_AGAIN;
     }
-    req->consumed = (uint32_t)total;
-    if (buf[total - 2] != '\r' || buf[total - 1] != '\n') {
-        return meta_fail(req, "CLIENT_ERROR bad data chunk");
+    if (stream) {
+        /* too big to buffer: the caller reads it into the item */
+        req->consumed = (uint32_t)line_len;
+        req->vtrail = 2;
+    } else {
+        req->consumed = (uint32_t)total;
+        if (buf[total - 2] != '\r' || buf[total - 1] != '\n') {
+            return meta_fail(req, "CLIENT_ERROR bad data chunk");
+        }
+        req->value = buf + line_len;
     }
 
     meta_keep_tokens(req, t, 3, nt, line_end);
     req->op = REQ_STORE;
-    req->value = buf + line_len;
     req->vlen = (uint32_t)dlen;
     req->exptime = req->meta_ttl;
     if (req->mflags & META_BIT('C')) {
@@ -509,7 +520,7 @@ meta_parse_set(struct request *req, const struct meta_tok *t, unsigned nt,
             req->cas = 0;
         }
     }
-    return PARSE_OK;
+    return stream ? PARSE_VALUE : PARSE_OK;
 }
 
 static int

@@ -23,6 +23,15 @@
 #define REQ_KEY_MAX 250     /* longest key, all protocols */
 #define REQ_OPAQUE_MAX 32   /* longest meta opaque token (O flag) */
 
+/* A storage value at least this long whose bytes are not all buffered yet
+ * is not buffered at all: the parser returns PARSE_VALUE once the header
+ * is complete and the caller reads the value straight into its item.  Any
+ * shorter request fits the resting read buffer (daemon/worker.h).  The
+ * fuzz build (scripts/fuzz) lowers it so that small inputs stream too. */
+#ifndef REQ_STREAM_MIN
+#define REQ_STREAM_MIN (32 * 1024)
+#endif
+
 /* Which writer answers the request. */
 enum req_proto {
     PROTO_TEXT = 0,
@@ -90,9 +99,12 @@ struct request {
     const char *keys;
     uint32_t keys_len;
 
-    /* storage: the data block, without its trailing "\r\n" */
+    /* storage: the data block, without its trailing "\r\n" (PARSE_VALUE:
+     * value is NULL, vlen bytes follow the header, then vtrail bytes that
+     * must read "\r\n": 2 for text and meta, 0 for binary) */
     const char *value;
     uint32_t vlen;
+    uint8_t vtrail;
 
     uint32_t flags;         /* client flags */
     int64_t exptime;        /* as sent: 0 never, <=30d relative, else unix */
@@ -140,6 +152,10 @@ enum parse_status {
     PARSE_AGAIN = -1,   /* incomplete; nothing consumed; req->need hint */
     PARSE_ERROR = -2,   /* reply req->err, drop consumed (+swallow), go on */
     PARSE_CLOSE = -3,   /* reply req->err if set, then close */
+    PARSE_VALUE = 1,    /* a storage header is complete (req->consumed
+                         * bytes); its value of req->vlen bytes (then
+                         * req->vtrail) follows unbuffered: read it into
+                         * the item, see REQ_STREAM_MIN */
 };
 
 /* The executor's answer to one request (or to one key of a multi-get). */
@@ -229,6 +245,7 @@ req_reset(struct request *req, enum req_proto proto)
     req->keys_len = 0;
     req->value = NULL;
     req->vlen = 0;
+    req->vtrail = 0;
     req->flags = 0;
     req->exptime = 0;
     req->cas = 0;
@@ -263,5 +280,14 @@ req_reset(struct request *req, enum req_proto proto)
  */
 bool req_next_key(const struct request *req, uint32_t *pos,
                   const char **key, uint32_t *nkey);
+
+/*
+ * Copy src to dst for a caller that moves the request's bytes old[0..n)
+ * to to[0..n): every pointer into the old bytes is moved along, a key
+ * decoded into src->keybuf points into dst->keybuf.  Pointers elsewhere
+ * (static error lines) are kept.
+ */
+void req_move(struct request *dst, const struct request *src,
+              const char *old, size_t n, const char *to);
 
 #endif

@@ -42,6 +42,10 @@
  * Parse outcomes beyond PARSE_OK:
  *   PARSE_AGAIN  no complete request yet; need = total bytes when the line
  *            of a storage command is complete but its data block is not.
+ *   PARSE_VALUE  the line of a storage command whose data block of
+ *            REQ_STREAM_MIN bytes or more is not all here: consumed = the
+ *            line, vlen = the block, vtrail = 2 (its "\r\n"), value NULL,
+ *            every other field as for PARSE_OK (request.h).
  *   PARSE_ERROR  err = memcached's reply line; consumed (+ swallow) bytes to
  *            drop.  When memcached stays silent (the line carried
  *            "noreply") req->noreply is set: write err through

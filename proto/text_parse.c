@@ -400,6 +400,13 @@ text_store(struct request *req, struct text_line *l, uint8_t mode)
         }
         return PARSE_ERROR;
     }
+    if (avail < total && vlen >= REQ_STREAM_MIN) {
+        /* too big to buffer: the caller reads it into the item */
+        req->consumed = l->linelen;
+        req->vlen = (uint32_t)vlen;
+        req->vtrail = 2;
+        return PARSE_VALUE;
+    }
     if (avail < total) {
         req->consumed = 0;
         req->need = l->linelen + (uint32_t)total;

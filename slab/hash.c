@@ -5,20 +5,23 @@
  * line.  Items do not store their hash: doubling a shard rehashes the keys
  * it holds, which is cheap because a shard holds about 1/4096 of the items.
  * Bucket arrays come from malloc (jemalloc in the daemon).
+ *
+ * Keys are hashed with xxHash's XXH3 under a per-process random seed, so a
+ * client cannot choose keys that pile into one shard (one item lock) or
+ * one bucket chain.
  */
 #include "slab/hash.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
+#include <xxhash.h>
 
 #include "slab/item_layout.h"
 
 #define HASH_SHARD_POWER_MAX 28
-
-#define HASH_P1 UINT64_C(0x9e3779b97f4a7c15)
-#define HASH_P2 UINT64_C(0xc2b2ae3d27d4eb4f)
-#define HASH_P3 UINT64_C(0x94d049bb133111eb)
 
 struct hash_shard {
     pthread_mutex_t lock;
@@ -33,58 +36,32 @@ struct hash {
     uint64_t expansions;    /* atomic */
 };
 
-static inline uint64_t
-hash_rotl(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static inline uint64_t
-hash_load64(const char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-/* Final avalanche: every input bit flips about half the output bits. */
-static inline uint64_t
-hash_fmix(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= HASH_P3;
-    x ^= x >> 29;
-    x *= HASH_P2;
-    x ^= x >> 32;
-    return x;
-}
+/* The seed of hash_key: written once at start-up, before any thread
+ * hashes (hash_set_seed), read-only after. */
+static uint64_t hash_seed;
 
 uint64_t
 hash_key(const char *key, size_t nkey)
 {
-    uint64_t h = HASH_P1 ^ ((uint64_t)nkey * HASH_P2);
-    uint64_t g = HASH_P2;
-    uint64_t t = 0;
-    size_t rest;
+    return XXH3_64bits_withSeed(key, nkey, hash_seed);
+}
 
-    /* Two lanes over 16-byte blocks keep the multiplies independent. */
-    while (nkey >= 16) {
-        h = hash_rotl(h ^ (hash_load64(key) * HASH_P2), 29) * HASH_P1;
-        g = hash_rotl(g ^ (hash_load64(key + 8) * HASH_P3), 31) * HASH_P1;
-        key += 16;
-        nkey -= 16;
+void
+hash_set_seed(uint64_t seed)
+{
+    hash_seed = seed;
+}
+
+bool
+hash_seed_random(void)
+{
+    uint64_t seed;
+
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+        return false;
     }
-    if (nkey >= 8) {
-        h = hash_rotl(h ^ (hash_load64(key) * HASH_P2), 29) * HASH_P1;
-        key += 8;
-        nkey -= 8;
-    }
-    for (rest = 0; rest < nkey; rest++) {
-        t |= (uint64_t)(unsigned char)key[rest] << (8 * rest);
-    }
-    g = hash_rotl(g ^ (t * HASH_P3), 31) * HASH_P1;
-    return hash_fmix(h ^ hash_rotl(g, 17));
+    hash_seed = seed;
+    return true;
 }
 
 struct hash *

@@ -24,8 +24,16 @@
 struct hash;
 struct item;
 
-/* 64-bit hash of a key (own multiply-xorshift design). */
+/* 64-bit hash of a key: XXH3 (libxxhash) under the process's seed. */
 uint64_t hash_key(const char *key, size_t nkey);
+
+/* Set the seed of hash_key; only before any table exists or any thread
+ * hashes (start-up, tests).  The default seed is 0. */
+void hash_set_seed(uint64_t seed);
+
+/* Seed hash_key from getrandom(); false (seed unchanged) if the kernel
+ * gave no randomness.  Same rules as hash_set_seed. */
+bool hash_seed_random(void);
 
 /* A table of about 2^power buckets in all.  NULL on allocation failure. */
 struct hash *hash_create(unsigned power);

@@ -199,12 +199,12 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     if (it == NULL) {
         return status;
     }
-    if (p->mode == STORE_APPEND) {
-        store_value_copy(it, 0, old);
-        store_value_write(it, olen, p->val, p->vlen);
+    store_value_copy(it, p->mode == STORE_APPEND ? 0 : p->vlen, old);
+    if (p->staged != NULL) {
+        store_value_copy(it, p->mode == STORE_APPEND ? olen : 0, p->staged);
     } else {
-        store_value_write(it, 0, p->val, p->vlen);
-        store_value_copy(it, p->vlen, old);
+        store_value_write(it, p->mode == STORE_APPEND ? olen : 0, p->val,
+                          p->vlen);
     }
     item_set_exptime(it, item_get_exptime(old));
     lease_link_locked(s, hv, it, old, p->new_cas);
@@ -213,10 +213,12 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     return STORE_OK;
 }
 
-/* lease_put without counting; *clsid as for store_put's count. */
+/* lease_put without counting; p->staged is set to NULL when it became the
+ * new item; *clsid: the class to count cmd_set in (the new item's, else
+ * the old one's, else 0). */
 static int
-lease_put_uncounted(struct store *s, const char *key, size_t nkey,
-                    struct lease_put *p, unsigned *clsid)
+lease_put_value(struct store *s, const char *key, size_t nkey,
+                struct lease_put *p, unsigned *clsid)
 {
     uint64_t hv;
     rel_time_t now;
@@ -241,6 +243,12 @@ lease_put_uncounted(struct store *s, const char *key, size_t nkey,
         return status;
     }
 
+    if (p->staged != NULL) {
+        it = p->staged;
+        p->staged = NULL;
+        *clsid = item_clsid(it);
+        goto link;
+    }
     it = store_item_alloc(s, key, nkey, p->flags, p->vlen, &status);
     if (it == NULL) {
         if (p->mode == STORE_SET) {
@@ -258,6 +266,7 @@ lease_put_uncounted(struct store *s, const char *key, size_t nkey,
     item_set_exptime(it, clock_exptime(s->clk, p->exptime));
     *clsid = item_clsid(it);
 
+link:
     hash_lock(s->hash, hv);
     old = store_find_locked(s, hv, key, nkey, now);
     if (p->mode == STORE_CAS) {
@@ -296,11 +305,20 @@ lease_put_uncounted(struct store *s, const char *key, size_t nkey,
 int
 lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
 {
+    struct item *staged = p->staged;
     unsigned clsid = 0;
-    int rc = lease_put_uncounted(s, key, nkey, p, &clsid);
+    int rc;
 
+    if (staged != NULL) {
+        p->vlen = item_nbytes(staged);
+    }
+    rc = lease_put_value(s, key, nkey, p, &clsid);
     /* every ms counts in cmd_set, stored or not, as store_put */
     store_ctr_add(s, clsid, CTR_CMD_SET);
+    if (staged != NULL && p->staged != NULL) {
+        /* not consumed as the new item: append/prepend or refused early */
+        store_item_deref(s, staged);
+    }
     return rc;
 }
 

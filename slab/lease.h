@@ -103,6 +103,9 @@ struct lease_put {
     bool stale_ok;              /* I: a lower CAS stores a stale value */
     uint64_t new_cas;           /* E: 0 = next */
     uint64_t cas_out;           /* out: CAS of the stored item */
+    struct item *staged;        /* the value already in an item from
+                                 * store_item_new (flags, exptime set
+                                 * there; val/vlen unused); consumed */
 };
 
 /* STORE_OK, STORE_NOT_STORED, STORE_EXISTS, STORE_NOT_FOUND,

@@ -350,88 +350,108 @@ store_drop(struct store *s, const char *key, size_t nkey)
     hash_unlock(s->hash, hv);
 }
 
-/* append/prepend: the new item depends on the old one, so it is built
- * under the item lock. */
+/*
+ * append/prepend: the new item depends on the old one, so it is built
+ * under the item lock.  The bytes to add come from the staged item src
+ * (store_item_new), which is consumed.
+ */
 static int
-store_concat(struct store *s, bool append, const char *key, size_t nkey,
-             const void *val, size_t vlen, uint64_t cas_in,
-             uint64_t *cas_out, unsigned *clsid)
+store_concat(struct store *s, bool append, struct item *src,
+             uint64_t cas_in, uint64_t *cas_out)
 {
+    const char *key = item_key(src);
+    size_t nkey = item_nkey(src);
     uint64_t hv = hash_key(key, nkey);
     rel_time_t now = clock_now(s->clk);
     struct item *old, *it;
-    size_t olen;
+    size_t olen, vlen = item_nbytes(src);
     int status = STORE_OK;
 
+    /* memcached counts every storage command in cmd_set, stored or not */
+    store_ctr_add(s, item_clsid(src), CTR_CMD_SET);
     hash_lock(s->hash, hv);
     old = store_find_locked(s, hv, key, nkey, now);
     if (old == NULL) {
-        hash_unlock(s->hash, hv);
-        return STORE_NOT_STORED;
+        status = STORE_NOT_STORED;
+    } else if (cas_in != 0 && item_cas(old) != cas_in) {
+        status = STORE_EXISTS;
     }
-    *clsid = item_clsid(old);
-    if (cas_in != 0 && item_cas(old) != cas_in) {
+    if (status != STORE_OK) {
         hash_unlock(s->hash, hv);
-        return STORE_EXISTS;
+        store_item_deref(s, src);
+        return status;
     }
     olen = item_nbytes(old);
     it = store_item_alloc(s, key, nkey, item_flags(old), olen + vlen,
                           &status);
     if (it == NULL) {
         hash_unlock(s->hash, hv);
+        store_item_deref(s, src);
         return status;
     }
-    if (append) {
-        store_value_copy(it, 0, old);
-        store_value_write(it, olen, val, vlen);
-    } else {
-        store_value_write(it, 0, val, vlen);
-        store_value_copy(it, vlen, old);
-    }
+    store_value_copy(it, append ? 0 : vlen, old);
+    store_value_copy(it, append ? olen : 0, src);
     item_set_exptime(it, item_get_exptime(old));
     store_link_locked(s, hv, it, old);
     if (cas_out != NULL) {
         *cas_out = item_cas(it);
     }
     hash_unlock(s->hash, hv);
-    *clsid = item_clsid(it);
     store_item_deref(s, it);
+    store_item_deref(s, src);
     return STORE_OK;
 }
 
-/* store_put without counting; *clsid: the class to count cmd_set in (the
- * new item's, else the old one's, else 0). */
-static int
-store_put_uncounted(struct store *s, enum store_mode mode, const char *key,
-                     size_t nkey, uint32_t flags, int64_t exptime,
-                     const void *val, size_t vlen, uint64_t cas_in,
-                     uint64_t *cas_out, unsigned *clsid)
+struct item *
+store_item_new(struct store *s, enum store_mode mode, const char *key,
+               size_t nkey, uint32_t flags, int64_t exptime, size_t vlen,
+               int *status)
 {
-    uint64_t hv;
-    rel_time_t now;
-    struct item *it, *old;
-    bool as_cas;
-    int status = STORE_OK;
+    struct item *it;
 
     if (nkey == 0 || nkey > STORE_KEY_MAX) {
-        return STORE_TOO_LARGE;
+        *status = STORE_TOO_LARGE;
+        return NULL;
     }
-    if (mode == STORE_APPEND || mode == STORE_PREPEND) {
-        return store_concat(s, mode == STORE_APPEND, key, nkey, val, vlen,
-                            cas_in, cas_out, clsid);
-    }
-    /* A CAS value on set/add/replace (binary protocol) makes it a CAS. */
-    as_cas = mode == STORE_CAS || cas_in != 0;
-    it = store_item_alloc(s, key, nkey, flags, vlen, &status);
+    it = store_item_alloc(s, key, nkey, flags, vlen, status);
     if (it == NULL) {
+        /* refused before a class was chosen: counted in class 0 (every
+         * storage command counts in cmd_set, as in memcached) */
+        store_ctr_add(s, 0, CTR_CMD_SET);
         if (mode == STORE_SET) {
             store_drop(s, key, nkey);
         }
-        return status;
+        return NULL;
     }
-    store_value_write(it, 0, val, vlen);
     item_set_exptime(it, clock_exptime(s->clk, exptime));
-    *clsid = item_clsid(it);
+    return it;
+}
+
+void
+store_item_abandon(struct store *s, struct item *it)
+{
+    store_item_deref(s, it);
+}
+
+int
+store_item_commit(struct store *s, enum store_mode mode, struct item *it,
+                  uint64_t cas_in, uint64_t *cas_out)
+{
+    const char *key = item_key(it);
+    size_t nkey = item_nkey(it);
+    uint64_t hv;
+    rel_time_t now;
+    struct item *old;
+    bool as_cas;
+    int status = STORE_OK;
+
+    if (mode == STORE_APPEND || mode == STORE_PREPEND) {
+        return store_concat(s, mode == STORE_APPEND, it, cas_in, cas_out);
+    }
+    /* A CAS value on set/add/replace (binary protocol) makes it a CAS;
+     * without CAS (-C) memcached ignores it there, as if none was sent. */
+    as_cas = mode == STORE_CAS || (cas_in != 0 && s->cfg.use_cas);
+    store_ctr_add(s, item_clsid(it), CTR_CMD_SET);
 
     hv = hash_key(key, nkey);
     now = clock_now(s->clk);
@@ -469,14 +489,15 @@ store_put(struct store *s, enum store_mode mode, const char *key,
           size_t nkey, uint32_t flags, int64_t exptime, const void *val,
           size_t vlen, uint64_t cas_in, uint64_t *cas_out)
 {
-    unsigned clsid = 0;
-    int rc = store_put_uncounted(s, mode, key, nkey, flags, exptime, val,
-                                  vlen, cas_in, cas_out, &clsid);
+    int status = STORE_OK;
+    struct item *it = store_item_new(s, mode, key, nkey, flags, exptime,
+                                     vlen, &status);
 
-    /* memcached counts every storage command in cmd_set, stored or not;
-     * this is the only place it is counted */
-    store_ctr_add(s, clsid, CTR_CMD_SET);
-    return rc;
+    if (it == NULL) {
+        return status;
+    }
+    store_value_write(it, 0, val, vlen);
+    return store_item_commit(s, mode, it, cas_in, cas_out);
 }
 
 /* ---- arithmetic --------------------------------------------------- */

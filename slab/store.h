@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct item;
+struct iovec;
 struct store;
 struct clock;
 
@@ -135,6 +136,35 @@ void store_release(struct store *s, struct item *it);
 int store_put(struct store *s, enum store_mode mode, const char *key,
               size_t nkey, uint32_t flags, int64_t exptime, const void *val,
               size_t vlen, uint64_t cas_in, uint64_t *cas_out);
+
+/*
+ * Two-phase store, for values read straight off the socket into the item:
+ * store_item_new() -> fill the value through store_item_wslices() ->
+ * store_item_commit() or store_item_abandon().  The mode's checks (add,
+ * replace, CAS) happen at commit.  append/prepend stage only the bytes to
+ * add in the new item; commit builds the combined item from it and the old
+ * value (the staged item is slab memory, briefly, not a second buffer).
+ */
+
+/* An unlinked item for key with room for vlen value bytes, flags and
+ * expiry set, owned by the caller.  NULL with *status STORE_TOO_LARGE or
+ * STORE_NO_MEMORY; a failed STORE_SET also drops the key's old value. */
+struct item *store_item_new(struct store *s, enum store_mode mode,
+                            const char *key, size_t nkey, uint32_t flags,
+                            int64_t exptime, size_t vlen, int *status);
+
+/* Up to max writable iovecs covering it's value from byte off to its end;
+ * returns how many were filled.  Only for an item from store_item_new. */
+size_t store_item_wslices(struct item *it, size_t off, struct iovec *iov,
+                          size_t max);
+
+/* Link it (fully written) under mode with store_put's semantics and
+ * return codes; consumes the caller's item whatever the outcome. */
+int store_item_commit(struct store *s, enum store_mode mode, struct item *it,
+                      uint64_t cas_in, uint64_t *cas_out);
+
+/* Free an item from store_item_new that will not be committed. */
+void store_item_abandon(struct store *s, struct item *it);
 
 /* Arguments and outcome of incr/decr. */
 struct store_arith {

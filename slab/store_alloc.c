@@ -9,9 +9,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "slab/evict.h"
 #include "slab/item.h"
+#include "slab/store.h"
 #include "slab/store_int.h"
 
 /* Tries of "free something, then allocate" before giving up. */
@@ -240,3 +242,47 @@ store_value_copy(struct item *dst, size_t off, const struct item *src)
     }
 }
 
+
+size_t
+store_item_wslices(struct item *it, size_t off, struct iovec *iov,
+                   size_t max)
+{
+    struct item_desc d;
+    struct chunk *c;
+    size_t n = 0, head;
+
+    if (!(item_iflags(it) & ITEM_CHUNKED)) {
+        size_t len = item_nbytes(it);
+
+        if (off >= len || max == 0) {
+            return 0;
+        }
+        iov[0].iov_base = item_data_start(it) + off;
+        iov[0].iov_len = len - off;
+        return 1;
+    }
+    d = item_desc_get(it);
+    head = item_head_len(it);
+    if (off < head) {
+        if (max == 0) {
+            return 0;
+        }
+        iov[n].iov_base = item_data_start(it) + sizeof(d) + off;
+        iov[n].iov_len = head - off;
+        n++;
+        off = 0;
+    } else {
+        off -= head;
+    }
+    for (c = d.first; c != NULL && n < max; c = c->next) {
+        if (off >= c->len) {
+            off -= c->len;
+            continue;
+        }
+        iov[n].iov_base = c->data + off;
+        iov[n].iov_len = c->len - off;
+        n++;
+        off = 0;
+    }
+    return n;
+}

@@ -235,8 +235,16 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     size_t size = store_item_size(it);
     rel_time_t now = clock_now(s->clk);
 
-    it->cas = cas != 0 ? cas
-                       : __atomic_add_fetch(&s->cas_seq, 1, __ATOMIC_RELAXED);
+    /* Without CAS (-C) the counter moves only on flush_all: an item keeps
+     * the flush epoch it was stored in (reported as 0), which is all
+     * flush needs, and a store writes no shared cache line. */
+    if (!s->cfg.use_cas) {
+        it->cas = __atomic_load_n(&s->cas_seq, __ATOMIC_RELAXED);
+    } else {
+        it->cas = cas != 0 ? cas
+                           : __atomic_add_fetch(&s->cas_seq, 1,
+                                                __ATOMIC_RELAXED);
+    }
     item_set_atime(it, now);
     item_ref_incr(it);
     /* in no list yet: no LRU lock needed to set the segment */

@@ -160,7 +160,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(req.bin_opcode == h[1]);
             FUZZ_CHECK(req.bin_opaque == get32(h + 12));
         }
-        if (rc == PARSE_AGAIN) {
+        if (rc == PARSE_AGAIN || rc == PARSE_VALUE) {
+            /* PARSE_VALUE: the rest of the input is the value */
             break;
         }
         if (rc == PARSE_ERROR || (rc == PARSE_CLOSE && req.err != NULL)) {

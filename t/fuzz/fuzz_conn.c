@@ -17,6 +17,12 @@
  * connection's output must frame into response packets, and the
  * connection is destroyed at the end with everything it pinned.
  *
+ * Built by scripts/fuzz with REQ_STREAM_MIN at 512, so storage values of
+ * a few KiB split by the chunking above take the streamed path: header
+ * parsed (PARSE_VALUE), value copied into the staged item piece by piece,
+ * trailer checked, item linked, or freed when the input ends mid-value
+ * (the connection is destroyed with the item staged).
+ *
  * Between inputs the store is flushed and the memory limit and log level
  * set back, so one input's effects do not leak into the next more than a
  * long-lived server's would.

@@ -200,7 +200,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               size - off, false);
             FUZZ_CHECK(drc == rc);
         }
-        if (rc == PARSE_AGAIN || rc == PARSE_CLOSE) {
+        if (rc == PARSE_AGAIN || rc == PARSE_CLOSE || rc == PARSE_VALUE) {
             break;
         }
         if (rc == PARSE_ERROR) {

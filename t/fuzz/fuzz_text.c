@@ -207,7 +207,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(req.proto == PROTO_TEXT || req.proto == PROTO_META);
         fuzz_prefixes(text_parse, &req, rc, buf + off, size - off, &rng,
                       true);
-        if (rc == PARSE_AGAIN || rc == PARSE_CLOSE) {
+        if (rc == PARSE_AGAIN || rc == PARSE_CLOSE || rc == PARSE_VALUE) {
             break;
         }
         if (rc == PARSE_ERROR) {

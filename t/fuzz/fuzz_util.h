@@ -86,7 +86,23 @@ fuzz_check_request(const struct request *req, int rc, const char *buf,
                    size_t len)
 {
     FUZZ_CHECK(rc == PARSE_OK || rc == PARSE_AGAIN || rc == PARSE_ERROR ||
-               rc == PARSE_CLOSE);
+               rc == PARSE_CLOSE || rc == PARSE_VALUE);
+    if (rc == PARSE_VALUE) {
+        /* a storage header whose large value is not all here: the
+         * header is consumed, the value and its trailer are not */
+        FUZZ_CHECK(req->op == REQ_STORE);
+        FUZZ_CHECK(req->consumed > 0 && req->consumed <= len);
+        FUZZ_CHECK(req->swallow == 0);
+        FUZZ_CHECK(req->value == NULL);
+        FUZZ_CHECK(req->vlen >= REQ_STREAM_MIN);
+        FUZZ_CHECK(req->vtrail == (req->proto == PROTO_BINARY ? 0 : 2));
+        FUZZ_CHECK((uint64_t)req->consumed + req->vlen + req->vtrail > len);
+        FUZZ_CHECK(req->nkey > 0 && req->nkey <= REQ_KEY_MAX);
+        FUZZ_CHECK(req->key_binary ? req->key == req->keybuf
+                                   : fuzz_inside(req->key, req->nkey, buf,
+                                                 req->consumed));
+        return;
+    }
     if (rc == PARSE_AGAIN) {
         FUZZ_CHECK(req->consumed == 0);
         FUZZ_CHECK(req->swallow == 0);
@@ -173,6 +189,21 @@ fuzz_check_prefix(const struct request *whole, int wrc, const char *wbuf,
     }
     if (prc == PARSE_CLOSE && wrc != PARSE_CLOSE) {
         FUZZ_CHECK(closing_ok && memchr(pbuf, '\n', plen) == NULL);
+        return;
+    }
+    if (prc == PARSE_VALUE) {
+        /* the header of what the whole parses as a complete store, a bad
+         * data chunk or the same streamed value */
+        FUZZ_CHECK(wrc == PARSE_VALUE || wrc == PARSE_OK ||
+                   wrc == PARSE_ERROR);
+        FUZZ_CHECK((uint64_t)part->consumed + part->vlen + part->vtrail ==
+                   (wrc == PARSE_VALUE ? (uint64_t)whole->consumed +
+                                             whole->vlen + whole->vtrail
+                                       : (uint64_t)whole->consumed));
+        FUZZ_CHECK(wrc == PARSE_ERROR || (whole->mode == part->mode &&
+                                          whole->vlen == part->vlen &&
+                                          whole->cas == part->cas &&
+                                          whole->flags == part->flags));
         return;
     }
     FUZZ_CHECK(prc == wrc);

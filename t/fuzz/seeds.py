@@ -211,6 +211,32 @@ def bin_seeds():
     return seeds
 
 
+def stream_seeds():
+    """Storage commands with values over the fuzz build's REQ_STREAM_MIN
+    (512): read into the item (PARSE_VALUE) when split before the end."""
+    fl = struct.pack(">II", 3, 0)
+    v = bytes((i * 7 + 13) % 251 for i in range(3000))
+    return [
+        b"set big 1 0 3000\r\n" + v + b"\r\nget big\r\n",
+        b"set big 0 0 3000 noreply\r\n" + v + b"\r\nappend big 0 0 700"
+        b"\r\n" + v[:700] + b"\r\nprepend big 0 0 600\r\n" + v[:600] +
+        b"\r\ngets big\r\n",
+        b"add big 0 0 2000\r\n" + v[:2000] + b"\r\nreplace big 0 0 900\r\n"
+        + v[:900] + b"\r\ncas big 0 0 800 1\r\n" + v[:800] + b"\r\n",
+        b"set big 0 0 2000\r\n" + v[:2000] + b"XYget big\r\n",
+        b"ms big 2500 T60 F7 c k O1\r\n" + v[:2500] + b"\r\nmg big v c\r\n",
+        b"ms big 1000 MA\r\n" + v[:1000] + b"\r\nms big 1000 I E77 C9\r\n" +
+        v[:1000] + b"\r\nms big 2000 q\r\n" + v[:2000] + b"\r\r",
+        b"set big 0 0 3000\r\n" + v[:1500],
+        b"set big 0 0 2000000\r\n" + v + b"\r\nget big\r\n",
+        bin_req(0x01, b"big", fl, v, 1) + bin_req(0x00, b"big", opaque=2),
+        bin_req(0x12, b"big", fl, v[:1200]) + bin_req(0x0e, b"big",
+                                                      value=v[:900]) +
+        bin_req(0x01, b"big", fl, v[:700], cas=5),
+        bin_req(0x01, b"big", fl, v)[:1500],
+    ]
+
+
 def write(outdir, sub, data):
     d = os.path.join(outdir, sub)
     os.makedirs(d, exist_ok=True)
@@ -240,7 +266,9 @@ def main():
         write(outdir, "bin", s)
     controls = [b"\0\0\0\0", b"\x01\x02\x03\x04", b"\xff\xff\xff\xf0",
                 b"\x10\x20\x30\xe0"]
-    for i, s in enumerate(text + meta + binary):
+    for s in stream_seeds():
+        write(outdir, "bin" if s[0] == 0x80 else "text", s)
+    for i, s in enumerate(text + meta + binary + stream_seeds()):
         write(outdir, "conn", controls[i % len(controls)] + s)
     write(outdir, "conn", controls[1] + b"".join(META_SEEDS))
     return 0

@@ -108,6 +108,7 @@ class Server:
         self.errfile = None
         self.problems = []
         self.stopped = False
+        self.preexec = None     # preexec_fn for Popen (e.g. rlimits)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -138,7 +139,8 @@ class Server:
             self.errfile = os.path.join(self.tmp, "stderr.%d" % attempt)
             with open(self.errfile, "wb") as err:
                 self.proc = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+                    argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                    preexec_fn=self.preexec)
             _live.append(self)
             if self._wait_ready(self.proc):
                 return self

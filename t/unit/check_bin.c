@@ -415,16 +415,17 @@ static const struct bad_case bad_cases[] = {
       BIN_ST_UNKNOWN_COMMAND, 24, 9 },
     { "sasl step", 0x80, BIN_OP_SASL_STEP, 0, 5, 4, 0, PARSE_ERROR,
       BIN_ST_UNKNOWN_COMMAND, 24, 9 },
-    /* values that cannot fit (item max 1000 here): "Too large.", swallow,
-     * decided from the header alone */
+    /* values that cannot fit (item max 1000 here): "Too large.", the
+     * value swallowed, decided once extras and key are in (the key is
+     * unlinked by a refused Set) */
     { "set too large", 0x80, BIN_OP_SET, 8, 3, 0, 8 + 3 + 1001, PARSE_ERROR,
-      BIN_ST_E2BIG, 24, 8 + 3 + 1001 },
+      BIN_ST_E2BIG, 24 + 8 + 3, 1001 },
     { "setq 4 GiB", 0x80, BIN_OP_SETQ, 8, 3, 0, 0xffffffffu, PARSE_ERROR,
-      BIN_ST_E2BIG, 24, 0xffffffffu },
+      BIN_ST_E2BIG, 24 + 8 + 3, 0xffffffffu - 8 - 3 },
     { "append too large", 0x80, BIN_OP_APPEND, 0, 3, 0, 3 + 1001,
-      PARSE_ERROR, BIN_ST_E2BIG, 24, 3 + 1001 },
+      PARSE_ERROR, BIN_ST_E2BIG, 24 + 3, 1001 },
     { "prependq too large", 0x80, BIN_OP_PREPENDQ, 0, 3, 0, 3 + 5000,
-      PARSE_ERROR, BIN_ST_E2BIG, 24, 3 + 5000 },
+      PARSE_ERROR, BIN_ST_E2BIG, 24 + 3, 5000 },
 };
 
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
@@ -457,12 +458,18 @@ START_TEST(test_malformed)
     bin_setup(1000);
     mkpkt_raw(&k, c->magic, c->opcode, ext, c->next, keybuf, c->nkey, valbuf,
               c->nval, 0, c->body);
-    /* only the header may be needed to decide: give exactly 24 bytes */
+    /* only the header may be needed to decide: give exactly 24 bytes
+     * (a too-large value also needs extras and key) */
     {
         char *hdr = malloc(24);
 
         memcpy(hdr, k.b, 24);
-        ck_assert_msg(bin_parse(&req, hdr, 24) == c->rc, "%s", c->what);
+        if (c->status == BIN_ST_E2BIG) {
+            ck_assert_int_eq(bin_parse(&req, hdr, 24), PARSE_AGAIN);
+            ck_assert_uint_eq(req.need, c->consumed);
+        } else {
+            ck_assert_msg(bin_parse(&req, hdr, 24) == c->rc, "%s", c->what);
+        }
         free(hdr);
     }
     ck_assert_msg(bin_parse(&req, (const char *)k.b, k.len) == c->rc, "%s",
@@ -470,6 +477,11 @@ START_TEST(test_malformed)
     ck_assert_uint_eq(req.bin_status, c->status);
     ck_assert_uint_eq(req.consumed, c->consumed);
     ck_assert_uint_eq(req.swallow, c->swallow);
+    if (c->status == BIN_ST_E2BIG) {
+        ck_assert_uint_eq(req.op, REQ_STORE);
+        ck_assert_uint_eq(req.nkey, c->nkey);
+        ck_assert_mem_eq(req.key, keybuf, c->nkey);
+    }
     if (c->status != 0) {
         ck_assert_str_eq(req.err, bad_expected_text(c->status));
         ck_assert_uint_eq(req.bin_opcode, c->opcode);
@@ -496,11 +508,47 @@ START_TEST(test_item_max_boundary)
     ck_assert_uint_eq(req.need, 24 + 8 + 3 + 1000);
     ck_assert_int_eq(bin_parse(&req, (const char *)k.b, k.len), PARSE_OK);
     ck_assert_uint_eq(req.vlen, 1000);
-    /* one more byte: refused from the header */
+    /* one more byte: refused once extras and key are in */
     mkpkt_raw(&k, 0x80, BIN_OP_SET, ext, 8, "key", 3, val, 1001, 0, 0);
-    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24), PARSE_ERROR);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24), PARSE_AGAIN);
+    ck_assert_uint_eq(req.need, 24 + 8 + 3);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24 + 8 + 3),
+                     PARSE_ERROR);
     ck_assert_uint_eq(req.bin_status, BIN_ST_E2BIG);
+    ck_assert_uint_eq(req.mode, REQ_SET);
+    ck_assert_mem_eq(req.key, "key", 3);
     bin_setup(1024 * 1024);
+}
+END_TEST
+
+/* A value of REQ_STREAM_MIN bytes or more not all buffered: PARSE_VALUE
+ * once extras and key are in; the value is left to the caller. */
+START_TEST(test_stream_value)
+{
+    static char val[100];
+    uint8_t ext[8] = { 0, 0, 0, 9, 0, 0, 0, 30 };
+    struct request req;
+    struct pkt k;
+
+    /* the first 100 value bytes of a REQ_STREAM_MIN byte value */
+    memset(val, 'x', sizeof(val));
+    mkpkt_raw(&k, 0x80, BIN_OP_ADDQ, ext, 8, "key", 3, val, sizeof(val), 0,
+              8 + 3 + REQ_STREAM_MIN);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24 + 8 + 2),
+                     PARSE_AGAIN);
+    ck_assert_uint_eq(req.need, 24 + 8 + 3);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24 + 8 + 3 + 100),
+                     PARSE_VALUE);
+    ck_assert_uint_eq(req.consumed, 24 + 8 + 3);
+    ck_assert_uint_eq(req.vlen, REQ_STREAM_MIN);
+    ck_assert_uint_eq(req.vtrail, 0);
+    ck_assert_ptr_null(req.value);
+    ck_assert_uint_eq(req.op, REQ_STORE);
+    ck_assert_uint_eq(req.mode, REQ_ADD);
+    ck_assert_int_eq(req.noreply, 1);
+    ck_assert_uint_eq(req.flags, 9);
+    ck_assert_int_eq(req.exptime, 30);
+    ck_assert_mem_eq(req.key, "key", 3);
 }
 END_TEST
 
@@ -985,6 +1033,7 @@ bin_suite(void)
     tcase_add_test(tc, test_pipeline);
     tcase_add_loop_test(tc, test_malformed, 0, N_BAD);
     tcase_add_test(tc, test_item_max_boundary);
+    tcase_add_test(tc, test_stream_value);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("write");

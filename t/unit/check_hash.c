@@ -49,6 +49,39 @@ START_TEST(test_hash_spread)
 }
 END_TEST
 
+/* The seed decides where a key lands: the same keys fall into other
+ * shards (item locks) under another seed, so keys chosen to collide under
+ * one seed do not collide under the daemon's random one. */
+START_TEST(test_seed)
+{
+    enum { NK = 256 };
+    char key[32];
+    unsigned i, same = 0;
+    uint64_t a[NK];
+
+    hash_set_seed(1);
+    for (i = 0; i < NK; i++) {
+        snprintf(key, sizeof(key), "key:%u", i);
+        a[i] = hash_key(key, strlen(key));
+    }
+    ck_assert_uint_eq(hash_key("key:0", 5), a[0]);   /* deterministic */
+    hash_set_seed(2);
+    for (i = 0; i < NK; i++) {
+        snprintf(key, sizeof(key), "key:%u", i);
+        if ((hash_key(key, strlen(key)) & (HASH_SHARDS - 1)) ==
+            (a[i] & (HASH_SHARDS - 1))) {
+            same++;
+        }
+    }
+    /* by chance about NK / HASH_SHARDS = 0.06 keys keep their shard */
+    ck_assert_uint_lt(same, 4);
+    /* the daemon's random seed is another one again */
+    ck_assert(hash_seed_random());
+    ck_assert_uint_ne(hash_key("key:0", 5), a[0]);
+    hash_set_seed(0);
+}
+END_TEST
+
 START_TEST(test_basic)
 {
     struct hash *h = hash_create(16);
@@ -164,6 +197,7 @@ main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_hash_spread);
     tcase_add_test(tc, test_basic);
+    tcase_add_test(tc, test_seed);
     tcase_add_test(tc, test_growth);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

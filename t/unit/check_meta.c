@@ -646,7 +646,10 @@ START_TEST(test_errors_ms_too_large)
     /* at the limit: waits for the block */
     ck_assert_int_eq(parse("ms foo 98\r\n"), PARSE_AGAIN);
     meta_setup(0);
-    ck_assert_int_eq(parse("ms foo 1048574\r\n"), PARSE_AGAIN);
+    ck_assert_int_eq(parse("ms foo 1048574\r\n"), PARSE_VALUE);
+    ck_assert_uint_eq(R.consumed, 16);
+    ck_assert_uint_eq(R.vlen, 1048574);
+    ck_assert_uint_eq(R.vtrail, 2);
     expect_err("ms foo 1048575\r\n", "SERVER_ERROR object too large for cache",
                16, 1048577);
 }

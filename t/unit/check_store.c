@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "slab/clock.h"
 #include "slab/item.h"
@@ -261,10 +262,112 @@ START_TEST(test_nocas)
                      STORE_EXISTS);
     ck_assert_int_eq(store_put(s2, STORE_CAS, "b", 1, 0, 0, "2", 1, 0, NULL),
                      STORE_NOT_FOUND);
-    /* Flush still works without CAS. */
+    /* A CAS on a set (binary protocol) is ignored, as memcached -C does. */
+    ck_assert_int_eq(store_put(s2, STORE_SET, "a", 1, 0, 0, "3", 1, 7, NULL),
+                     STORE_OK);
+    /* No CAS counter work per store: only flush_all moves it. */
+    c = __atomic_load_n(&s2->cas_seq, __ATOMIC_RELAXED);
+    for (int i = 0; i < 100; i++) {
+        ck_assert_int_eq(store_put(s2, STORE_SET, "x", 1, 0, 0, "1", 1, 0,
+                                   NULL), STORE_OK);
+    }
+    ck_assert_uint_eq(__atomic_load_n(&s2->cas_seq, __ATOMIC_RELAXED), c);
+    /* Flush still works without CAS, and spares what is stored after. */
     store_flush(s2, 0);
     ck_assert_ptr_null(store_get(s2, "a", 1));
+    ck_assert_ptr_null(store_get(s2, "x", 1));
+    ck_assert_int_eq(store_put(s2, STORE_SET, "y", 1, 0, 0, "1", 1, 0, NULL),
+                     STORE_OK);
+    it = store_get(s2, "y", 1);
+    ck_assert_ptr_nonnull(it);
+    store_release(s2, it);
     store_destroy(s2);
+}
+END_TEST
+
+/* Fill a staged item through its writable slices with bytes of v. */
+static void
+stage_fill(struct item *it, const char *v, size_t n)
+{
+    struct iovec iov[8];
+    size_t off = 0;
+
+    while (off < n) {
+        size_t k = store_item_wslices(it, off, iov, 8);
+
+        ck_assert_uint_gt(k, 0);
+        for (size_t i = 0; i < k; i++) {
+            memcpy(iov[i].iov_base, v + off, iov[i].iov_len);
+            off += iov[i].iov_len;
+        }
+    }
+    ck_assert_uint_eq(off, n);
+    ck_assert_uint_eq(store_item_wslices(it, n, iov, 8), 0);
+}
+
+/* The two-phase store: new -> fill -> commit/abandon, every mode. */
+START_TEST(test_staged)
+{
+    size_t n = 900017;      /* chunked: over the 512 KiB largest chunk */
+    char *v = malloc(n + 1), *got;
+    struct item *it;
+    uint64_t cas = 0, cas2 = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (char)('a' + i % 23);
+    }
+    v[n] = '\0';
+    it = store_item_new(st, STORE_SET, "big", 3, 5, 0, n, &rc);
+    ck_assert_ptr_nonnull(it);
+    stage_fill(it, v, n);
+    /* nothing visible before commit */
+    ck_assert_ptr_null(getv("big"));
+    ck_assert_int_eq(store_item_commit(st, STORE_SET, it, 0, &cas), STORE_OK);
+    got = getv("big");
+    ck_assert(got != NULL && memcmp(got, v, n) == 0);
+    free(got);
+    /* add on an existing key: checked at commit, the item freed */
+    it = store_item_new(st, STORE_ADD, "big", 3, 0, 0, 10, &rc);
+    stage_fill(it, v, 10);
+    ck_assert_int_eq(store_item_commit(st, STORE_ADD, it, 0, NULL),
+                     STORE_NOT_STORED);
+    /* cas: a stale token fails, the right one stores */
+    it = store_item_new(st, STORE_CAS, "big", 3, 0, 0, 10, &rc);
+    stage_fill(it, v, 10);
+    ck_assert_int_eq(store_item_commit(st, STORE_CAS, it, cas + 1, NULL),
+                     STORE_EXISTS);
+    it = store_item_new(st, STORE_CAS, "big", 3, 0, 0, 10, &rc);
+    stage_fill(it, v, 10);
+    ck_assert_int_eq(store_item_commit(st, STORE_CAS, it, cas, &cas2),
+                     STORE_OK);
+    ck_assert_uint_gt(cas2, cas);
+    /* append/prepend stage the added bytes */
+    it = store_item_new(st, STORE_APPEND, "big", 3, 0, 0, 3, &rc);
+    stage_fill(it, "XYZ", 3);
+    ck_assert_int_eq(store_item_commit(st, STORE_APPEND, it, 0, NULL),
+                     STORE_OK);
+    it = store_item_new(st, STORE_PREPEND, "big", 3, 0, 0, 2, &rc);
+    stage_fill(it, "<<", 2);
+    ck_assert_int_eq(store_item_commit(st, STORE_PREPEND, it, 0, NULL),
+                     STORE_OK);
+    expect("big", "<<abcdefghijXYZ");
+    it = store_item_new(st, STORE_APPEND, "none", 4, 0, 0, 3, &rc);
+    ck_assert_int_eq(store_item_commit(st, STORE_APPEND, it, 0, NULL),
+                     STORE_NOT_STORED);
+    /* abandon: nothing linked, nothing leaked (the stats count it) */
+    it = store_item_new(st, STORE_SET, "gone", 4, 0, 0, n, &rc);
+    ck_assert_ptr_nonnull(it);
+    store_item_abandon(st, it);
+    ck_assert_ptr_null(getv("gone"));
+    /* too large: refused at once, and a failed set drops the old value */
+    ck_assert_ptr_null(store_item_new(st, STORE_SET, "big", 3, 0, 0,
+                                      (size_t)64 << 20, &rc));
+    ck_assert_int_eq(rc, STORE_TOO_LARGE);
+    ck_assert_ptr_null(getv("big"));
+    ck_assert_int_eq(stat_get(store_stats, "curr_items"), 0);
+    ck_assert_int_eq(stat_get(store_stats, "bytes"), 0);
+    free(v);
 }
 END_TEST
 
@@ -1017,6 +1120,7 @@ store_suite(void)
     tcase_add_test(tc, test_modes);
     tcase_add_test(tc, test_cas);
     tcase_add_test(tc, test_nocas);
+    tcase_add_test(tc, test_staged);
     tcase_add_test(tc, test_arith);
     tcase_add_test(tc, test_arith_create_cas);
     tcase_add_test(tc, test_ttl);

@@ -472,9 +472,66 @@ START_TEST(test_too_large)
     ck_assert_uint_eq(req.swallow, 0);
     free(big);
 
-    /* the largest block the default limit lets through */
-    ck_assert_int_eq(parse("set k 0 0 1048574\r\n"), PARSE_AGAIN);
-    ck_assert_uint_eq(req.need, 19 + 1048576);
+    /* the largest block the default limit lets through: too big to
+     * buffer, so the header alone comes back and the value streams */
+    ck_assert_int_eq(parse("set k 0 0 1048574\r\n"), PARSE_VALUE);
+    ck_assert_uint_eq(req.consumed, 19);
+    ck_assert_uint_eq(req.vlen, 1048574);
+}
+END_TEST
+
+/* A value of REQ_STREAM_MIN bytes or more not yet buffered: the header
+ * comes back alone, every field filled, the value left to the caller. */
+START_TEST(test_stream_value)
+{
+    char buf[128];
+    int n;
+
+    for (int mode = 0; mode < 2; mode++) {
+        const char *cmd = mode == 0 ? "cas" : "append";
+
+        if (mode == 0) {
+            n = snprintf(buf, sizeof(buf), "%s kk 5 60 %d 77 noreply\r\nab",
+                         cmd, REQ_STREAM_MIN);
+        } else {
+            n = snprintf(buf, sizeof(buf), "%s kk 5 60 %d\r\n", cmd,
+                         REQ_STREAM_MIN);
+        }
+        ck_assert_int_eq(parse_n(buf, (size_t)n), PARSE_VALUE);
+        ck_assert_uint_eq(req.op, REQ_STORE);
+        ck_assert_uint_eq(req.mode, mode == 0 ? REQ_CAS : REQ_APPEND);
+        ck_assert_uint_eq(req.nkey, 2);
+        ck_assert_mem_eq(req.key, "kk", 2);
+        ck_assert_uint_eq(req.flags, 5);
+        ck_assert_int_eq(req.exptime, 60);
+        ck_assert_uint_eq(req.cas, mode == 0 ? 77 : 0);
+        ck_assert_int_eq(req.noreply, mode == 0);
+        ck_assert_uint_eq(req.vlen, REQ_STREAM_MIN);
+        ck_assert_uint_eq(req.vtrail, 2);
+        ck_assert_ptr_null(req.value);
+        /* the header only: the 2 value bytes are not consumed */
+        ck_assert_uint_eq(req.consumed, (uint32_t)n - (mode == 0 ? 2 : 0));
+    }
+    /* one byte less: buffered as before */
+    n = snprintf(buf, sizeof(buf), "set kk 0 0 %d\r\n", REQ_STREAM_MIN - 1);
+    ck_assert_int_eq(parse_n(buf, (size_t)n), PARSE_AGAIN);
+}
+END_TEST
+
+/* req_move keeps a header past its buffer: pointers follow the bytes. */
+START_TEST(test_req_move)
+{
+    char a[64], b[64];
+    struct request moved;
+    int n = snprintf(a, sizeof(a), "set key 0 0 %d\r\n", REQ_STREAM_MIN);
+
+    ck_assert_int_eq(parse_n(a, (size_t)n), PARSE_VALUE);
+    memcpy(b, cur, (size_t)n);
+    req_move(&moved, &req, cur, (size_t)n, b);
+    memset(cur, 'x', (size_t)n);
+    ck_assert_ptr_eq(moved.key, b + 4);
+    ck_assert_mem_eq(moved.key, "key", 3);
+    ck_assert_ptr_null(moved.value);
 }
 END_TEST
 
@@ -489,8 +546,8 @@ START_TEST(test_item_size_setting)
     text_setup(0);  /* back to the default */
     ck_assert_int_eq(parse("set k 0 0 99\r\n"), PARSE_AGAIN);
     text_setup(8 * 1024 * 1024);
-    ck_assert_int_eq(parse("set k 0 0 2000000\r\n"), PARSE_AGAIN);
-    ck_assert_uint_eq(req.need, 19 + 2000002);
+    ck_assert_int_eq(parse("set k 0 0 2000000\r\n"), PARSE_VALUE);
+    ck_assert_uint_eq(req.consumed, 19);
     text_teardown();
     ck_assert_int_eq(parse("set k 0 0 2000000\r\n"), PARSE_ERROR);
 }
@@ -1365,6 +1422,8 @@ text_suite(void)
     tcase_add_test(tp, test_bad_data_chunk);
     tcase_add_test(tp, test_too_large);
     tcase_add_test(tp, test_item_size_setting);
+    tcase_add_test(tp, test_stream_value);
+    tcase_add_test(tp, test_req_move);
     tcase_add_test(tp, test_arith);
     tcase_add_test(tp, test_delete);
     tcase_add_test(tp, test_touch_flush_misc);
