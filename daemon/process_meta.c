@@ -109,7 +109,7 @@ pm_get(struct pm *x)
     pm_order(req, "TNRt", g.order);
     g.touch_exptime = req->meta_ttl;
     g.vivify_exptime = req->vivify_ttl;
-    g.recache_secs = req->recache_ttl;
+    g.recache_exptime = req->recache_ttl;
     g.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     g.no_bump = pm_has(req, 'u');
     it = lease_get(x->store, req->key, req->nkey, &g, &status);

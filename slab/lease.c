@@ -127,8 +127,11 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
             }
             break;
         case 'R':
+            /* R is converted like any expiry (memcached does the same):
+             * over 30 days it is an absolute unix time, so R10000000 is
+             * in 1970 and never wins; 0 and negative never win either */
             if (!(iflags & ITEM_WON) && !g->created && exp != 0 &&
-                (int64_t)exp < (int64_t)now + g->recache_secs) {
+                exp < clock_exptime(s->clk, g->recache_exptime)) {
                 win = true;
             }
             break;
