@@ -178,6 +178,13 @@ pm_set(struct pm *x)
                        req->nkey, req->flags, req->exptime, req->value,
                        req->vlen, req->cas, &res.cas);
     }
+    if (rc == STORE_TOO_LARGE || rc == STORE_NO_MEMORY) {
+        /* as memcached (and process_parse_error for a block refused
+         * early): an ms whose value could not be allocated drops the old
+         * value whatever its mode */
+        store_delete(x->store, req->key, req->nkey, 0);
+        wait_wake(x->c->w->srv, req->key, req->nkey);
+    }
     res.code = process_stored(x->c, req, rc);
     pm_reply(x, &res);
 }

@@ -179,7 +179,7 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     it = store_item_alloc(s, key, nkey, item_flags(old), olen + p->vlen,
                           &status);
     if (it == NULL) {
-        return status;
+        return STORE_NOT_STORED;    /* as store_concat */
     }
     if (p->mode == STORE_APPEND) {
         store_value_copy(it, 0, old);
@@ -211,6 +211,11 @@ lease_put(struct store *s, const char *key, size_t nkey, struct lease_put *p)
     hv = hash_key(key, nkey);
     now = clock_now(s->clk);
     if (p->mode == STORE_APPEND || p->mode == STORE_PREPEND) {
+        if (store_mc_ntotal(s, nkey, p->flags != 0, p->vlen) >
+            s->cfg.item_size_max) {
+            /* as store_put: the block alone is over -I */
+            return STORE_TOO_LARGE;
+        }
         hash_lock(s->hash, hv);
         old = store_find_locked(s, hv, key, nkey, now);
         status = old == NULL ? STORE_NOT_STORED
@@ -414,11 +419,9 @@ lease_peek(struct store *s, const char *key, size_t nkey,
         m->cas = item_cas(it);
         m->fetched = (iflags & ITEM_FETCHED) != 0;
         m->slab_class = item_clsid(it);
-        /* memcached's ITEM_ntotal: header, key + NUL, client flags when
-         * set, value + CRLF, and the CAS when enabled */
-        m->size = 48 + item_nkey_raw(it) + 1 +
-                  ((iflags & ITEM_CFLAGS) ? 4 : 0) + item_nbytes(it) + 2 +
-                  (s->cfg.use_cas ? 8 : 0);
+        m->size = store_mc_ntotal(s, item_nkey_raw(it),
+                                  (iflags & ITEM_CFLAGS) != 0,
+                                  item_nbytes(it));
     }
     hash_unlock(s->hash, hv);
     return it;

@@ -293,8 +293,10 @@ store_concat(struct store *s, bool append, const char *key, size_t nkey,
     it = store_item_alloc(s, key, nkey, item_flags(old), olen + vlen,
                           &status);
     if (it == NULL) {
+        /* as memcached: a joined value that cannot be allocated (over -I
+         * or out of memory) is "not stored", the old value stays */
         hash_unlock(s->hash, hv);
-        return status;
+        return STORE_NOT_STORED;
     }
     if (append) {
         store_value_copy(it, 0, old);
@@ -329,6 +331,13 @@ store_put(struct store *s, enum store_mode mode, const char *key,
         return STORE_TOO_LARGE;
     }
     if (mode == STORE_APPEND || mode == STORE_PREPEND) {
+        /* memcached reads the block into an item of its own before it
+         * looks for the key: a block over -I is too large even when
+         * there is nothing to append to */
+        if (store_mc_ntotal(s, nkey, flags != 0, vlen) >
+            s->cfg.item_size_max) {
+            return STORE_TOO_LARGE;
+        }
         return store_concat(s, mode == STORE_APPEND, key, nkey, val, vlen,
                             cas_in, cas_out);
     }

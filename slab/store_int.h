@@ -129,6 +129,20 @@ store_item_dead(const struct store *s, const struct item *it,
     return STORE_LIVE;
 }
 
+/*
+ * memcached's size of an item (its ITEM_ntotal): a 48-byte header, key +
+ * NUL, client flags when nonzero, value + CRLF, and the CAS when enabled.
+ * -I is checked against this, not against stashd's smaller layout, so
+ * that stashd refuses as "too large" exactly what memcached refuses.
+ */
+static inline size_t
+store_mc_ntotal(const struct store *s, size_t nkey, bool cflags,
+                size_t nbytes)
+{
+    return 48 + nkey + 1 + (cflags ? 4 : 0) + nbytes + 2 +
+           (s->cfg.use_cas ? 8 : 0);
+}
+
 /* Bytes an item occupies, as counted in "bytes" and mem_requested. */
 size_t store_item_size(const struct item *it);
 
