@@ -194,13 +194,17 @@ pm_delete(struct pm *x)
 {
     struct request *req = x->req;
     bool invalidate = pm_has(req, 'I');
+    /* md C0 compares too (memcached: any C is a compare), and no live
+     * item has CAS 0 with CAS enabled; the all-ones stand-in is never
+     * handed out either */
+    uint64_t cas = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
     int rc;
 
     if (invalidate || pm_has(req, 'x') || pm_has(req, 'E')) {
         struct lease_delete d;
 
         memset(&d, 0, sizeof(d));
-        d.cas_in = req->cas;
+        d.cas_in = cas;
         d.invalidate = invalidate;
         d.touch = pm_has(req, 'T');
         d.exptime = req->meta_ttl;
@@ -209,7 +213,7 @@ pm_delete(struct pm *x)
         d.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
         rc = lease_delete(x->store, req->key, req->nkey, &d);
     } else {
-        rc = store_delete(x->store, req->key, req->nkey, req->cas);
+        rc = store_delete(x->store, req->key, req->nkey, cas);
     }
     switch (rc) {
     case STORE_OK:
