@@ -520,6 +520,12 @@ store_arith_locked(struct store *s, uint64_t hv, const char *key,
         if (*it == NULL) {
             return status;
         }
+        /* a result no longer than the old value is memcached's in-place
+         * rewrite of the same item: it stays "fetched" (me, mg h) */
+        if (item_nbytes(*it) == item_nbytes(*old) &&
+            (item_iflags(*old) & ITEM_FETCHED) != 0) {
+            item_set_iflag(*it, ITEM_FETCHED);
+        }
         item_set_exptime(*it, item_get_exptime(*old));
         store_ctr_add(s, item_clsid((*old)),
                       a->incr ? CTR_INCR_HITS : CTR_DECR_HITS);
