@@ -168,7 +168,9 @@ pm_set(struct pm *x)
         p.exptime = req->exptime;
         p.val = req->value;
         p.vlen = req->vlen;
-        p.cas_in = req->cas;
+        /* C0 compares too, as in pm_delete (ms C0 without I or E
+         * takes the store_put path, which already does) */
+        p.cas_in = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
         p.stale_ok = pm_has(req, 'I');
         p.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
         rc = lease_put(x->store, req->key, req->nkey, &p);
