@@ -139,7 +139,7 @@ pm_get(struct pm *x)
     pm_order(req, "TNRt", g.order);
     g.touch_exptime = req->meta_ttl;
     g.vivify_exptime = req->vivify_ttl;
-    g.recache_secs = req->recache_ttl;
+    g.recache_exptime = req->recache_ttl;
     g.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     g.no_bump = pm_has(req, 'u');
     if (wait) {
@@ -206,7 +206,9 @@ pm_set(struct pm *x)
         p.exptime = req->exptime;
         p.val = req->value;
         p.vlen = req->vlen;
-        p.cas_in = req->cas;
+        /* C0 compares too, as in pm_delete (ms C0 without I or E
+         * takes the store_put path, which already does) */
+        p.cas_in = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
         p.stale_ok = pm_has(req, 'I');
         p.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
         p.staged = x->staged;
@@ -220,6 +222,13 @@ pm_set(struct pm *x)
                        req->nkey, req->flags, req->exptime, req->value,
                        req->vlen, req->cas, &res.cas);
     }
+    if (rc == STORE_TOO_LARGE || rc == STORE_NO_MEMORY) {
+        /* as memcached (and process_parse_error for a block refused
+         * early): an ms whose value could not be allocated drops the old
+         * value whatever its mode */
+        store_delete(x->store, req->key, req->nkey, 0);
+        wait_wake(x->c->w->srv, req->key, req->nkey);
+    }
     res.code = process_stored(x->c, req, rc);
     pm_reply(x, &res);
 }
@@ -229,13 +238,17 @@ pm_delete(struct pm *x)
 {
     struct request *req = x->req;
     bool invalidate = pm_has(req, 'I');
+    /* md C0 compares too (memcached: any C is a compare), and no live
+     * item has CAS 0 with CAS enabled; the all-ones stand-in is never
+     * handed out either */
+    uint64_t cas = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
     int rc;
 
     if (invalidate || pm_has(req, 'x') || pm_has(req, 'E')) {
         struct lease_delete d;
 
         memset(&d, 0, sizeof(d));
-        d.cas_in = req->cas;
+        d.cas_in = cas;
         d.invalidate = invalidate;
         d.touch = pm_has(req, 'T');
         d.exptime = req->meta_ttl;
@@ -244,7 +257,7 @@ pm_delete(struct pm *x)
         d.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
         rc = lease_delete(x->store, req->key, req->nkey, &d);
     } else {
-        rc = store_delete(x->store, req->key, req->nkey, req->cas);
+        rc = store_delete(x->store, req->key, req->nkey, cas);
     }
     switch (rc) {
     case STORE_OK:

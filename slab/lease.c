@@ -133,8 +133,11 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
             }
             break;
         case 'R':
+            /* R is converted like any expiry (memcached does the same):
+             * over 30 days it is an absolute unix time, so R10000000 is
+             * in 1970 and never wins; 0 and negative never win either */
             if (!(iflags & ITEM_WON) && !g->created && exp != 0 &&
-                (int64_t)exp < (int64_t)now + g->recache_secs) {
+                exp < clock_exptime(s->clk, g->recache_exptime)) {
                 win = true;
             }
             break;
@@ -197,7 +200,7 @@ lease_concat_locked(struct store *s, uint64_t hv, struct item *old,
     it = store_item_alloc(s, key, nkey, item_flags(old), olen + p->vlen,
                           &status);
     if (it == NULL) {
-        return status;
+        return STORE_NOT_STORED;    /* as store_concat */
     }
     store_value_copy(it, p->mode == STORE_APPEND ? 0 : p->vlen, old);
     if (p->staged != NULL) {
@@ -232,6 +235,11 @@ lease_put_value(struct store *s, const char *key, size_t nkey,
     hv = hash_key(key, nkey);
     now = clock_now(s->clk);
     if (p->mode == STORE_APPEND || p->mode == STORE_PREPEND) {
+        if (store_mc_ntotal(s, nkey, p->flags != 0, p->vlen) >
+            s->cfg.item_size_max) {
+            /* as store_put: the block alone is over -I */
+            return STORE_TOO_LARGE;
+        }
         hash_lock(s->hash, hv);
         old = store_find_locked(s, hv, key, nkey, now);
         if (old != NULL) {
@@ -467,11 +475,9 @@ lease_peek(struct store *s, const char *key, size_t nkey,
         m->cas = item_cas(it);
         m->fetched = (iflags & ITEM_FETCHED) != 0;
         m->slab_class = item_clsid(it);
-        /* memcached's ITEM_ntotal: header, key + NUL, client flags when
-         * set, value + CRLF, and the CAS when enabled */
-        m->size = 48 + item_nkey_raw(it) + 1 +
-                  ((iflags & ITEM_CFLAGS) ? 4 : 0) + item_nbytes(it) + 2 +
-                  (s->cfg.use_cas ? 8 : 0);
+        m->size = store_mc_ntotal(s, item_nkey_raw(it),
+                                  (iflags & ITEM_CFLAGS) != 0,
+                                  item_nbytes(it));
     }
     hash_unlock(s->hash, hv);
     return it;

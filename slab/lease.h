@@ -52,7 +52,7 @@ struct lease_get {
     char order[LEASE_ORDER_MAX + 1];
     int64_t touch_exptime;      /* T */
     int64_t vivify_exptime;     /* N */
-    int64_t recache_secs;       /* R */
+    int64_t recache_exptime;    /* R: an expiry, converted as for T */
     uint64_t new_cas;           /* E: CAS of a vivified item, 0 = next */
     bool no_bump;               /* u: no LRU bump, no fetched mark */
     bool defer_count;           /* the caller counts the hit itself with

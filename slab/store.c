@@ -385,9 +385,13 @@ store_concat(struct store *s, bool append, struct item *src,
     it = store_item_alloc(s, key, nkey, item_flags(old), olen + vlen,
                           &status);
     if (it == NULL) {
+        /* as memcached: a joined value that cannot be allocated (over -I
+         * or out of memory) is "not stored", the old value stays */
         hash_unlock(s->hash, hv);
+        /* as memcached: a joined value that cannot be allocated (over -I
+         * or out of memory) is "not stored", the old value stays */
         store_item_deref(s, src);
-        return status;
+        return STORE_NOT_STORED;
     }
     store_value_copy(it, append ? 0 : vlen, old);
     store_value_copy(it, append ? olen : 0, src);
@@ -613,6 +617,12 @@ store_arith_locked(struct store *s, uint64_t hv, const char *key,
         item_set_exptime(*it, clock_exptime(s->clk, a->create_exptime));
         a->created = true;
     } else {
+        /* memcached's order: an empty or chunked value is non-numeric
+         * before the CAS is looked at, other values after */
+        if (item_nbytes(*old) == 0 ||
+            (item_iflags(*old) & ITEM_CHUNKED) != 0) {
+            return STORE_NON_NUMERIC;
+        }
         if (a->cas_in != 0 && item_cas(*old) != a->cas_in) {
             return STORE_EXISTS;
         }
@@ -628,6 +638,12 @@ store_arith_locked(struct store *s, uint64_t hv, const char *key,
                                 item_nbytes(*old), &status);
         if (*it == NULL) {
             return status;
+        }
+        /* a result no longer than the old value is memcached's in-place
+         * rewrite of the same item: it stays "fetched" (me, mg h) */
+        if (item_nbytes(*it) == item_nbytes(*old) &&
+            (item_iflags(*old) & ITEM_FETCHED) != 0) {
+            item_set_iflag(*it, ITEM_FETCHED);
         }
         item_set_exptime(*it, item_get_exptime(*old));
         store_ctr_add(s, item_clsid((*old)),

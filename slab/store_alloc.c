@@ -101,7 +101,8 @@ store_item_alloc(struct store *s, const char *key, size_t nkey,
     unsigned id;
     size_t head, rest;
 
-    if (ntotal > s->cfg.item_size_max) {
+    if (ntotal > s->cfg.item_size_max ||
+        store_mc_ntotal(s, nkey, flags != 0, nbytes) > s->cfg.item_size_max) {
         *status = STORE_TOO_LARGE;
         return NULL;
     }

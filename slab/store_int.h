@@ -169,6 +169,20 @@ store_ref_take(struct store *s, struct item *it)
     return false;
 }
 
+/*
+ * memcached's size of an item (its ITEM_ntotal): a 48-byte header, key +
+ * NUL, client flags when nonzero, value + CRLF, and the CAS when enabled.
+ * -I is checked against this, not against stashd's smaller layout, so
+ * that stashd refuses as "too large" exactly what memcached refuses.
+ */
+static inline size_t
+store_mc_ntotal(const struct store *s, size_t nkey, bool cflags,
+                size_t nbytes)
+{
+    return 48 + nkey + 1 + (cflags ? 4 : 0) + nbytes + 2 +
+           (s->cfg.use_cas ? 8 : 0);
+}
+
 /* Bytes an item occupies, as counted in "bytes" and mem_requested. */
 size_t store_item_size(const struct item *it);
 

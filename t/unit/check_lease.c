@@ -61,7 +61,7 @@ mg(const char *key, const char *order, int64_t t, int64_t n, int64_t r)
     snprintf(g.order, sizeof(g.order), "%s", order);
     g.touch_exptime = t;
     g.vivify_exptime = n;
-    g.recache_secs = r;
+    g.recache_exptime = r;
     it = lease_get(st, key, strlen(key), &g, &status);
     if (it == NULL) {
         ck_assert_int_ne(status, STORE_OK);
@@ -218,6 +218,11 @@ START_TEST(test_recache)
     /* a fresh item clears the mark */
     ck_assert_int_eq(set("k", "1", 100, NULL), STORE_OK);
     ck_assert(mg("k", "R", 0, 0, 200).win);
+    /* R is an expiry: over 30 days an absolute time, here 1970 */
+    ck_assert_int_eq(set("a", "1", 100, NULL), STORE_OK);
+    ck_assert(!mg("a", "R", 0, 0, 10000000).win);
+    ck_assert(!mg("a", "R", 0, 0, -1).win);
+    ck_assert(mg("a", "R", 0, 0, (int64_t)time(NULL) + 200).win);
     /* never-expiring items never win early */
     ck_assert_int_eq(set("n", "1", 0, NULL), STORE_OK);
     ck_assert(!mg("n", "R", 0, 0, 200).win);

@@ -95,6 +95,21 @@
 >>> mg r R200 v
 <<< VA 1 W
 <<< 2
+# R is an expiry like T: over 30 days it is an absolute unix time, so
+# R10000000 (1970) and R-1 are in the past and never win; R far in the
+# future (2033) always does
+>>> ms ra 1 T2000000
+>>> 1
+<<< HD
+>>> mg ra R10000000 v
+<<< VA 1
+<<< 1
+>>> mg ra R-1 v
+<<< VA 1
+<<< 1
+>>> mg ra R2000000000 v
+<<< VA 1 W
+<<< 1
 # no TTL, no early win
 >>> ms r2 1
 >>> 1

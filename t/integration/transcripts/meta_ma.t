@@ -73,3 +73,16 @@
 >>> ma nk5 T100 t v
 <<< VA 1 t100
 <<< 2
+# an empty value is non-numeric before the CAS is compared; a non-empty
+# one is compared first
+>>> mg empty N0
+<<< HD W
+>>> ma empty C999
+<<< CLIENT_ERROR cannot increment or decrement non-numeric value
+>>> set word 0 0 1
+>>> x
+<<< STORED
+>>> ma word C999
+<<< EX
+>>> ma word
+<<< CLIENT_ERROR cannot increment or decrement non-numeric value

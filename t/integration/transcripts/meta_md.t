@@ -59,3 +59,16 @@
 <<< CLIENT_ERROR invalid or duplicate flag
 >>> md j q q
 <<< CLIENT_ERROR invalid or duplicate flag
+# C0 is a compare like any C: no item has CAS 0, so it never deletes
+>>> set c0 0 0 1
+>>> 1
+<<< STORED
+>>> md c0 C0
+<<< EX
+>>> md c0 I C0
+<<< EX
+>>> mg c0 v
+<<< VA 1
+<<< 1
+>>> md nokey-c0 C0
+<<< NF

@@ -19,3 +19,20 @@
 <<< EN
 >>> me
 <<< CLIENT_ERROR bad command line format
+# incr/decr to a number no longer than the old one rewrites it in place:
+# it stays fetched; a longer one is a new item, not fetched
+>>> set inc 0 0 2
+>>> 10
+<<< STORED
+>>> get inc
+<<< VALUE inc 0 2
+<<< 10
+<<< END
+>>> decr inc 5
+<<< 5
+>>> mg inc h
+<<< HD h1
+>>> incr inc 100
+<<< 105
+>>> mg inc h
+<<< HD h0

@@ -86,3 +86,16 @@
 >>> mg k v
 <<< VA 1
 <<< w
+# C0 with I compares as well: no item has CAS 0
+>>> set msc0 0 0 1
+>>> 1
+<<< STORED
+>>> ms msc0 1 C0 I
+>>> 2
+<<< EX
+>>> mg msc0 v
+<<< VA 1
+<<< 1
+>>> ms nokey-msc0 1 C0 I
+>>> 2
+<<< NF
