@@ -298,10 +298,35 @@ conn_rbuf_make_room(struct conn *c)
     return 0;
 }
 
+/* One readv from the socket into iov, retried on EINTR and counted in
+ * bytes_read.  Bytes read (> 0), 0: nothing to read now, -1: close (EOF
+ * or error). */
+static ssize_t
+conn_sock_read(struct conn *c, struct iovec *iov, int n)
+{
+    for (;;) {
+        ssize_t got = readv(c->fd, iov, n);
+
+        if (got > 0) {
+            c->want_more = false;
+            STAT_ADD(&c->w->stats, bytes_read, (uint64_t)got);
+            return got;
+        }
+        if (got == 0) {
+            return -1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
 /* Read once.  1: got bytes, 0: nothing to read now, -1: close. */
 static int
 conn_read(struct conn *c)
 {
+    struct iovec iov;
     ssize_t n;
 
     if (conn_rbuf_make_room(c) != 0) {
@@ -314,26 +339,14 @@ conn_read(struct conn *c)
         log_warn("out of memory for a read buffer; closing connection");
         return -1;
     }
-    for (;;) {
-        n = read(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen);
-        if (n > 0) {
-            break;
-        }
-        if (n == 0) {
-            return -1;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return 0;
-        }
-        return -1;
+    iov.iov_base = c->rbuf + c->rlen;
+    iov.iov_len = c->rsize - c->rlen;
+    n = conn_sock_read(c, &iov, 1);
+    if (n <= 0) {
+        return (int)n;
     }
     c->read_full = (c->rlen + (uint32_t)n == c->rsize);
     c->rlen += (uint32_t)n;
-    c->want_more = false;
-    STAT_ADD(&c->w->stats, bytes_read, (uint64_t)n);
     return 1;
 }
 
@@ -510,26 +523,12 @@ conn_read_value(struct conn *c)
     for (size_t i = 0; i < n; i++) {
         want += iov[i].iov_len;
     }
-    for (;;) {
-        got = readv(c->fd, iov, (int)n);
-        if (got > 0) {
-            break;
-        }
-        if (got == 0) {
-            return -1;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return 0;
-        }
-        return -1;
+    got = conn_sock_read(c, iov, (int)n);
+    if (got <= 0) {
+        return (int)got;
     }
     st->off += (uint64_t)got;
     c->read_full = (size_t)got == want;
-    c->want_more = false;
-    STAT_ADD(&c->w->stats, bytes_read, (uint64_t)got);
     return 1;
 }
 

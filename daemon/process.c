@@ -572,6 +572,20 @@ process_store_begin(struct conn *c, const struct request *req, int *rc)
                           req->vlen, rc);
 }
 
+/* Gather what executing req on c needs, once. */
+static void
+exec_init(struct exec *x, struct conn *c, struct request *req,
+          struct item *staged, int staged_rc)
+{
+    x->c = c;
+    x->req = req;
+    x->ops = proto_for(req);
+    x->store = c->w->srv->store;
+    x->ts = &c->w->stats;
+    x->staged = staged;
+    x->staged_rc = staged_rc;
+}
+
 void
 process_store(struct conn *c, struct request *req, struct item *staged,
               int staged_rc)
@@ -582,13 +596,7 @@ process_store(struct conn *c, struct request *req, struct item *staged,
         process_meta_store(c, req, staged, staged_rc);
         return;
     }
-    x.c = c;
-    x.req = req;
-    x.ops = proto_for(req);
-    x.store = c->w->srv->store;
-    x.ts = &c->w->stats;
-    x.staged = staged;
-    x.staged_rc = staged_rc;
+    exec_init(&x, c, req, staged, staged_rc);
     exec_store(&x);
 }
 
@@ -602,13 +610,7 @@ process_request(struct conn *c, struct request *req)
         process_meta(c, req);
         return PROCESS_DONE;
     }
-    x.c = c;
-    x.req = req;
-    x.ops = proto_for(req);
-    x.store = c->w->srv->store;
-    x.ts = &c->w->stats;
-    x.staged = NULL;
-    x.staged_rc = STORE_OK;
+    exec_init(&x, c, req, NULL, STORE_OK);
     switch (req->op) {
     case REQ_GET:
         return exec_get(&x);

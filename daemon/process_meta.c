@@ -339,18 +339,26 @@ pm_debug(struct pm *x)
     pm_reply(x, &res);
 }
 
+/* Gather what executing the meta request req on c needs, once. */
+static void
+pm_init(struct pm *x, struct conn *c, struct request *req,
+        struct item *staged, int staged_rc)
+{
+    x->c = c;
+    x->req = req;
+    x->store = c->w->srv->store;
+    x->ts = &c->w->stats;
+    x->staged = staged;
+    x->staged_rc = staged_rc;
+}
+
 void
 process_meta_store(struct conn *c, struct request *req, struct item *staged,
                    int staged_rc)
 {
     struct pm x;
 
-    x.c = c;
-    x.req = req;
-    x.store = c->w->srv->store;
-    x.ts = &c->w->stats;
-    x.staged = staged;
-    x.staged_rc = staged_rc;
+    pm_init(&x, c, req, staged, staged_rc);
     pm_set(&x);
 }
 
@@ -359,12 +367,7 @@ process_meta(struct conn *c, struct request *req)
 {
     struct pm x;
 
-    x.c = c;
-    x.req = req;
-    x.store = c->w->srv->store;
-    x.ts = &c->w->stats;
-    x.staged = NULL;
-    x.staged_rc = STORE_OK;
+    pm_init(&x, c, req, NULL, STORE_OK);
     /* cmd_meta stays 0: memcached 1.6.18 does not count ascii meta
      * commands there either */
     switch (req->op) {
