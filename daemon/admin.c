@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "daemon/admin_crawler.h"
-#include "daemon/conn.h"
 #include "proto/out.h"
 #include "proto/request.h"
 
@@ -54,7 +53,7 @@ admin_split(const struct request *req, struct admin_args *a)
 }
 
 enum process_rc
-admin_process(struct conn *c, struct request *req)
+admin_process(struct process_ctx *px, struct request *req)
 {
     struct admin_args a;
     size_t i;
@@ -68,10 +67,10 @@ admin_process(struct conn *c, struct request *req)
             if (cmd->fn == NULL) {
                 break;
             }
-            return cmd->fn(c, req, &a);
+            return cmd->fn(px, req, &a);
         }
     }
-    admin_reply(c, req, "ERROR");
+    admin_reply(px, req, "ERROR");
     return PROCESS_DONE;
 }
 
@@ -130,11 +129,12 @@ admin_arg_i64(const struct admin_args *a, uint32_t i, int64_t min,
 }
 
 void
-admin_reply(struct conn *c, const struct request *req, const char *line)
+admin_reply(struct process_ctx *px, const struct request *req,
+            const char *line)
 {
     if (req->noreply) {
         return;
     }
-    out_str(&c->out, line);
-    out_bytes(&c->out, "\r\n", 2);
+    out_str(px->out, line);
+    out_bytes(px->out, "\r\n", 2);
 }

@@ -5,7 +5,7 @@
  * The parser hands the command word and its argument tokens over
  * unparsed; admin.c splits the arguments and dispatches on the command
  * word to one handler per command family, each in a file of its own
- * (daemon/admin_<family>.c).  A handler answers through c->out with
+ * (daemon/admin_<family>.c).  A handler answers through px->out with
  * memcached's replies and may pause like any resumable request (a dump
  * that fills the output, daemon/process.h).
  */
@@ -18,7 +18,7 @@
 
 #include "daemon/process.h"
 
-struct conn;
+struct process_ctx;
 struct request;
 
 /* memcached reads at most 24 tokens of a line, the command included. */
@@ -31,13 +31,13 @@ struct admin_args {
     uint32_t n;
 };
 
-/* One family's handler: answer req (arguments in a) on c. */
-typedef enum process_rc (*admin_fn)(struct conn *c, struct request *req,
+/* One family's handler: answer req (arguments in a) through px. */
+typedef enum process_rc (*admin_fn)(struct process_ctx *px, struct request *req,
                                     const struct admin_args *a);
 
-/* Execute a REQ_ADMIN request on c; a command word without a handler
+/* Execute a REQ_ADMIN request through px; a command word without a handler
  * answers ERROR. */
-enum process_rc admin_process(struct conn *c, struct request *req);
+enum process_rc admin_process(struct process_ctx *px, struct request *req);
 
 /* Does argument i equal the NUL-terminated word w? */
 bool admin_arg_is(const struct admin_args *a, uint32_t i, const char *w);
@@ -52,14 +52,14 @@ bool admin_arg_i64(const struct admin_args *a, uint32_t i, int64_t min,
                    int64_t max, int64_t *out);
 
 /* The "lru" family (daemon/admin_lru.c). */
-enum process_rc admin_lru(struct conn *c, struct request *req,
+enum process_rc admin_lru(struct process_ctx *px, struct request *req,
                           const struct admin_args *a);
 /* "slabs reassign|automove" (daemon/admin_slabs.c). */
-enum process_rc admin_slabs(struct conn *c, struct request *req,
+enum process_rc admin_slabs(struct process_ctx *px, struct request *req,
                             const struct admin_args *a);
 
 /* Reply one line (without "\r\n") unless the request is noreply. */
-void admin_reply(struct conn *c, const struct request *req,
+void admin_reply(struct process_ctx *px, const struct request *req,
                  const char *line);
 
 #endif

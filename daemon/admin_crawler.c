@@ -30,10 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/conn.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
-#include "daemon/worker.h"
 #include "proto/base64.h"
 #include "proto/out.h"
 #include "proto/request.h"
@@ -48,7 +46,7 @@ enum admin_dump_fmt {
     ADMIN_CACHEDUMP,
 };
 
-/* A dump in progress: c->resume_job while the request is paused. */
+/* A dump in progress: px->resume_job while the request is paused. */
 struct admin_dump_job {
     struct dump *d;
     enum admin_dump_fmt fmt;
@@ -230,19 +228,19 @@ admin_dump_line(struct out *o, enum admin_dump_fmt fmt,
     out_commit(o, n);
 }
 
-/* Run (or resume) c's dump until it ends or the output is full. */
+/* Run (or resume) px's dump until it ends or the output is full. */
 static enum process_rc
-admin_dump_run(struct conn *c)
+admin_dump_run(struct process_ctx *px)
 {
     static const char *const end[] = {"END\r\n", "EN\r\n", "END\r\n"};
-    struct admin_dump_job *j = c->resume_job;
-    size_t start = c->out.pending;
+    struct admin_dump_job *j = px->resume_job;
+    size_t start = px->out->pending;
     bool over = false;
 
     /* a pass stops at ADMIN_DUMP_PASS bytes so that the worker's other
      * clients wait little (daemon/conn.c resumes it on a later event) */
-    while (!over && !conn_out_full(c) &&
-           c->out.pending - start < ADMIN_DUMP_PASS) {
+    while (!over && !process_out_full(px) &&
+           px->out->pending - start < ADMIN_DUMP_PASS) {
         const struct dump_rec *r;
         unsigned n = dump_next(j->d, &r);
 
@@ -252,49 +250,49 @@ admin_dump_run(struct conn *c)
                 over = true;
                 break;
             }
-            admin_dump_line(&c->out, j->fmt, &r[i]);
+            admin_dump_line(px->out, j->fmt, &r[i]);
             j->listed++;
         }
     }
     if (!over) {
         return PROCESS_PAUSED;
     }
-    out_str(&c->out, end[j->fmt]);
+    out_str(px->out, end[j->fmt]);
     admin_dump_free(j);
-    c->resume_job = NULL;
-    c->resume_free = NULL;
-    c->resume_pos = 0;
+    px->resume_job = NULL;
+    px->resume_free = NULL;
+    px->resume_pos = 0;
     return PROCESS_DONE;
 }
 
-/* Start a dump job on c and run its first pass. */
+/* Start a dump job on px and run its first pass. */
 static enum process_rc
-admin_dump_start(struct conn *c, struct request *req, uint64_t classes,
-                 enum dump_order order, enum admin_dump_fmt fmt,
-                 uint64_t limit)
+admin_dump_start(struct process_ctx *px, struct request *req,
+                 uint64_t classes, enum dump_order order,
+                 enum admin_dump_fmt fmt, uint64_t limit)
 {
     struct admin_dump_job *j = calloc(1, sizeof(*j));
 
     if (j != NULL) {
         /* memcached's cachedump lists what is linked, dead or not */
-        j->d = dump_create(c->w->srv->store, classes, order,
+        j->d = dump_create(px->store, classes, order,
                            fmt == ADMIN_CACHEDUMP);
     }
     if (j == NULL || j->d == NULL) {
         free(j);
-        admin_reply(c, req, "SERVER_ERROR out of memory");
+        admin_reply(px, req, "SERVER_ERROR out of memory");
         return PROCESS_DONE;
     }
     j->fmt = fmt;
     j->limit = limit;
-    c->resume_job = j;
-    c->resume_free = admin_dump_free;
-    return admin_dump_run(c);
+    px->resume_job = j;
+    px->resume_free = admin_dump_free;
+    return admin_dump_run(px);
 }
 
 /* lru_crawler crawl ARG. */
 static void
-admin_crawler_crawl(struct conn *c, struct request *req,
+admin_crawler_crawl(struct process_ctx *px, struct request *req,
                     const struct admin_args *a)
 {
     static const char *const replies[] = {
@@ -302,103 +300,104 @@ admin_crawler_crawl(struct conn *c, struct request *req,
         [-CRAWLER_BUSY] = "BUSY currently processing crawler request",
         [-CRAWLER_DISABLED] = "CLIENT_ERROR lru crawler disabled",
     };
-    struct store *st = c->w->srv->store;
+    struct store *st = px->store;
     uint64_t mask;
     bool hash;
 
     if (!crawler_enabled(st)) {
-        admin_reply(c, req, "CLIENT_ERROR lru crawler disabled");
+        admin_reply(px, req, "CLIENT_ERROR lru crawler disabled");
     } else if (!admin_crawler_classes(a->tok[1], a->len[1], &mask, &hash)) {
-        admin_reply(c, req, "BADCLASS invalid class id");
+        admin_reply(px, req, "BADCLASS invalid class id");
     } else if (hash) {
         /* memcached walks the hash table only to list it */
-        admin_reply(c, req, "ERROR an unknown error happened");
+        admin_reply(px, req, "ERROR an unknown error happened");
     } else if (mask == 0) {
-        admin_reply(c, req, "NOTSTARTED no items to crawl");
+        admin_reply(px, req, "NOTSTARTED no items to crawl");
     } else {
-        admin_reply(c, req, replies[-crawler_request(st, mask)]);
+        admin_reply(px, req, replies[-crawler_request(st, mask)]);
     }
 }
 
 /* lru_crawler metadump|mgdump ARG. */
 static enum process_rc
-admin_crawler_dump(struct conn *c, struct request *req,
+admin_crawler_dump(struct process_ctx *px, struct request *req,
                    const struct admin_args *a, enum admin_dump_fmt fmt)
 {
     uint64_t mask;
     bool hash;
 
-    if (!crawler_enabled(c->w->srv->store)) {
-        admin_reply(c, req, "CLIENT_ERROR lru crawler disabled");
+    if (!crawler_enabled(px->store)) {
+        admin_reply(px, req, "CLIENT_ERROR lru crawler disabled");
         return PROCESS_DONE;
     }
-    if (!c->w->srv->settings->dump_enabled) {
-        admin_reply(c, req, fmt == ADMIN_METADUMP
+    if (!px->srv->settings->dump_enabled) {
+        admin_reply(px, req, fmt == ADMIN_METADUMP
                                 ? "ERROR metadump not allowed"
                                 : "ERROR key dump not allowed");
         return PROCESS_DONE;
     }
     if (!admin_crawler_classes(a->tok[1], a->len[1], &mask, &hash)) {
-        admin_reply(c, req, "BADCLASS invalid class id");
+        admin_reply(px, req, "BADCLASS invalid class id");
         return PROCESS_DONE;
     }
     if (!hash && mask == 0) {
-        admin_reply(c, req, "NOTSTARTED no items to crawl");
+        admin_reply(px, req, "NOTSTARTED no items to crawl");
         return PROCESS_DONE;
     }
     /* the hash walk lists every item once even while the maintainer
      * moves items between segments under a walk of the LRUs (which listed
      * half of 200,000 busy items twice); a class list filters it */
-    return admin_dump_start(c, req, hash ? 0 : mask, DUMP_HASH, fmt, 0);
+    return admin_dump_start(px, req, hash ? 0 : mask, DUMP_HASH, fmt, 0);
 }
 
 enum process_rc
-admin_crawler(struct conn *c, struct request *req, const struct admin_args *a)
+admin_crawler(struct process_ctx *px, struct request *req,
+              const struct admin_args *a)
 {
-    struct store *st = c->w->srv->store;
+    struct store *st = px->store;
     uint32_t v;
 
-    if (c->resume_job != NULL) {
-        return admin_dump_run(c);
+    if (px->resume_job != NULL) {
+        return admin_dump_run(px);
     }
     if (a->n == 2 && admin_arg_is(a, 0, "crawl")) {
-        admin_crawler_crawl(c, req, a);
+        admin_crawler_crawl(px, req, a);
     } else if (a->n == 2 && admin_arg_is(a, 0, "metadump")) {
-        return admin_crawler_dump(c, req, a, ADMIN_METADUMP);
+        return admin_crawler_dump(px, req, a, ADMIN_METADUMP);
     } else if (a->n == 2 && admin_arg_is(a, 0, "mgdump")) {
-        return admin_crawler_dump(c, req, a, ADMIN_MGDUMP);
+        return admin_crawler_dump(px, req, a, ADMIN_MGDUMP);
     } else if (a->n == 2 && admin_arg_is(a, 0, "tocrawl")) {
         if (!admin_crawler_u32(a->tok[1], a->len[1], &v)) {
-            admin_reply(c, req, "CLIENT_ERROR bad command line format");
+            admin_reply(px, req, "CLIENT_ERROR bad command line format");
         } else {
             crawler_set_tocrawl(st, v);
-            admin_reply(c, req, "OK");
+            admin_reply(px, req, "OK");
         }
     } else if (a->n == 2 && admin_arg_is(a, 0, "sleep")) {
         if (!admin_crawler_u32(a->tok[1], a->len[1], &v)) {
-            admin_reply(c, req, "CLIENT_ERROR bad command line format");
+            admin_reply(px, req, "CLIENT_ERROR bad command line format");
         } else if (v > CRAWLER_SLEEP_MAX) {
-            admin_reply(c, req,
+            admin_reply(px, req,
                         "CLIENT_ERROR sleep must be one second or less");
         } else {
             crawler_set_sleep(st, v);
-            admin_reply(c, req, "OK");
+            admin_reply(px, req, "OK");
         }
     } else if (a->n == 1 && admin_arg_is(a, 0, "enable")) {
-        admin_reply(c, req, crawler_enable(st) == CRAWLER_OK
+        admin_reply(px, req, crawler_enable(st) == CRAWLER_OK
                                 ? "OK"
                                 : "ERROR failed to start lru crawler thread");
     } else if (a->n == 1 && admin_arg_is(a, 0, "disable")) {
         crawler_disable(st);
-        admin_reply(c, req, "OK");
+        admin_reply(px, req, "OK");
     } else {
-        admin_reply(c, req, "ERROR");
+        admin_reply(px, req, "ERROR");
     }
     return PROCESS_DONE;
 }
 
 enum process_rc
-admin_cachedump(struct conn *c, struct request *req)
+admin_cachedump(struct process_ctx *px, struct request *req)
 {
     const char *p = req->keys;
     const char *end = req->keys + req->keys_len;
@@ -407,11 +406,11 @@ admin_cachedump(struct conn *c, struct request *req)
     unsigned n = 0;
     uint32_t id, limit;
 
-    if (c->resume_job != NULL) {
-        return admin_dump_run(c);
+    if (px->resume_job != NULL) {
+        return admin_dump_run(px);
     }
-    if (!c->w->srv->settings->dump_enabled) {
-        admin_reply(c, req, "CLIENT_ERROR stats cachedump not allowed");
+    if (!px->srv->settings->dump_enabled) {
+        admin_reply(px, req, "CLIENT_ERROR stats cachedump not allowed");
         return PROCESS_DONE;
     }
     while (n < 2 && p < end) {
@@ -429,18 +428,18 @@ admin_cachedump(struct conn *c, struct request *req)
         n++;
     }
     if (n < 2) {
-        admin_reply(c, req, "CLIENT_ERROR bad command line");
+        admin_reply(px, req, "CLIENT_ERROR bad command line");
         return PROCESS_DONE;
     }
     if (!admin_crawler_u32(tok[0], len[0], &id) ||
         !admin_crawler_u32(tok[1], len[1], &limit)) {
-        admin_reply(c, req, "CLIENT_ERROR bad command line format");
+        admin_reply(px, req, "CLIENT_ERROR bad command line format");
         return PROCESS_DONE;
     }
     if (id >= SLAB_CLASS_MAX) {
-        admin_reply(c, req, "CLIENT_ERROR Illegal slab id");
+        admin_reply(px, req, "CLIENT_ERROR Illegal slab id");
         return PROCESS_DONE;
     }
-    return admin_dump_start(c, req, (uint64_t)1 << id, DUMP_NEWEST_FIRST,
+    return admin_dump_start(px, req, (uint64_t)1 << id, DUMP_NEWEST_FIRST,
                             ADMIN_CACHEDUMP, limit);
 }

@@ -9,13 +9,13 @@
 #include "daemon/admin.h"
 
 /* lru_crawler enable|disable|crawl|metadump|mgdump|sleep|tocrawl: the
- * admin table's handler.  A dump returns PROCESS_PAUSED whenever c's output
- * is full and continues from c->resume_job when run again. */
-enum process_rc admin_crawler(struct conn *c, struct request *req,
+ * admin table's handler.  A dump returns PROCESS_PAUSED whenever px's output
+ * is full and continues from px->resume_job when run again. */
+enum process_rc admin_crawler(struct process_ctx *px, struct request *req,
                               const struct admin_args *a);
 
 /* stats cachedump CLASS LIMIT (text protocol; req->keys holds the
  * arguments): streamed like a dump. */
-enum process_rc admin_cachedump(struct conn *c, struct request *req);
+enum process_rc admin_cachedump(struct process_ctx *px, struct request *req);
 
 #endif

@@ -17,10 +17,8 @@
 #include <string.h>
 
 #include "daemon/admin.h"
-#include "daemon/conn.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
-#include "daemon/worker.h"
 #include "proto/request.h"
 #include "slab/store.h"
 
@@ -69,9 +67,10 @@ admin_lru_tune(struct store *st, const struct admin_args *a)
 }
 
 enum process_rc
-admin_lru(struct conn *c, struct request *req, const struct admin_args *a)
+admin_lru(struct process_ctx *px, struct request *req,
+          const struct admin_args *a)
 {
-    struct server *srv = c->w->srv;
+    struct server *srv = px->srv;
     bool maint = srv->settings->lru_maintainer;
     struct store_lru_tune t;
     const char *reply = "ERROR";
@@ -96,6 +95,6 @@ admin_lru(struct conn *c, struct request *req, const struct admin_args *a)
             reply = "OK";
         }
     }
-    admin_reply(c, req, reply);
+    admin_reply(px, req, reply);
     return PROCESS_DONE;
 }

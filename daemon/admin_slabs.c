@@ -13,9 +13,7 @@
 #include <stdint.h>
 
 #include "daemon/admin.h"
-#include "daemon/conn.h"
 #include "daemon/server.h"
-#include "daemon/worker.h"
 #include "proto/request.h"
 #include "slab/store.h"
 
@@ -35,30 +33,30 @@ admin_slabs_clamp(int64_t v)
 }
 
 static void
-admin_slabs_reassign(struct conn *c, struct request *req,
+admin_slabs_reassign(struct process_ctx *px, struct request *req,
                      const struct admin_args *a)
 {
-    struct store *st = c->w->srv->store;
+    struct store *st = px->store;
     int64_t src, dst;
     int rc;
 
     if (!store_config(st)->slab_reassign) {
-        admin_reply(c, req, "CLIENT_ERROR slab reassignment disabled");
+        admin_reply(px, req, "CLIENT_ERROR slab reassignment disabled");
         return;
     }
     if (!admin_arg_i64(a, 1, INT64_MIN + 1, INT64_MAX, &src) ||
         !admin_arg_i64(a, 2, INT64_MIN + 1, INT64_MAX, &dst)) {
-        admin_reply(c, req, "CLIENT_ERROR bad command line format");
+        admin_reply(px, req, "CLIENT_ERROR bad command line format");
         return;
     }
     /* memcached reads a long: a huge id is a bad class, not a bad line */
     rc = store_slabs_reassign(st, admin_slabs_clamp(src),
                               admin_slabs_clamp(dst));
-    admin_reply(c, req, admin_slabs_reassign_msg[rc]);
+    admin_reply(px, req, admin_slabs_reassign_msg[rc]);
 }
 
 static void
-admin_slabs_automove(struct conn *c, struct request *req,
+admin_slabs_automove(struct process_ctx *px, struct request *req,
                      const struct admin_args *a)
 {
     uint64_t mode;
@@ -67,26 +65,27 @@ admin_slabs_automove(struct conn *c, struct request *req,
         req->noreply = true;
     }
     if (!admin_arg_u64(a, 1, UINT32_MAX, &mode)) {
-        admin_reply(c, req, "CLIENT_ERROR bad command line format");
+        admin_reply(px, req, "CLIENT_ERROR bad command line format");
         return;
     }
     if (mode > 2) {
-        admin_reply(c, req, "ERROR");
+        admin_reply(px, req, "ERROR");
         return;
     }
-    store_slabs_automove(c->w->srv->store, (unsigned)mode);
-    admin_reply(c, req, "OK");
+    store_slabs_automove(px->store, (unsigned)mode);
+    admin_reply(px, req, "OK");
 }
 
 enum process_rc
-admin_slabs(struct conn *c, struct request *req, const struct admin_args *a)
+admin_slabs(struct process_ctx *px, struct request *req,
+            const struct admin_args *a)
 {
     if (a->n == 3 && admin_arg_is(a, 0, "reassign")) {
-        admin_slabs_reassign(c, req, a);
+        admin_slabs_reassign(px, req, a);
     } else if (a->n >= 2 && admin_arg_is(a, 0, "automove")) {
-        admin_slabs_automove(c, req, a);
+        admin_slabs_automove(px, req, a);
     } else {
-        admin_reply(c, req, "ERROR");
+        admin_reply(px, req, "ERROR");
     }
     return PROCESS_DONE;
 }

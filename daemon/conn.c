@@ -102,6 +102,32 @@ conn_peer_name(struct conn *c)
     snprintf(c->addr, sizeof(c->addr), "tcp:%s:%s", host, port);
 }
 
+static void
+conn_px_pin(void *owner, struct item *it)
+{
+    conn_pin(owner, it);
+}
+
+static int
+conn_px_park(void *owner, struct request *req, const char *key, size_t nkey,
+             uint32_t lease_ttl_left)
+{
+    return wait_park(owner, req, key, nkey, lease_ttl_left);
+}
+
+/* The executor's context: what it may touch of this connection. */
+static void
+conn_px_init(struct conn *c)
+{
+    c->px.srv = c->w->srv;
+    c->px.store = c->w->srv->store;
+    c->px.ts = &c->w->stats;
+    c->px.out = &c->out;
+    c->px.owner = c;
+    c->px.pin = conn_px_pin;
+    c->px.park = conn_px_park;
+}
+
 struct conn *
 conn_create(struct worker *w, int fd, bool is_unix, const char *listen_addr)
 {
@@ -118,6 +144,7 @@ conn_create(struct worker *w, int fd, bool is_unix, const char *listen_addr)
     snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", listen_addr);
     conn_peer_name(c);
     out_init(&c->out);
+    conn_px_init(c);
     event_assign(&c->ev, w->base, fd, EV_READ | EV_PERSIST, conn_on_event, c);
     if (event_add(&c->ev, NULL) != 0) {
         close(fd);
@@ -173,8 +200,8 @@ conn_destroy(struct conn *c)
         close(c->fd);
     }
     worker_conn_unlink(c->w, c);
-    if (c->resume_job != NULL && c->resume_free != NULL) {
-        c->resume_free(c->resume_job);
+    if (c->px.resume_job != NULL && c->px.resume_free != NULL) {
+        c->px.resume_free(c->px.resume_job);
     }
     if (c->stream != NULL) {
         /* the client left mid-value: the item was never linked */
@@ -431,10 +458,10 @@ conn_stream_begin(struct conn *c, struct request *req)
     int rc = STORE_NO_MEMORY;
 
     if (st != NULL) {
-        it = process_store_begin(c, req, &rc);
+        it = process_store_begin(&c->px, req, &rc);
     }
     if (it == NULL) {
-        process_store(c, req, NULL, rc);
+        process_store(&c->px, req, NULL, rc);
         free(st);
         c->rpos += req->consumed;
         c->swallow = (uint64_t)req->vlen + req->vtrail;
@@ -489,12 +516,12 @@ conn_stream_step(struct conn *c)
     c->rpos += st->req.vtrail;
     c->stream = NULL;
     if (ok) {
-        process_store(c, &st->req, st->it, STORE_OK);
+        process_store(&c->px, &st->req, st->it, STORE_OK);
     } else {
         /* memcached reads exactly <bytes> + 2 and rejects them whole */
         store_item_abandon(c->w->srv->store, st->it);
         st->req.err = "CLIENT_ERROR bad data chunk";
-        process_parse_error(c, &st->req);
+        process_parse_error(&c->px, c->ops, &st->req);
     }
     free(st);
     return true;
@@ -551,7 +578,7 @@ static bool
 conn_process_wait(struct conn *c, struct request *req)
 {
     wait_arm(c, req);
-    process_request(c, req);
+    process_request(&c->px, req);
     if (!c->wait_armed) {
         return false;
     }
@@ -580,7 +607,7 @@ conn_execute(struct conn *c, long *budget)
                 return EXEC_IDLE;
             }
             (*budget)--;
-            if (c->closing) {
+            if (c->px.closing) {
                 return EXEC_CLOSE;
             }
             continue;
@@ -632,12 +659,12 @@ conn_execute(struct conn *c, long *budget)
                 if (conn_process_wait(c, &req)) {
                     return EXEC_PARKED;
                 }
-            } else if (process_request(c, &req) == PROCESS_PAUSED) {
+            } else if (process_request(&c->px, &req) == PROCESS_PAUSED) {
                 /* stays at rpos; runs again once out has drained */
                 return EXEC_PAUSED;
             }
             c->rpos += req.consumed;
-            if (c->closing) {
+            if (c->px.closing) {
                 return EXEC_CLOSE;
             }
             break;
@@ -662,7 +689,7 @@ conn_execute(struct conn *c, long *budget)
             return EXEC_IDLE;
         case PARSE_ERROR:
             (*budget)--;
-            process_parse_error(c, &req);
+            process_parse_error(&c->px, c->ops, &req);
             c->rpos += req.consumed;
             c->swallow = req.swallow;
             break;
@@ -670,7 +697,7 @@ conn_execute(struct conn *c, long *budget)
             if (req.err != NULL) {
                 c->ops->error(&c->out, &req, req.err);
             }
-            c->closing = true;
+            c->px.closing = true;
             return EXEC_CLOSE;
         }
         c->rneed = 0;
@@ -741,7 +768,7 @@ conn_run(struct conn *c, bool try_read)
                 return;
             }
         }
-        if (ex == EXEC_CLOSE || c->closing) {
+        if (ex == EXEC_CLOSE || c->px.closing) {
             conn_destroy(c);
             return;
         }
@@ -845,7 +872,7 @@ conn_on_event(evutil_socket_t fd, short what, void *arg)
         if (rc == 0) {
             return;
         }
-        if (c->closing) {
+        if (c->px.closing) {
             conn_destroy(c);
             return;
         }
@@ -885,6 +912,7 @@ conn_create_detached(struct worker *w, const char *name)
     snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", name);
     snprintf(c->addr, sizeof(c->addr), "%s", name);
     out_init(&c->out);
+    conn_px_init(c);
     worker_conn_link(w, c);
     __atomic_add_fetch(&w->srv->curr_conns, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&w->srv->conn_structs, 1, __ATOMIC_RELAXED);
@@ -902,7 +930,7 @@ conn_feed(struct conn *c, const char *p, size_t n)
     if (c->waiter == NULL && c->rpos < c->rlen && !c->want_more) {
         ex = conn_execute(c, &budget);
     }
-    while (taken < n && !c->closing && ex != EXEC_FULL &&
+    while (taken < n && !c->px.closing && ex != EXEC_FULL &&
            ex != EXEC_PAUSED) {
         size_t room;
 
@@ -930,7 +958,7 @@ conn_feed(struct conn *c, const char *p, size_t n)
             break;
         }
     }
-    if (c->closing || c->out.oom) {
+    if (c->px.closing || c->out.oom) {
         return -1;
     }
     if (c->waiter == NULL) {

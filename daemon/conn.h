@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/process.h"
 #include "proto/out.h"
 
 struct conn_stream;
@@ -51,7 +52,8 @@ struct conn {
     uint32_t npins;
     uint32_t cap_pins;
 
-    bool closing;           /* close once out is flushed */
+    struct process_ctx px;  /* the executor's view of this connection: its
+                             * closing flag and resume state live there */
     bool is_unix;
     uint32_t last_cmd;      /* rel time of the last request (idle timeout) */
     char addr[64];          /* peer, for stats conns */
@@ -70,28 +72,11 @@ struct conn {
     bool wait_armed;        /* counted in the registry while executing */
     bool wait_expired;      /* past the deadline: run it without waiting */
 
-    /* A resumable request (daemon/process.h): one that stopped midway
-     * because its output reached CONN_OUT_HIGH (a long multiget, a dump)
-     * stays unconsumed at rpos and runs again once out has drained; the
-     * executor picks up where it left from resume_pos / resume_job.  All
-     * zero when no request is paused.  resume_free(resume_job) runs if the
-     * connection closes first. */
-    uint64_t resume_pos;
-    void *resume_job;
-    void (*resume_free)(void *job);
 };
 
 /* Output bytes queued on a connection before it stops executing and sends:
- * the bound on what one connection holds for replies (plus one reply). */
-#define CONN_OUT_HIGH (1024 * 1024)
-
-/* True when c has queued enough output that a resumable request should
- * stop here and resume after sending. */
-static inline bool
-conn_out_full(const struct conn *c)
-{
-    return c->out.pending >= CONN_OUT_HIGH;
-}
+ * the executor's resumable requests pause at the same mark. */
+#define CONN_OUT_HIGH PROCESS_OUT_HIGH
 
 /* Create a connection on an accepted, non-blocking fd and start reading.
  * Runs on w's thread.  NULL on failure (the fd is closed). */

@@ -18,14 +18,12 @@
 #include "config.h"
 #include "daemon/admin.h"
 #include "daemon/admin_crawler.h"
-#include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/stats.h"
 #include "daemon/version.h"
 #include "daemon/wait.h"
-#include "daemon/worker.h"
 #include "proto/bin.h"
 #include "proto/proto.h"
 #include "proto/request.h"
@@ -38,7 +36,7 @@
 
 /* Everything one request needs, gathered once. */
 struct exec {
-    struct conn *c;
+    struct process_ctx *px;
     struct request *req;
     const struct proto_ops *ops;
     struct store *store;
@@ -50,7 +48,7 @@ struct exec {
 static void
 exec_reply(struct exec *x, struct result *res)
 {
-    x->ops->reply(&x->c->out, x->req, res);
+    x->ops->reply(x->px->out, x->req, res);
 }
 
 static void
@@ -93,7 +91,7 @@ process_fill_value(const struct item *it, const struct item_slice *all,
 }
 
 void
-process_reply_item(struct conn *c, const struct proto_ops *ops,
+process_reply_item(struct process_ctx *px, const struct proto_ops *ops,
                    const struct request *req, struct store *store,
                    struct item *it, struct result *res)
 {
@@ -114,14 +112,14 @@ process_reply_item(struct conn *c, const struct proto_ops *ops,
             store_release(store, it);
             memset(&oom, 0, sizeof(oom));
             oom.code = RES_E_NOMEM;
-            ops->reply(&c->out, req, &oom);
+            ops->reply(px->out, req, &oom);
             return;
         }
         item_value(it, all, n);
     }
     process_fill_value(it, all, rsl, n, res);
-    ops->reply(&c->out, req, res);
-    conn_pin(c, it);
+    ops->reply(px->out, req, res);
+    px->pin(px->owner, it);
     if (all != isl) {
         free(all);
         free(rsl);
@@ -129,7 +127,7 @@ process_reply_item(struct conn *c, const struct proto_ops *ops,
 }
 
 void
-process_reply_copy(struct conn *c, const struct proto_ops *ops,
+process_reply_copy(struct process_ctx *px, const struct proto_ops *ops,
                    const struct request *req, const struct item *it,
                    struct result *res)
 {
@@ -142,12 +140,12 @@ process_reply_copy(struct conn *c, const struct proto_ops *ops,
          * under the store's lock for a case that cannot happen */
         memset(res, 0, sizeof(*res));
         res->code = RES_E_NOMEM;
-        ops->reply(&c->out, req, res);
+        ops->reply(px->out, req, res);
         return;
     }
     process_fill_value(it, isl, rsl, n, res);
     res->copy_value = true;
-    ops->reply(&c->out, req, res);
+    ops->reply(px->out, req, res);
 }
 
 /* A hit for get/gets/gat/gats and the binary gets: key, flags, CAS and
@@ -162,7 +160,7 @@ exec_reply_item(struct exec *x, struct item *it)
      * goes back in base64, never raw bytes that could hold "\r\n" */
     res.key_binary = x->req->key_binary;
     res.cas = item_cas(it);
-    process_reply_item(x->c, x->ops, x->req, x->store, it, &res);
+    process_reply_item(x->px, x->ops, x->req, x->store, it, &res);
 }
 
 /* store_read's copy: the same reply as exec_reply_item, with the value
@@ -176,7 +174,7 @@ exec_copy_item(void *ctx, const struct item *it)
     memset(&res, 0, sizeof(res));
     res.key_binary = x->req->key_binary;
     res.cas = item_cas(it);
-    process_reply_copy(x->c, x->ops, x->req, it, &res);
+    process_reply_copy(x->px, x->ops, x->req, it, &res);
 }
 
 static void
@@ -224,25 +222,25 @@ static enum process_rc
 exec_get(struct exec *x)
 {
     struct request *req = x->req;
-    struct conn *c = x->c;
+    struct process_ctx *px = x->px;
 
     if (req->keys != NULL) {
         const char *key;
         uint32_t nkey;
-        uint32_t pos = (uint32_t)c->resume_pos;
+        uint32_t pos = (uint32_t)px->resume_pos;
 
         while (req_next_key(req, &pos, &key, &nkey)) {
             exec_get_one(x, key, nkey);
-            if (conn_out_full(c)) {
-                c->resume_pos = pos;
+            if (process_out_full(px)) {
+                px->resume_pos = pos;
                 return PROCESS_PAUSED;
             }
         }
-        c->resume_pos = 0;
+        px->resume_pos = 0;
     } else {
         exec_get_one(x, req->key, req->nkey);
     }
-    x->ops->end(&c->out, req);
+    x->ops->end(px->out, req);
     return PROCESS_DONE;
 }
 
@@ -259,9 +257,9 @@ process_store_mode(uint8_t req_mode)
 }
 
 uint8_t
-process_stored(struct conn *c, const struct request *req, int rc)
+process_stored(struct process_ctx *px, const struct request *req, int rc)
 {
-    struct thread_stats *ts = &c->w->stats;
+    struct thread_stats *ts = px->ts;
     uint8_t code;
 
     /* cmd_set, cas_hits and cas_badval are the store's (per class) */
@@ -269,7 +267,7 @@ process_stored(struct conn *c, const struct request *req, int rc)
     case STORE_OK:
         code = RES_STORED;
         /* requests parked on a lease for this key (mg w) take the value */
-        wait_wake(c->w->srv, req->key, req->nkey);
+        wait_wake(px->srv, req->key, req->nkey);
         break;
     case STORE_NOT_STORED:
         code = RES_NOT_STORED;
@@ -296,10 +294,10 @@ process_stored(struct conn *c, const struct request *req, int rc)
 }
 
 uint8_t
-process_arithed(struct conn *c, const struct request *req, int rc,
-                bool created)
+process_arithed(struct process_ctx *px, const struct request *req,
+                int rc, bool created)
 {
-    struct thread_stats *ts = &c->w->stats;
+    struct thread_stats *ts = px->ts;
     bool incr = req->mode == REQ_INCR;
 
     switch (rc) {
@@ -307,7 +305,7 @@ process_arithed(struct conn *c, const struct request *req, int rc,
         /* hits are the store's (per class); a counter created from its
          * initial value is neither a hit nor a miss, as in memcached */
         (void)created;
-        wait_wake(c->w->srv, req->key, req->nkey);
+        wait_wake(px->srv, req->key, req->nkey);
         return RES_NUMBER;
     case STORE_NOT_FOUND:
         if (incr) {
@@ -335,7 +333,7 @@ exec_store(struct exec *x)
     int rc;
 
     if (req->proto == PROTO_BINARY && req->mode == REQ_CAS &&
-        !x->c->w->srv->settings->use_cas) {
+        !x->px->srv->settings->use_cas) {
         /* memcached -C: a binary Set/Add/Replace ignores its CAS */
         req->mode = bin_store_mode(req->bin_opcode);
         req->cas = 0;
@@ -353,7 +351,7 @@ exec_store(struct exec *x)
     }
     memset(&res, 0, sizeof(res));
     res.cas = cas;
-    res.code = process_stored(x->c, req, rc);
+    res.code = process_stored(x->px, req, rc);
     exec_reply(x, &res);
 }
 
@@ -375,7 +373,7 @@ exec_arith(struct exec *x)
     a.create_flags = req->flags;
     rc = store_arith(x->store, req->key, req->nkey, &a);
     memset(&res, 0, sizeof(res));
-    res.code = process_arithed(x->c, req, rc, a.created);
+    res.code = process_arithed(x->px, req, rc, a.created);
     if (res.code == RES_NUMBER) {
         res.number = a.value;
         res.cas = a.cas;
@@ -390,7 +388,7 @@ exec_delete(struct exec *x)
     int rc = store_delete(x->store, req->key, req->nkey, req->cas);
 
     if (rc == STORE_OK) {
-        wait_wake(x->c->w->srv, req->key, req->nkey);
+        wait_wake(x->px->srv, req->key, req->nkey);
         exec_reply_code(x, RES_DELETED);
     } else if (rc == STORE_EXISTS) {
         exec_reply_code(x, RES_EXISTS);
@@ -427,7 +425,7 @@ exec_touch(struct exec *x)
 static void
 exec_flush(struct exec *x)
 {
-    struct server *srv = x->c->w->srv;
+    struct server *srv = x->px->srv;
 
     if (!srv->settings->flush_enabled) {
         exec_reply_msg(x, "CLIENT_ERROR flush_all not allowed");
@@ -463,7 +461,7 @@ exec_stat_emit(void *ctx, const char *name, const char *value)
 {
     struct exec *x = ctx;
 
-    x->ops->stat(&x->c->out, x->req, name, value);
+    x->ops->stat(x->px->out, x->req, name, value);
 }
 
 static bool
@@ -478,7 +476,7 @@ static void
 exec_stats(struct exec *x)
 {
     struct request *req = x->req;
-    struct server *srv = x->c->w->srv;
+    struct server *srv = x->px->srv;
 
     if (req->nkey == 0) {
         stats_general(srv, exec_stat_emit, x);
@@ -500,13 +498,13 @@ exec_stats(struct exec *x)
         exec_reply_code(x, RES_E_UNKNOWN);
         return;
     }
-    x->ops->end(&x->c->out, req);
+    x->ops->end(x->px->out, req);
 }
 
 static void
 exec_shutdown(struct exec *x)
 {
-    struct server *srv = x->c->w->srv;
+    struct server *srv = x->px->srv;
 
     if (!srv->settings->enable_shutdown) {
         exec_reply_msg(x, "ERROR: shutdown not enabled");
@@ -517,7 +515,7 @@ exec_shutdown(struct exec *x)
         return;
     }
     log_info("shutdown requested by a client");
-    x->c->closing = true;
+    x->px->closing = true;
     server_stop(srv);
 }
 
@@ -527,7 +525,7 @@ exec_debugtime(struct exec *x)
 #ifdef STASHD_DEBUG
     /* only moving forward is supported: the clock cannot pause */
     if (x->req->number == TEXT_DEBUGTIME_ADD) {
-        clock_advance(x->c->w->srv->clock, x->req->exptime);
+        clock_advance(x->px->srv->clock, x->req->exptime);
         exec_reply_code(x, RES_OK);
         return;
     }
@@ -538,7 +536,8 @@ exec_debugtime(struct exec *x)
 }
 
 void
-process_parse_error(struct conn *c, struct request *req)
+process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
+                    struct request *req)
 {
     static const char too_large[] = "SERVER_ERROR object too large";
     bool refused = req->proto == PROTO_BINARY
@@ -550,7 +549,7 @@ process_parse_error(struct conn *c, struct request *req)
     if (req->op == REQ_STORE && req->err != NULL &&
         strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
         /* memcached counts a value refused for its size */
-        STAT_INC(&c->w->stats, store_too_large);
+        STAT_INC(px->ts, store_too_large);
     }
     /* as memcached: a set refused for its size must not leave the old
      * value readable (the parser keeps op/mode/key for this); meta ms
@@ -558,59 +557,60 @@ process_parse_error(struct conn *c, struct request *req)
     if (req->op == REQ_STORE &&
         (req->mode == REQ_SET || req->proto == PROTO_META) && req->nkey > 0 &&
         req->key != NULL && refused) {
-        store_delete(c->w->srv->store, req->key, req->nkey, 0);
-        wait_wake(c->w->srv, req->key, req->nkey);
+        store_delete(px->store, req->key, req->nkey, 0);
+        wait_wake(px->srv, req->key, req->nkey);
     }
-    c->ops->error(&c->out, req, req->err);
+    ops->error(px->out, req, req->err);
 }
 
 struct item *
-process_store_begin(struct conn *c, const struct request *req, int *rc)
+process_store_begin(struct process_ctx *px, const struct request *req,
+                    int *rc)
 {
-    return store_item_new(c->w->srv->store, exec_store_modes[req->mode],
+    return store_item_new(px->store, exec_store_modes[req->mode],
                           req->key, req->nkey, req->flags, req->exptime,
                           req->vlen, rc);
 }
 
-/* Gather what executing req on c needs, once. */
+/* Gather what executing req through px needs, once. */
 static void
-exec_init(struct exec *x, struct conn *c, struct request *req,
+exec_init(struct exec *x, struct process_ctx *px, struct request *req,
           struct item *staged, int staged_rc)
 {
-    x->c = c;
+    x->px = px;
     x->req = req;
     x->ops = proto_for(req);
-    x->store = c->w->srv->store;
-    x->ts = &c->w->stats;
+    x->store = px->store;
+    x->ts = px->ts;
     x->staged = staged;
     x->staged_rc = staged_rc;
 }
 
 void
-process_store(struct conn *c, struct request *req, struct item *staged,
-              int staged_rc)
+process_store(struct process_ctx *px, struct request *req,
+              struct item *staged, int staged_rc)
 {
     struct exec x;
 
     if (req->proto == PROTO_META) {
-        process_meta_store(c, req, staged, staged_rc);
+        process_meta_store(px, req, staged, staged_rc);
         return;
     }
-    exec_init(&x, c, req, staged, staged_rc);
+    exec_init(&x, px, req, staged, staged_rc);
     exec_store(&x);
 }
 
 enum process_rc
-process_request(struct conn *c, struct request *req)
+process_request(struct process_ctx *px, struct request *req)
 {
     struct exec x;
     struct result res;
 
     if (req->proto == PROTO_META) {
-        process_meta(c, req);
+        process_meta(px, req);
         return PROCESS_DONE;
     }
-    exec_init(&x, c, req, NULL, STORE_OK);
+    exec_init(&x, px, req, NULL, STORE_OK);
     switch (req->op) {
     case REQ_GET:
         return exec_get(&x);
@@ -641,7 +641,7 @@ process_request(struct conn *c, struct request *req)
         break;
     case REQ_QUIT:
         exec_reply_code(&x, RES_OK);
-        c->closing = true;
+        px->closing = true;
         break;
     case REQ_SHUTDOWN:
         exec_shutdown(&x);
@@ -652,7 +652,7 @@ process_request(struct conn *c, struct request *req)
     case REQ_STATS:
         if (req->proto == PROTO_TEXT && exec_is(req, "cachedump")) {
             /* streamed: may pause like a dump */
-            return admin_cachedump(c, req);
+            return admin_cachedump(px, req);
         }
         exec_stats(&x);
         break;
@@ -663,7 +663,7 @@ process_request(struct conn *c, struct request *req)
         exec_debugtime(&x);
         break;
     case REQ_ADMIN:
-        return admin_process(c, req);
+        return admin_process(px, req);
     default:
         exec_reply_code(&x, RES_E_UNKNOWN);
         break;

@@ -6,55 +6,106 @@
 #define STASHD_DAEMON_PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "proto/out.h"
 #include "slab/store.h"
 
-struct conn;
 struct item;
+struct out;
 struct proto_ops;
 struct request;
 struct result;
+struct server;
+struct thread_stats;
+
+/*
+ * What the executor may touch while it runs one request: it knows nothing
+ * of connections or workers.  The caller (conn.c) owns one per connection
+ * and fills it once; the executor writes back only closing and the resume
+ * state.
+ */
+struct process_ctx {
+    struct server *srv;         /* settings (read-only), clock, wait */
+    struct store *store;
+    struct thread_stats *ts;    /* stats sink: the calling worker's own */
+    struct out *out;            /* replies are appended here */
+    void *owner;                /* the caller's object, for pin and park */
+    /* pin: keep a reference to it until out has been sent (consumes the
+     * caller's reference) */
+    void (*pin)(void *owner, struct item *it);
+    /* park: wait_park() for the owner's current request (daemon/wait.h);
+     * 0 parked, non-zero answer as without w */
+    int (*park)(void *owner, struct request *req, const char *key,
+                size_t nkey, uint32_t lease_ttl_left);
+
+    bool closing;               /* close once out is flushed */
+    /* A resumable request: one that stopped midway because its output
+     * reached the high-water mark (a long multiget, a dump) stays
+     * unconsumed and runs again once out has drained; the executor picks
+     * up where it left from resume_pos / resume_job.  All zero when no
+     * request is paused.  resume_free(resume_job) runs if the owner goes
+     * away first. */
+    uint64_t resume_pos;
+    void *resume_job;
+    void (*resume_free)(void *job);
+};
+
+/* Output bytes queued before a resumable request stops and lets its
+ * caller send: the bound on what one connection holds for replies (plus
+ * one reply). */
+#define PROCESS_OUT_HIGH (1024 * 1024)
+
+/* True when px has queued enough output that a resumable request should
+ * stop here and resume after sending. */
+static inline bool
+process_out_full(const struct process_ctx *px)
+{
+    return px->out->pending >= PROCESS_OUT_HIGH;
+}
 
 /* What process_request did with a request. */
 enum process_rc {
     PROCESS_DONE = 0,   /* answered in full: consume it */
-    PROCESS_PAUSED,     /* stopped midway (conn_out_full): leave it
+    PROCESS_PAUSED,     /* stopped midway (process_out_full): leave it
                          * unconsumed, send, then run it again; the
-                         * executor resumes from c->resume_pos/job */
+                         * executor resumes from px->resume_pos/job */
 };
 
-/* Execute req on c's worker and append its reply to c->out (items it
- * references are pinned on c).  May set c->closing. */
-enum process_rc process_request(struct conn *c, struct request *req);
+/* Execute req and append its reply to px->out (items it references are
+ * pinned through px->pin).  May set px->closing. */
+enum process_rc process_request(struct process_ctx *px, struct request *req);
 
 /* Execute a meta request (req->proto == PROTO_META: mg ms md ma mn me)
- * on c's worker, as process_request does; daemon/process_meta.c. */
-void process_meta(struct conn *c, struct request *req);
+ * as process_request does; daemon/process_meta.c. */
+void process_meta(struct process_ctx *px, struct request *req);
 
-/* Answer a request the parser refused (PARSE_ERROR) with req->err, doing
- * what memcached does besides answering (a too-large set drops the key). */
-void process_parse_error(struct conn *c, struct request *req);
+/* Answer a request the parser refused (PARSE_ERROR) with req->err through
+ * ops (the connection's protocol), doing what memcached does besides
+ * answering (a too-large set drops the key). */
+void process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
+                         struct request *req);
 
 /*
  * A value streamed into its item (PARSE_VALUE): process_store_begin()
  * allocates the item for req's header (NULL with *rc a store status: the
- * caller answers with process_store(c, req, NULL, rc) and swallows the
+ * caller answers with process_store(px, req, NULL, rc) and swallows the
  * value); once the value is in, process_store() links the item under
  * req's mode and answers as for a buffered request.  A staged item not
  * committed goes back with store_item_abandon().
  */
-struct item *process_store_begin(struct conn *c, const struct request *req,
-                                 int *rc);
+struct item *process_store_begin(struct process_ctx *px,
+                                 const struct request *req, int *rc);
 
 /* Execute the storage request req with its value in staged (or answer
  * staged_rc, a store_item_new failure, when it is not STORE_OK); consumes
  * staged.  Any protocol. */
-void process_store(struct conn *c, struct request *req, struct item *staged,
-                   int staged_rc);
+void process_store(struct process_ctx *px, struct request *req,
+                   struct item *staged, int staged_rc);
 
 /* process_store for meta ms (daemon/process_meta.c). */
-void process_meta_store(struct conn *c, struct request *req,
+void process_meta_store(struct process_ctx *px, struct request *req,
                         struct item *staged, int staged_rc);
 
 /* The store's mode for a request's enum req_store_mode. */
@@ -67,25 +118,25 @@ enum store_mode process_store_mode(uint8_t req_mode);
  * sendmsg reads anyway) costs about what a reference costs: two atomic
  * operations on the item's line, a pin slot and an iovec of its own.  It
  * also bounds pins: each pin stands for over 1 KiB of queued output, so a
- * connection holds at most CONN_OUT_HIGH / 1 KiB of them (plus one reply).
+ * connection holds at most PROCESS_OUT_HIGH / 1 KiB of them (plus one reply).
  */
 #define PROCESS_COPY_MAX 1024
 
 /*
  * Reply a hit through ops: res (holding whatever the command adds: CAS,
- * TTL, ...) gets its key, flags and value slices, and it stays pinned on
- * c until the reply is sent.  Consumes the caller's reference to it; if
- * the slice table cannot be allocated the reply is SERVER_ERROR out of
- * memory instead.
+ * TTL, ...) gets its key, flags and value slices, and it stays pinned
+ * through px until the reply is sent.  Consumes the caller's reference
+ * to it; if the slice table cannot be allocated the reply is
+ * SERVER_ERROR out of memory instead.
  */
-void process_reply_item(struct conn *c, const struct proto_ops *ops,
+void process_reply_item(struct process_ctx *px, const struct proto_ops *ops,
                         const struct request *req, struct store *store,
                         struct item *it, struct result *res);
 
 /* Reply a hit as process_reply_item does, but with the value copied into
- * c->out: its slices are read during the call only (the caller holds
+ * px->out: its slices are read during the call only (the caller holds
  * the item lock, no reference: a store_copy_fn). */
-void process_reply_copy(struct conn *c, const struct proto_ops *ops,
+void process_reply_copy(struct process_ctx *px, const struct proto_ops *ops,
                         const struct request *req, const struct item *it,
                         struct result *res);
 
@@ -93,12 +144,13 @@ void process_reply_copy(struct conn *c, const struct proto_ops *ops,
  * cas_misses and store_* (cmd_set and cas hits are the store's), and on
  * success wakes requests parked on the key (mg w).  Shared by every
  * protocol's store path. */
-uint8_t process_stored(struct conn *c, const struct request *req, int rc);
+uint8_t process_stored(struct process_ctx *px, const struct request *req,
+                       int rc);
 
 /* The reply code for a store_arith/lease_arith status rc on req (incr or
  * decr); counts incr_misses / decr_misses (hits are the store's) and on
  * success wakes requests parked on the key.  Shared like process_stored. */
-uint8_t process_arithed(struct conn *c, const struct request *req, int rc,
-                        bool created);
+uint8_t process_arithed(struct process_ctx *px, const struct request *req,
+                        int rc, bool created);
 
 #endif

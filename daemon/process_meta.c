@@ -19,11 +19,9 @@
 
 #include <string.h>
 
-#include "daemon/conn.h"
 #include "daemon/server.h"
 #include "daemon/stats.h"
 #include "daemon/wait.h"
-#include "daemon/worker.h"
 #include "proto/proto.h"
 #include "proto/request.h"
 #include "slab/item.h"
@@ -31,7 +29,7 @@
 #include "slab/store.h"
 
 struct pm {
-    struct conn *c;
+    struct process_ctx *px;
     struct request *req;
     struct store *store;
     struct thread_stats *ts;
@@ -48,7 +46,7 @@ pm_has(const struct request *req, char flag)
 static void
 pm_reply(struct pm *x, struct result *res)
 {
-    meta_proto.reply(&x->c->out, x->req, res);
+    meta_proto.reply(x->px->out, x->req, res);
 }
 
 static void
@@ -121,7 +119,7 @@ pm_copy_hit(void *ctx, const struct item *it)
     struct result res;
 
     pm_hit_result(h->x->req, h->g, &res);
-    process_reply_copy(h->x->c, &meta_proto, h->x->req, it, &res);
+    process_reply_copy(h->x->px, &meta_proto, h->x->req, it, &res);
 }
 
 static void
@@ -160,7 +158,7 @@ pm_get(struct pm *x)
             uint32_t ttl =
                 g.ttl_now < 0 ? WAIT_TTL_NEVER : (uint32_t)g.ttl_now;
 
-            if (wait_park(x->c, req, req->key, req->nkey, ttl) == 0) {
+            if (x->px->park(x->px->owner, req, req->key, req->nkey, ttl) == 0) {
                 store_release(x->store, it);
                 return;
             }
@@ -183,7 +181,7 @@ pm_get(struct pm *x)
     }
     if (it != NULL) {
         pm_hit_result(req, &g, &res);
-        process_reply_item(x->c, &meta_proto, req, x->store, it, &res);
+        process_reply_item(x->px, &meta_proto, req, x->store, it, &res);
     }
 }
 
@@ -227,9 +225,9 @@ pm_set(struct pm *x)
          * early): an ms whose value could not be allocated drops the old
          * value whatever its mode */
         store_delete(x->store, req->key, req->nkey, 0);
-        wait_wake(x->c->w->srv, req->key, req->nkey);
+        wait_wake(x->px->srv, req->key, req->nkey);
     }
-    res.code = process_stored(x->c, req, rc);
+    res.code = process_stored(x->px, req, rc);
     pm_reply(x, &res);
 }
 
@@ -262,7 +260,7 @@ pm_delete(struct pm *x)
     switch (rc) {
     case STORE_OK:
         /* delete_hits is the store's (md I counts none) */
-        wait_wake(x->c->w->srv, req->key, req->nkey);
+        wait_wake(x->px->srv, req->key, req->nkey);
         pm_reply_code(x, RES_DELETED);
         break;
     case STORE_EXISTS:
@@ -300,7 +298,7 @@ pm_arith(struct pm *x)
     la.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     rc = lease_arith(x->store, req->key, req->nkey, &la);
     memset(&res, 0, sizeof(res));
-    res.code = process_arithed(x->c, req, rc, la.a.created);
+    res.code = process_arithed(x->px, req, rc, la.a.created);
     if (res.code == RES_NUMBER) {
         res.number = la.a.value;
         res.cas = la.a.cas;
@@ -339,35 +337,35 @@ pm_debug(struct pm *x)
     pm_reply(x, &res);
 }
 
-/* Gather what executing the meta request req on c needs, once. */
+/* Gather what executing the meta request req through px needs, once. */
 static void
-pm_init(struct pm *x, struct conn *c, struct request *req,
+pm_init(struct pm *x, struct process_ctx *px, struct request *req,
         struct item *staged, int staged_rc)
 {
-    x->c = c;
+    x->px = px;
     x->req = req;
-    x->store = c->w->srv->store;
-    x->ts = &c->w->stats;
+    x->store = px->store;
+    x->ts = px->ts;
     x->staged = staged;
     x->staged_rc = staged_rc;
 }
 
 void
-process_meta_store(struct conn *c, struct request *req, struct item *staged,
-                   int staged_rc)
+process_meta_store(struct process_ctx *px, struct request *req,
+                   struct item *staged, int staged_rc)
 {
     struct pm x;
 
-    pm_init(&x, c, req, staged, staged_rc);
+    pm_init(&x, px, req, staged, staged_rc);
     pm_set(&x);
 }
 
 void
-process_meta(struct conn *c, struct request *req)
+process_meta(struct process_ctx *px, struct request *req)
 {
     struct pm x;
 
-    pm_init(&x, c, req, NULL, STORE_OK);
+    pm_init(&x, px, req, NULL, STORE_OK);
     /* cmd_meta stays 0: memcached 1.6.18 does not count ascii meta
      * commands there either */
     switch (req->op) {
