@@ -229,8 +229,7 @@ listener_unix(struct listener *l, const char *path, long mask)
     return listener_add(l, fd, true, name);
 }
 
-/* Split "host", "host:port", "[v6]", "[v6]:port" into host and port. */
-static int
+int
 listener_split(char *spec, long defport, char **host, char *port, size_t n)
 {
     char *colon;

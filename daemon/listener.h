@@ -5,6 +5,8 @@
 #ifndef STASHD_DAEMON_LISTENER_H
 #define STASHD_DAEMON_LISTENER_H
 
+#include <stddef.h>
+
 struct listener;
 struct server;
 
@@ -19,5 +21,10 @@ void listener_destroy(struct listener *l);
 void listener_each(const struct listener *l,
                    void (*fn)(void *ctx, int fd, const char *name),
                    void *ctx);
+
+/* Split "host", "host:port", "[v6]", "[v6]:port" (modified in place) into
+ * *host and port[0..n), defport when none is given.  0, or -1 if bad. */
+int listener_split(char *spec, long defport, char **host, char *port,
+                   size_t n);
 
 #endif

@@ -27,6 +27,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/wait.h"
+#include "daemon/udp.h"
 #include "daemon/worker.h"
 #include "proto/bin.h"
 #include "proto/meta.h"
@@ -278,6 +279,10 @@ main(int argc, char **argv)
     if (srv.listener == NULL) {
         return EX_OSERR;
     }
+    srv.udp = udp_create(&srv, &rc);
+    if (rc != 0) {
+        return EX_OSERR;
+    }
     sigint_ev = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
     sigterm_ev = evsignal_new(srv.base, SIGTERM, main_on_signal, &srv);
     tick_ev = event_new(srv.base, -1, EV_PERSIST, main_on_tick, &srv);
@@ -294,6 +299,7 @@ main(int argc, char **argv)
     for (int i = 0; i < srv.nworkers; i++) {
         worker_stop(srv.workers[i]);
     }
+    udp_destroy(srv.udp);
     listener_destroy(srv.listener);
     for (int i = 0; i < srv.nworkers; i++) {
         worker_destroy(srv.workers[i]);

@@ -17,6 +17,7 @@ struct event_base;
 struct listener;
 struct settings;
 struct store;
+struct udp;
 struct wait;
 struct worker;
 
@@ -27,6 +28,7 @@ struct server {
     struct worker **workers;
     int nworkers;
     struct listener *listener;
+    struct udp *udp;                /* -U sockets (daemon/udp.h), or NULL */
     struct wait *wait;              /* parked mg w requests (daemon/wait.h);
                                      * NULL where nothing parks (fuzzers) */
     struct event_base *base;        /* the listener's (main) event base */

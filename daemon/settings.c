@@ -2,8 +2,7 @@
  * settings.c -- command line parsing with memcached 1.6's flags and rules.
  *
  * Differences from memcached, on purpose: stashd listens on 127.0.0.1
- * unless -l is given, and UDP is off (a nonzero -U is refused with a warning
- * and ignored: stashd has no UDP listener).  memcached's tuning knobs that
+ * unless -l is given.  memcached's tuning knobs that
  * mean nothing here are accepted with a one-line warning; features stashd
  * does not have (SASL, TLS, extstore, memory files) are errors, because
  * silently running without them would surprise the operator.
@@ -29,8 +28,8 @@
 static const char settings_help[] =
     "stashd " STASHD_VERSION " -- a memcached-compatible in-memory cache\n"
     "-p, --port=<num>          TCP port to listen on (default: 11211)\n"
-    "-U, --udp-port=<num>      UDP port; stashd has no UDP: only 0 "
-    "(default: 0, off)\n"
+    "-U, --udp-port=<num>      UDP port to listen on, -1 for an ephemeral "
+    "one (default: 0, off)\n"
     "-s, --unix-socket=<file>  UNIX socket to listen on (disables network)\n"
     "-a, --unix-mask=<mask>    access mask for UNIX socket, in octal "
     "(default: 700)\n"
@@ -547,14 +546,16 @@ settings_parse(struct settings *s, int argc, char **argv)
             s->port = (long)n;
             break;
         case 'U':
+            /* -1: an ephemeral port (daemon/udp.c), as memcached */
+            if (strcmp(optarg, "-1") == 0) {
+                s->udpport = -1;
+                break;
+            }
             if (!parse_ulong(optarg, 65535, &n)) {
                 log_error("Invalid UDP port: %s", optarg);
                 return -1;
             }
-            if (n != 0) {
-                log_error("WARNING: stashd has no UDP support; -U %lu "
-                          "ignored", n);
-            }
+            s->udpport = (long)n;
             break;
         case 's':
             s->unix_socket = optarg;

@@ -213,14 +213,18 @@ START_TEST(test_lru_options)
 }
 END_TEST
 
-START_TEST(test_udp_ignored)
+START_TEST(test_udp_port)
 {
     struct settings s;
 
     ck_assert_int_eq(parse(&s, "-U", "0", NULL), 0);
     ck_assert_int_eq(s.udpport, 0);
     ck_assert_int_eq(parse(&s, "-U", "11211", NULL), 0);
-    ck_assert_int_eq(s.udpport, 0);
+    ck_assert_int_eq(s.udpport, 11211);
+    ck_assert_int_eq(parse(&s, "-U", "-1", NULL), 0);
+    ck_assert_int_eq(s.udpport, -1);
+    ck_assert_int_eq(parse(&s, "-U", "-2", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-U", "65536", NULL), -1);
 }
 END_TEST
 
@@ -269,7 +273,7 @@ settings_suite(void)
     tcase_add_test(tc, test_unsupported_features_refused);
     tcase_add_test(tc, test_extended_options);
     tcase_add_test(tc, test_lru_options);
-    tcase_add_test(tc, test_udp_ignored);
+    tcase_add_test(tc, test_udp_port);
     tcase_add_test(tc, test_emit_names);
     suite_add_tcase(s, tc);
     return s;
