@@ -72,6 +72,7 @@ struct udp {
 
 /* Where a reply goes: the source of the datagram being answered. */
 struct udp_dest {
+    struct worker *w;       /* counts bytes_written */
     int fd;
     struct sockaddr_storage addr;
     socklen_t len;
@@ -171,6 +172,7 @@ udp_sendto(void *ctx, const struct iovec *iov, int n)
 {
     struct udp_dest *d = ctx;
     struct msghdr msg;
+    ssize_t sent;
 
     memset(&msg, 0, sizeof(msg));
     msg.msg_name = &d->addr;
@@ -178,7 +180,11 @@ udp_sendto(void *ctx, const struct iovec *iov, int n)
     msg.msg_iov = (struct iovec *)iov;
     msg.msg_iovlen = (size_t)n;
     /* a full send buffer drops the datagram, as UDP would anyway */
-    (void)sendmsg(d->fd, &msg, MSG_DONTWAIT);
+    sent = sendmsg(d->fd, &msg, MSG_DONTWAIT);
+
+    if (sent > 0) {
+        STAT_ADD(&d->w->stats, bytes_written, (uint64_t)sent);
+    }
 }
 
 static void
@@ -192,6 +198,7 @@ udp_on_read(evutil_socket_t fd, short what, void *arg)
         struct udp_dest d;
         ssize_t n;
 
+        d.w = r->w;
         d.fd = fd;
         d.len = sizeof(d.addr);
         n = recvfrom(fd, r->rbuf, UDP_READ_MAX, 0,
@@ -199,6 +206,7 @@ udp_on_read(evutil_socket_t fd, short what, void *arg)
         if (n < 0) {
             return; /* EAGAIN: another worker took it, or none left */
         }
+        STAT_ADD(&r->w->stats, bytes_read, (uint64_t)n);
         udp_answer(r->w, r->u->socks[r->sock].name, r->reply, r->rbuf,
                    (size_t)n, udp_sendto, &d);
     }
