@@ -335,8 +335,10 @@ def main():
         run_multi(tap, u, cmp_u)
 
     # TCP still answers alongside UDP, and sees what UDP stored
-    tap.eq(c.cmd("get j"), "VALUE j 0 1", "%s: TCP sees a UDP set" % kind)
-    c.readexact(len(b"a\r\nEND\r\n"))
+    tap.eq(payload(u.ask(b"set t 0 0 1\r\nb\r\n")), b"STORED\r\n",
+           "%s: set over UDP" % kind)
+    tap.eq(c.cmd("get t"), "VALUE t 0 1", "%s: TCP sees a UDP set" % kind)
+    c.readexact(len(b"b\r\nEND\r\n"))
     c.close()
 
     # amplification: the worst requests we could build, both servers
