@@ -10,6 +10,9 @@
                 malformed headers
   OUTDIR/conn/  all of the above, each behind the 4 control bytes the
                 connection target reads first (several split patterns)
+  OUTDIR/udp/   the same requests as UDP datagrams (memcached's 8-byte
+                frame header, 2-byte length before each datagram), plus
+                frames memcached drops (short, total != 1)
 
 The transcript escapes (\\r \\n \\t \\0 \\\\ \\xHH, ${N*s}) are expanded the
 way run-transcripts.py expands them; ${now...} becomes a fixed number.
@@ -237,6 +240,25 @@ def stream_seeds():
     ]
 
 
+def udp_datagrams(*dgrams):
+    """The UDP target's input: each datagram behind its 2-byte length."""
+    return b"".join(struct.pack(">H", len(d)) + d for d in dgrams)
+
+
+def udp_seeds(streams):
+    frame = struct.pack(">HHHH", 0x1234, 0, 1, 0)
+    for s in streams:
+        if len(s) <= 65000:
+            yield udp_datagrams(frame + s)
+    yield udp_datagrams(frame + b"set k 0 0 3\r\nabc\r\n",
+                        frame + b"get k k\r\n", frame + b"quit\r\n")
+    yield udp_datagrams(frame + b"set big 0 0 5000\r\n" + b"x" * 5000 +
+                        b"\r\n", frame + b"get big big\r\n")
+    yield udp_datagrams(b"\x00\x01\x00\x00\x00\x01\x00",
+                        struct.pack(">HHHH", 1, 0, 2, 0) + b"get k\r\n",
+                        struct.pack(">HHHH", 1, 5, 1, 9) + b"get k")
+
+
 def write(outdir, sub, data):
     d = os.path.join(outdir, sub)
     os.makedirs(d, exist_ok=True)
@@ -271,6 +293,8 @@ def main():
     for i, s in enumerate(text + meta + binary + stream_seeds()):
         write(outdir, "conn", controls[i % len(controls)] + s)
     write(outdir, "conn", controls[1] + b"".join(META_SEEDS))
+    for s in udp_seeds(text + meta + binary):
+        write(outdir, "udp", s)
     return 0
 
 
