@@ -893,8 +893,9 @@ conn_on_event(evutil_socket_t fd, short what, void *arg)
  * for read(): the bytes land in the read buffer exactly as a read would put
  * them there (same buffer growth, same resting size) and go through the
  * same conn_execute() as a live connection, with no request budget.
- * conn_drain() stands in for a sendmsg() that sent everything.  Nothing
- * here is reached from the event loop, so the production path is unchanged.
+ * conn_drain() stands in for a sendmsg() that sent everything.  UDP
+ * (daemon/udp.c) answers each datagram this way; TCP and unix connections
+ * never come here.
  */
 
 struct conn *

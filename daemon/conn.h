@@ -94,9 +94,10 @@ void conn_pin(struct conn *c, struct item *it);
 void conn_unpark(struct conn *c);
 
 /*
- * In-process feeding, for the fuzzer (t/fuzz) and tests; the daemon never
- * calls these.  A detached connection has fd -1 and no event; it is linked
- * in w's list like any other (name shows in stats conns).  NULL on OOM.
+ * In-process feeding: UDP (daemon/udp.c, one detached connection per
+ * datagram), the fuzzers (t/fuzz) and tests.  A detached connection has
+ * fd -1 and no event; it is linked in w's list like any other (name shows
+ * in stats conns).  NULL on OOM.
  */
 struct conn *conn_create_detached(struct worker *w, const char *name);
 
