@@ -303,6 +303,44 @@ def amplification(tap, name, server, port, reqs, is_stashd):
     return worst
 
 
+def concurrent(tap, name, port, threads=4, rounds=300):
+    """threads clients, each storing and reading back its own keys over
+    UDP, one request in flight each (bounded: rounds each, 60 s)."""
+    import threading
+    bad = []
+    deadline = time.monotonic() + 60
+
+    def client(t):
+        u = Udp(port)
+        try:
+            for i in range(rounds):
+                if time.monotonic() > deadline:
+                    bad.append("time out")
+                    return
+                key = b"c%d_%d" % (t, i)
+                val = b"%d" % (i * 7919 + t) * (1 + i % 300)
+                rid = (t * rounds + i) & 0xFFFF
+                want = (b"STORED\r\nVALUE %s 0 %d\r\n%s\r\nEND\r\n"
+                        % (key, len(val), val))
+                # ask() returns as soon as the last datagram is in
+                got = u.ask(b"set %s 0 0 %d\r\n%s\r\nget %s\r\n"
+                            % (key, len(val), val, key), rid=rid, wait=2.0,
+                            limit=(len(want) + 1391) // 1392)
+                if not well_framed(got, rid) or payload(got) != want:
+                    bad.append((key, headers(got)[:2]))
+                    return
+        finally:
+            u.close()
+
+    ts = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(90)
+    tap.ok(not bad, "%s: %d UDP clients x %d set+get round trips, every "
+           "reply whole and framed" % (name, threads, rounds), repr(bad[:3]))
+
+
 def main():
     tap = st.Tap()
     if st.target() == "external":
@@ -333,6 +371,10 @@ def main():
     if compare:
         run_frame(tap, "memcached", cmp_u, False)
         run_multi(tap, u, cmp_u)
+
+    if kind == "stashd":
+        # memcached splits the set+get reply into two messages
+        concurrent(tap, kind, port)
 
     # TCP still answers alongside UDP, and sees what UDP stored
     tap.eq(payload(u.ask(b"set t 0 0 1\r\nb\r\n")), b"STORED\r\n",
