@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,9 @@ struct udp_reader {
 
 struct udp_sock {
     int fd;
-    char name[64];
+    bool v6;
+    unsigned port;          /* bound: the kernel's pick for -U -1 */
+    char name[64];          /* "udp:ADDR:PORT", the detached conns' name */
 };
 
 struct udp {
@@ -217,7 +220,7 @@ static int
 udp_bind_one(struct udp *u, char *spec, long port)
 {
     struct addrinfo hints, *ai, *p;
-    char portbuf[16], hostbuf[48], bound[8];
+    char portbuf[16], hostbuf[48];
     char *host;
     int rc, fd, one = 1, added = 0;
 
@@ -240,6 +243,7 @@ udp_bind_one(struct udp *u, char *spec, long port)
     for (p = ai; p != NULL && u->nsocks < UDP_SOCK_MAX; p = p->ai_next) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
+        struct udp_sock *us;
 
         fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     p->ai_protocol);
@@ -257,13 +261,18 @@ udp_bind_one(struct udp *u, char *spec, long port)
             freeaddrinfo(ai);
             return -1;
         }
+        us = &u->socks[u->nsocks];
+        us->fd = fd;
         /* the port actually bound: -U -1 asked for an ephemeral one */
-        getnameinfo((struct sockaddr *)&ss, sl, hostbuf, sizeof(hostbuf),
-                    bound, sizeof(bound), NI_NUMERICHOST | NI_NUMERICSERV);
-        u->socks[u->nsocks].fd = fd;
-        snprintf(u->socks[u->nsocks].name, sizeof(u->socks[0].name),
-                 "udp:%s:%s", hostbuf, bound);
-        log_info("listening on %s", u->socks[u->nsocks].name);
+        us->v6 = ss.ss_family == AF_INET6;
+        us->port = ntohs(us->v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                : ((struct sockaddr_in *)&ss)->sin_port);
+        if (getnameinfo((struct sockaddr *)&ss, sl, hostbuf, sizeof(hostbuf),
+                        NULL, 0, NI_NUMERICHOST) != 0) {
+            snprintf(hostbuf, sizeof(hostbuf), "?");
+        }
+        snprintf(us->name, sizeof(us->name), "udp:%s:%u", hostbuf, us->port);
+        log_info("listening on %s", us->name);
         u->nsocks++;
         added++;
     }
@@ -362,10 +371,10 @@ udp_destroy(struct udp *u)
 }
 
 void
-udp_each(const struct udp *u,
-         void (*fn)(void *ctx, int fd, const char *name), void *ctx)
+udp_each_port(const struct udp *u,
+              void (*fn)(void *ctx, bool v6, unsigned port), void *ctx)
 {
     for (int s = 0; u != NULL && s < u->nsocks; s++) {
-        fn(ctx, u->socks[s].fd, u->socks[s].name);
+        fn(ctx, u->socks[s].v6, u->socks[s].port);
     }
 }

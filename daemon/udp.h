@@ -9,6 +9,7 @@
 #ifndef STASHD_DAEMON_UDP_H
 #define STASHD_DAEMON_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/uio.h>
 
@@ -40,10 +41,11 @@ struct udp *udp_create(struct server *srv, int *failed);
  * the workers stopped and before they are destroyed. */
 void udp_destroy(struct udp *u);
 
-/* Call fn for every UDP socket with its bound name ("udp:ADDR:PORT", the
- * real port when -U -1 asked for an ephemeral one). */
-void udp_each(const struct udp *u,
-              void (*fn)(void *ctx, int fd, const char *name), void *ctx);
+/* Call fn with the bound port of every UDP socket (the kernel's pick for
+ * -U -1), in the order they were opened: the "UDP INET: <port>" lines of
+ * MEMCACHED_PORT_FILENAME's file. */
+void udp_each_port(const struct udp *u,
+                   void (*fn)(void *ctx, bool v6, unsigned port), void *ctx);
 
 /*
  * Answer the datagram p[0..n) on w (w's thread): frame header checked,
