@@ -522,6 +522,8 @@ settings_check(struct settings *s)
     if (!s->listen_given) {
         s->listen = "127.0.0.1";
     }
+    /* every worker reads every UDP socket (daemon/udp.c) */
+    s->threads_per_udp = s->threads;
     return 0;
 }
 

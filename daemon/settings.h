@@ -41,6 +41,7 @@ enum setting_kind {
     X(growth_factor,        SK_DOUBLE, double,        factor,          1.25) \
     X(chunk_size,           SK_INT,    long,          chunk_size,      48)  \
     X(num_threads,          SK_INT,    long,          threads,         4)   \
+    X(num_threads_per_udp,  SK_INT,    long,          threads_per_udp, 4)   \
     X(reqs_per_event,       SK_INT,    long,          reqs_per_event,  20)  \
     X(cas_enabled,          SK_BOOL,   bool,          use_cas,         true) \
     X(tcp_backlog,          SK_INT,    long,          backlog,         1024) \

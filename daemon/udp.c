@@ -46,6 +46,11 @@
 #include "proto/dgram.h"
 #include "proto/out.h"
 
+/* A request that stops midway stops at CONN_OUT_HIGH bytes of output,
+ * which udp_answer then refuses as too large for one UDP reply. */
+_Static_assert(CONN_OUT_HIGH > UDP_REPLY_MAX,
+               "a paused request's output must exceed the UDP reply cap");
+
 #define UDP_SOCK_MAX 16
 #define UDP_READ_MAX 65536      /* the largest datagram IPv4/6 can carry */
 

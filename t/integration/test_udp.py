@@ -381,6 +381,10 @@ def main():
            "%s: set over UDP" % kind)
     tap.eq(c.cmd("get t"), "VALUE t 0 1", "%s: TCP sees a UDP set" % kind)
     c.readexact(len(b"b\r\nEND\r\n"))
+    ss = c.stats("settings")
+    tap.eq((ss.get("udpport"), ss.get("num_threads_per_udp")),
+           (str(port), ss.get("num_threads")),
+           "%s: stats settings: udpport, num_threads_per_udp" % kind)
     c.close()
 
     # amplification: the worst requests we could build, both servers
