@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "daemon/detail.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -194,6 +195,7 @@ main_store(const struct settings *st, struct clock *clk)
     cfg.slab_automove = (unsigned)st->slab_automove;
     cfg.automove_ratio = st->slab_automove_ratio;
     cfg.automove_window = (unsigned)st->slab_automove_window;
+    cfg.track_sizes = st->track_sizes;
     /* a key's shard and bucket must not be predictable from outside */
     if (!hash_seed_random()) {
         log_warn("getrandom failed: the key hash keeps its fixed seed");
@@ -261,9 +263,11 @@ main(int argc, char **argv)
     srv.started = clock_unix(srv.clock, clock_now(srv.clock)) - 2;
     srv.nworkers = (int)st.threads;
     srv.wait = wait_create(&srv);
-    if (srv.wait == NULL) {
+    srv.detail = detail_create(st.prefix_delimiter);
+    if (srv.wait == NULL || srv.detail == NULL) {
         return EX_OSERR;
     }
+    detail_set_enabled(srv.detail, st.detail_enabled);
     srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
     if (srv.workers == NULL) {
         return EX_OSERR;
@@ -306,6 +310,7 @@ main(int argc, char **argv)
     }
     free(srv.workers);
     wait_destroy(srv.wait);
+    detail_destroy(srv.detail);
     event_free(tick_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);

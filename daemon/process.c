@@ -18,6 +18,7 @@
 #include "config.h"
 #include "daemon/admin.h"
 #include "daemon/admin_crawler.h"
+#include "daemon/detail.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
@@ -191,6 +192,8 @@ exec_get_one(struct exec *x, const char *key, uint32_t nkey)
     r.copy = exec_copy_item;
     r.ctx = x;
     rc = store_read(x->store, key, nkey, &r, &it);
+    detail_record(x->px->srv->detail, DETAIL_GET, key, nkey,
+                  rc != STORE_READ_MISS);
     /* as memcached 1.6.18: gat/gats count as touches only, get/gets as
      * gets; the hits are counted by the store */
     if (req->touch) {
@@ -349,6 +352,8 @@ exec_store(struct exec *x)
                        req->nkey, req->flags, req->exptime, req->value,
                        req->vlen, req->cas, &cas);
     }
+    detail_record(x->px->srv->detail, DETAIL_SET, req->key, req->nkey,
+                  false);
     memset(&res, 0, sizeof(res));
     res.cas = cas;
     res.code = process_stored(x->px, req, rc);
@@ -387,6 +392,8 @@ exec_delete(struct exec *x)
     struct request *req = x->req;
     int rc = store_delete(x->store, req->key, req->nkey, req->cas);
 
+    detail_record(x->px->srv->detail, DETAIL_DEL, req->key, req->nkey,
+                  false);
     if (rc == STORE_OK) {
         wait_wake(x->px->srv, req->key, req->nkey);
         exec_reply_code(x, RES_DELETED);
@@ -472,6 +479,60 @@ exec_is(const struct request *req, const char *word)
     return req->nkey == n && memcmp(req->key, word, n) == 0;
 }
 
+/* The first argument token after the stats sub-command (text only). */
+static bool
+exec_arg_is(const struct request *req, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = req->keys;
+
+    if (req->keys_len < n || memcmp(p, word, n) != 0) {
+        return false;
+    }
+    return req->keys_len == n || p[n] == ' ';
+}
+
+/* Adapts detail_dump's lines to the connection's output. */
+static void
+exec_detail_line(void *ctx, const char *text)
+{
+    struct exec *x = ctx;
+
+    out_str(x->px->out, text);
+    out_bytes(x->px->out, "\r\n", 2);
+}
+
+/* "stats detail on|off|dump", memcached's replies. */
+static void
+exec_stats_detail(struct exec *x)
+{
+    struct detail *d = x->px->srv->detail;
+    struct request *req = x->req;
+
+    if (exec_arg_is(req, "on") || exec_arg_is(req, "off")) {
+        detail_set_enabled(d, exec_arg_is(req, "on"));
+        exec_reply_code(x, RES_OK);
+    } else if (exec_arg_is(req, "dump")) {
+        detail_dump(d, exec_detail_line, x);
+        x->ops->end(x->px->out, req);
+    } else {
+        exec_reply_msg(x, "CLIENT_ERROR usage: stats detail on|off|dump");
+    }
+}
+
+/* "stats sizes_enable|sizes_disable": one status line, and (as memcached
+ * does over text) no END. */
+static void
+exec_stats_sizes_set(struct exec *x, bool on)
+{
+    bool ok = store_sizes_set(x->store, on);
+
+    exec_stat_emit(x, "sizes_status", ok && on ? "enabled" : "disabled");
+    if (x->req->proto != PROTO_TEXT) {
+        x->ops->end(x->px->out, x->req);
+    }
+}
+
 static void
 exec_stats(struct exec *x)
 {
@@ -489,7 +550,14 @@ exec_stats(struct exec *x)
     } else if (exec_is(req, "conns")) {
         stats_conns(srv, exec_stat_emit, x);
     } else if (exec_is(req, "sizes")) {
-        exec_stat_emit(x, "sizes_status", "disabled");
+        store_stats_sizes(x->store, exec_stat_emit, x);
+    } else if (exec_is(req, "sizes_enable") ||
+               exec_is(req, "sizes_disable")) {
+        exec_stats_sizes_set(x, req->key[6] == 'e');
+        return;
+    } else if (exec_is(req, "detail") && req->proto == PROTO_TEXT) {
+        exec_stats_detail(x);
+        return;
     } else if (exec_is(req, "reset")) {
         stats_reset(srv);
         exec_reply_msg(x, "RESET");

@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "daemon/detail.h"
 #include "daemon/server.h"
 #include "daemon/stats.h"
 #include "daemon/wait.h"
@@ -158,13 +159,18 @@ pm_get(struct pm *x)
             uint32_t ttl =
                 g.ttl_now < 0 ? WAIT_TTL_NEVER : (uint32_t)g.ttl_now;
 
-            if (x->px->park(x->px->owner, req, req->key, req->nkey, ttl) == 0) {
+            if (x->px->park(x->px->owner, req, req->key, req->nkey,
+                            ttl) == 0) {
                 store_release(x->store, it);
                 return;
             }
         }
         lease_count(x->store, it, g.touched);
     }
+    /* stats detail: stashd counts meta commands too (memcached 1.6.18
+     * counts text and binary ones only) */
+    detail_record(x->px->srv->detail, DETAIL_GET, req->key, req->nkey,
+                  it != NULL || g.copied);
     if (it == NULL && !g.copied) {
         /* memcached counts a miss as a get miss, with or without T; a
          * vivify that could not allocate is a miss too */
@@ -227,6 +233,8 @@ pm_set(struct pm *x)
         store_delete(x->store, req->key, req->nkey, 0);
         wait_wake(x->px->srv, req->key, req->nkey);
     }
+    detail_record(x->px->srv->detail, DETAIL_SET, req->key, req->nkey,
+                  false);
     res.code = process_stored(x->px, req, rc);
     pm_reply(x, &res);
 }
@@ -257,6 +265,8 @@ pm_delete(struct pm *x)
     } else {
         rc = store_delete(x->store, req->key, req->nkey, cas);
     }
+    detail_record(x->px->srv->detail, DETAIL_DEL, req->key, req->nkey,
+                  false);
     switch (rc) {
     case STORE_OK:
         /* delete_hits is the store's (md I counts none) */

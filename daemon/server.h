@@ -13,6 +13,7 @@
 #include <time.h>
 
 struct clock;
+struct detail;
 struct event_base;
 struct listener;
 struct settings;
@@ -32,6 +33,7 @@ struct server {
     struct wait *wait;              /* parked mg w requests (daemon/wait.h);
                                      * NULL where nothing parks (fuzzers) */
     struct event_base *base;        /* the listener's (main) event base */
+    struct detail *detail;          /* stats detail (daemon/detail.h) */
     time_t started;
 
     /* connection counters, atomics: written by listener and workers */

@@ -133,6 +133,7 @@ settings_default(struct settings *s)
 #define SETTINGS_DEFAULT(name, kind, type, field, def) s->field = def;
     SETTINGS_TABLE(SETTINGS_DEFAULT)
 #undef SETTINGS_DEFAULT
+    s->prefix_delimiter = ':';
 }
 
 /* Parse an unsigned decimal that must fill the whole string. */
@@ -198,7 +199,7 @@ parse_size(const char *str, size_t *out)
 /* The -o options stashd has no use for: accepted with a warning. */
 static const char *const settings_ignored[] = {
     "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
-    "worker_logbuf_size", "track_sizes", "no_hashexpand", "modern",
+    "worker_logbuf_size", "no_hashexpand", "modern",
     "no_modern", "sock_cookie_id", "slab_automove_freeratio",
     "inline_ascii_resp", "no_inline_ascii_resp",
     "resp_obj_mem_limit", "no_maxconns_fast", NULL,
@@ -287,6 +288,10 @@ settings_extended_one(struct settings *s, char *opt)
 
     if (val != NULL) {
         *val++ = '\0';
+    }
+    if (strcmp(opt, "track_sizes") == 0) {
+        s->track_sizes = true;
+        return 0;
     }
     if (strcmp(opt, "maxconns_fast") == 0) {
         s->maxconns_fast = true;
@@ -642,8 +647,9 @@ settings_parse(struct settings *s, int argc, char **argv)
             log_error("WARNING: -L has no effect in stashd");
             break;
         case 'D':
-            log_error("WARNING: -D has no effect in stashd (no per-prefix "
-                      "stats)");
+            /* as memcached: a delimiter turns per-prefix stats on */
+            s->prefix_delimiter = optarg[0];
+            s->detail_enabled = true;
             break;
         case 't':
             if (!parse_ulong(optarg, 1024, &n) || n == 0) {

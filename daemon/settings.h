@@ -68,7 +68,9 @@ enum setting_kind {
     X(temp_lru,             SK_BOOL,   bool,          temp_lru,        false) \
     X(temporary_ttl,        SK_INT,    long,          temporary_ttl,   61)  \
     X(idle_timeout,         SK_INT,    long,          idle_timeout,    0)   \
-    X(read_buf_mem_limit,   SK_SIZE,   size_t,        read_buf_mem_limit, 0)
+    X(read_buf_mem_limit,   SK_SIZE,   size_t,        read_buf_mem_limit, 0) \
+    X(detail_enabled,       SK_BOOL,   bool,          detail_enabled,  false) \
+    X(track_sizes,          SK_BOOL,   bool,          track_sizes,     false)
 
 struct settings {
 #define SETTINGS_FIELD(name, kind, type, field, def) type field;
@@ -84,6 +86,7 @@ struct settings {
     long wait_max;          /* -o wait_max: parked mg w requests in all,
                              * 0 = default (daemon/wait.h) */
     long wait_max_per_key;  /* -o wait_max_per_key: parked on one key */
+    char prefix_delimiter;  /* -D: ends a key's prefix (stats detail) */
 };
 
 /* Fill s with the defaults. */

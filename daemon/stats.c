@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/conn.h"
+#include "daemon/detail.h"
 #include "daemon/listener.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
@@ -221,6 +222,10 @@ stats_live_emit(void *arg, const char *name, const char *value)
         value = buf;
     } else if (strcmp(name, "lru_crawler") == 0) {
         value = crawler_enabled(st) ? "yes" : "no";
+    } else if (strcmp(name, "detail_enabled") == 0) {
+        value = detail_enabled(x->srv->detail) ? "yes" : "no";
+    } else if (strcmp(name, "track_sizes") == 0) {
+        value = store_sizes_enabled(st) ? "yes" : "no";
     } else if (strcmp(name, "lru_crawler_sleep") == 0) {
         stats_emit_u64(x->emit, x->ctx, name, crawler_get_sleep(st));
         return;
@@ -297,4 +302,5 @@ stats_reset(struct server *srv)
     __atomic_store_n(&srv->rejected_conns, 0, __ATOMIC_RELAXED);
     store_stats_reset(srv->store);
     wait_stats_reset(srv->wait);
+    detail_clear(srv->detail);
 }

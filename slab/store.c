@@ -154,6 +154,7 @@ store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
     if (!lru_held) {
         pthread_mutex_unlock(&l->lock);
     }
+    store_sizes_track(s, it, false);
     store_item_deref(s, it);
 }
 
@@ -179,11 +180,14 @@ store_create(const struct store_config *cfg, struct clock *clk)
     s->slabs = slabs_create(cfg->mem_limit, cfg->page_size, cfg->chunk_min,
                             cfg->factor);
     s->hash = hash_create(cfg->hash_power);
+    s->sizes = sizes_create(cfg->item_size_max, cfg->track_sizes);
     if (posix_memalign((void **)&s->ctr, 64,
                        STORE_CTR_SHARDS * sizeof(*s->ctr)) != 0) {
         s->ctr = NULL;
     }
-    if (s->slabs == NULL || s->hash == NULL || s->ctr == NULL) {
+    if (s->slabs == NULL || s->hash == NULL || s->ctr == NULL ||
+        s->sizes == NULL) {
+        sizes_destroy(s->sizes);
         slabs_destroy(s->slabs);
         hash_destroy(s->hash);
         free(s->ctr);
@@ -238,6 +242,7 @@ store_destroy(struct store *s)
     /* Items live in slab pages: freeing the pages frees them all. */
     hash_destroy(s->hash);
     slabs_destroy(s->slabs);
+    sizes_destroy(s->sizes);
     free(s->ctr);
     free(s);
 }

@@ -51,6 +51,7 @@ struct store_config {
     unsigned slab_automove; /* 0 off, 1 age-ratio heuristic, 2 aggressive */
     double automove_ratio;  /* youngest:oldest tail age to move a page */
     unsigned automove_window;   /* samples a free-memory trend must last */
+    bool track_sizes;       /* -o track_sizes: "stats sizes" from the start */
 };
 
 /* Fill cfg with memcached's defaults. */
@@ -240,6 +241,17 @@ void store_stats_slabs(struct store *s, store_emit_fn emit, void *ctx);
 
 /* Reset the resettable counters (stats reset). */
 void store_stats_reset(struct store *s);
+
+/* "stats sizes": one "<bytes> <count>" stat per non-empty 32-byte bucket,
+ * or sizes_status disabled (slab/sizes.h). */
+void store_stats_sizes(struct store *s, store_emit_fn emit, void *ctx);
+
+/* "stats sizes_enable|sizes_disable": false if the histogram could not be
+ * allocated. */
+bool store_sizes_set(struct store *s, bool on);
+
+/* Is the size histogram on (stats settings track_sizes)? */
+bool store_sizes_enabled(const struct store *s);
 
 /* The LRU policy now in force. */
 void store_lru_tune_get(struct store *s, struct store_lru_tune *t);

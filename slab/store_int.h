@@ -18,6 +18,7 @@
 #include "slab/item.h"
 #include "slab/item_layout.h"
 #include "slab/lru.h"
+#include "slab/sizes.h"
 #include "slab/slabs.h"
 #include "slab/store.h"
 
@@ -114,6 +115,7 @@ struct store {
                                              * seen by the last pass */
     /* Page mover (mover.c); NULL until store_mover_start. */
     struct mover *mover;
+    struct sizes *sizes;        /* "stats sizes" histogram (slab/sizes.h) */
 };
 
 /* The list of class id, segment seg. */
@@ -181,6 +183,25 @@ store_mc_ntotal(const struct store *s, size_t nkey, bool cflags,
 {
     return 48 + nkey + 1 + (cflags ? 4 : 0) + nbytes + 2 +
            (s->cfg.use_cas ? 8 : 0);
+}
+
+/* Count it in (add) or out of the "stats sizes" histogram under
+ * memcached's size of it; one call and a load while tracking is off. */
+static inline void
+store_sizes_track(struct store *s, const struct item *it, bool add)
+{
+    size_t n;
+
+    if (!sizes_enabled(s->sizes)) {
+        return;
+    }
+    n = store_mc_ntotal(s, item_nkey(it), item_flags(it) != 0,
+                        item_nbytes(it));
+    if (add) {
+        sizes_add(s->sizes, n);
+    } else {
+        sizes_remove(s->sizes, n);
+    }
 }
 
 /* Bytes an item occupies, as counted in "bytes" and mem_requested. */
@@ -279,6 +300,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
         l->number_ttl++;
     }
     pthread_mutex_unlock(&l->lock);
+    store_sizes_track(s, it, true);
     if (old != NULL) {
         /* Already out of the hash: only LRU and reference remain. */
         struct lru *ol = store_lru_of(s, old);
@@ -292,6 +314,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
             ol->number_ttl--;
         }
         pthread_mutex_unlock(&ol->lock);
+        store_sizes_track(s, old, false);
         store_item_deref(s, old);
     }
 }

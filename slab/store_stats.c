@@ -8,6 +8,7 @@
  * guarantee memcached gives.  Only counters the store really maintains are
  * emitted; the daemon interleaves its own (connections, commands).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -252,4 +253,44 @@ store_stats_reset(struct store *s)
             pthread_mutex_unlock(&l->lock);
         }
     }
+}
+
+/* ---- stats sizes ---------------------------------------------------- */
+
+struct store_sizes_emit {
+    store_emit_fn emit;
+    void *ctx;
+};
+
+static void
+store_sizes_line(void *arg, size_t bytes, uint64_t count)
+{
+    struct store_sizes_emit *x = arg;
+    char name[24], value[24];
+
+    snprintf(name, sizeof(name), "%zu", bytes);
+    snprintf(value, sizeof(value), "%" PRIu64, count);
+    x->emit(x->ctx, name, value);
+}
+
+void
+store_stats_sizes(struct store *s, store_emit_fn emit, void *ctx)
+{
+    struct store_sizes_emit x = {emit, ctx};
+
+    if (!sizes_each(s->sizes, store_sizes_line, &x)) {
+        emit(ctx, "sizes_status", "disabled");
+    }
+}
+
+bool
+store_sizes_set(struct store *s, bool on)
+{
+    return sizes_set_enabled(s->sizes, on);
+}
+
+bool
+store_sizes_enabled(const struct store *s)
+{
+    return sizes_enabled(s->sizes);
 }
