@@ -69,6 +69,26 @@ static void conn_park_read(struct conn *c);
 static bool conn_rbuf_account(struct conn *c, int64_t delta);
 static void conn_run(struct conn *c, bool try_read);
 
+const char *
+conn_state_name(enum conn_state s)
+{
+    static const char *const names[] = {
+        [CONN_NEW_CMD] = "conn_new_cmd",     [CONN_READ] = "conn_read",
+        [CONN_PARSE_CMD] = "conn_parse_cmd", [CONN_NREAD] = "conn_nread",
+        [CONN_SWALLOW] = "conn_swallow",     [CONN_MWRITE] = "conn_mwrite",
+        [CONN_WAITING] = "conn_waiting",     [CONN_CLOSING] = "conn_closing",
+    };
+
+    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s]
+                                                          : "conn_read";
+}
+
+static void
+conn_set_state(struct conn *c, enum conn_state s)
+{
+    __atomic_store_n(&c->state, (uint8_t)s, __ATOMIC_RELAXED);
+}
+
 static int
 conn_set_events(struct conn *c, short flags)
 {
@@ -82,6 +102,9 @@ conn_set_events(struct conn *c, short flags)
         return -1;
     }
     c->ev_flags = flags;
+    if (flags & EV_WRITE) {
+        conn_set_state(c, c->px.closing ? CONN_CLOSING : CONN_MWRITE);
+    }
     return 0;
 }
 
@@ -709,6 +732,15 @@ conn_execute(struct conn *c, long *budget)
 static void
 conn_rest(struct conn *c)
 {
+    /* what it waits for now, for stats conns */
+    if (c->stream != NULL || (c->want_more && c->rneed > 0)) {
+        /* a value (or the rest of a binary request) is due */
+        conn_set_state(c, CONN_NREAD);
+    } else if (c->swallow > 0) {
+        conn_set_state(c, CONN_SWALLOW);
+    } else {
+        conn_set_state(c, CONN_READ);
+    }
     if (c->rbuf != NULL && c->rpos == c->rlen) {
         conn_rbuf_drop(c);
     } else if (c->rbuf != NULL && c->rsize > WORKER_RBUF_SIZE &&
@@ -746,6 +778,7 @@ conn_run(struct conn *c, bool try_read)
         conn_park_read(c);
         return;
     }
+    conn_set_state(c, CONN_PARSE_CMD);
     for (;;) {
         if ((c->rpos < c->rlen && !c->want_more) || conn_stream_ready(c)) {
             ex = conn_execute(c, &budget);
@@ -795,6 +828,7 @@ conn_run(struct conn *c, bool try_read)
         if (ex == EXEC_PARKED) {
             /* replies before the parked request are out; EV_READ stays on
              * so a client that goes away is noticed (conn_park_read) */
+            conn_set_state(c, CONN_WAITING);
             return;
         }
         if (!try_read) {

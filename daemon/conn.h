@@ -24,6 +24,27 @@ struct proto_ops;
 struct wait_waiter;
 struct worker;
 
+/*
+ * What a connection is doing, in memcached's words for "stats conns".
+ * Written by the owning worker only (relaxed atomic stores), read by any
+ * thread.  A connection that has run a request and waits for the next
+ * reads conn_read, as in memcached 1.6; one that never sent a byte
+ * conn_new_cmd.
+ */
+enum conn_state {
+    CONN_NEW_CMD = 0,   /* accepted, nothing received yet */
+    CONN_READ,          /* waiting for (the rest of) a command line */
+    CONN_PARSE_CMD,     /* executing requests now */
+    CONN_NREAD,         /* reading a value into its item */
+    CONN_SWALLOW,       /* discarding a refused value */
+    CONN_MWRITE,        /* output waits for the socket to drain */
+    CONN_WAITING,       /* a request parked on a lease (daemon/wait.h) */
+    CONN_CLOSING,       /* closing once the output is sent */
+};
+
+/* memcached's name of state s ("conn_read", ...). */
+const char *conn_state_name(enum conn_state s);
+
 struct conn {
     int fd;
     struct worker *w;
@@ -55,6 +76,7 @@ struct conn {
     struct process_ctx px;  /* the executor's view of this connection: its
                              * closing flag and resume state live there */
     bool is_unix;
+    uint8_t state;          /* enum conn_state, atomic */
     uint32_t last_cmd;      /* rel time of the last request (idle timeout) */
     char addr[64];          /* peer, for stats conns */
     char listen_addr[64];

@@ -176,6 +176,10 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
              __atomic_load_n(&srv->listen_disabled, __ATOMIC_RELAXED));
     stats_emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
     stats_emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
+    if (st->idle_timeout > 0) {
+        /* as memcached: only where the limit is set */
+        stats_emit_u64(emit, ctx, "idle_kicks", sum.idle_kicks);
+    }
     stats_kept_emit(&kept, NULL, emit, ctx);
     wait_stats(srv->wait, emit, ctx);
 #ifndef STASHD_SANITIZE
@@ -258,14 +262,20 @@ stats_listen_emit(void *arg, int fd, const char *name)
     emit(pair[1], key, name);
     snprintf(key, sizeof(key), "%d:state", fd);
     emit(pair[1], key, "conn_listening");
+    /* memcached: a listener's last command is the server's start */
+    snprintf(key, sizeof(key), "%d:secs_since_last_cmd", fd);
+    emit(pair[1], key, pair[2]);
 }
 
 void
 stats_conns(struct server *srv, stats_emit_fn emit, void *ctx)
 {
     uint32_t now = clock_now(srv->clock);
-    void *pair[2] = {(void *)(uintptr_t)emit, ctx};
-    char key[40], val[24];
+    char key[40], val[24], up[24];
+    void *pair[3] = {(void *)(uintptr_t)emit, ctx, up};
+
+    snprintf(up, sizeof(up), "%" PRIu64,
+             (uint64_t)(clock_unix(srv->clock, now) - srv->started));
 
     listener_each(srv->listener, stats_listen_emit, pair);
     for (int i = 0; i < srv->nworkers; i++) {
@@ -278,7 +288,9 @@ stats_conns(struct server *srv, stats_emit_fn emit, void *ctx)
             snprintf(key, sizeof(key), "%d:listen_addr", c->fd);
             emit(ctx, key, c->listen_addr);
             snprintf(key, sizeof(key), "%d:state", c->fd);
-            emit(ctx, key, "conn_parse_cmd");
+            emit(ctx, key,
+                 conn_state_name(__atomic_load_n(&c->state,
+                                                 __ATOMIC_RELAXED)));
             snprintf(key, sizeof(key), "%d:secs_since_last_cmd", c->fd);
             snprintf(val, sizeof(val), "%u",
                      now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));

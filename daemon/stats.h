@@ -28,7 +28,7 @@ struct server;
     T(auth_cmds) T(auth_errors) T(bytes_read) T(bytes_written)
 
 #define STATS_NONE(name)
-#define THREAD_STATS(X) STATS_COMMANDS(X, STATS_NONE) X(conn_yields)
+#define THREAD_STATS(X) STATS_COMMANDS(X, STATS_NONE) X(conn_yields) X(idle_kicks)
 
 struct thread_stats {
 #define THREAD_STATS_FIELD(name) uint64_t name;
