@@ -254,7 +254,32 @@ listener_split(char *spec, long defport, char **host, char *port, size_t n)
         *colon = '\0';
         snprintf(port, n, "%s", colon + 1);
     } else {
-        snprintf(port, n, "%ld", defport);
+        /* -p -1: a port the kernel picks (memcached's tests use it with
+         * MEMCACHED_PORT_FILENAME) */
+        snprintf(port, n, "%u", defport < 0 ? 0u : (unsigned)defport & 0xffffu);
+    }
+    return 0;
+}
+
+/* The port fd is bound to (the kernel's pick for port 0); *v6 says
+ * whether it is an IPv6 socket.  0 if unknown. */
+static unsigned
+listener_bound_port(int fd, bool *v6)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        return 0;
+    }
+    if (v6 != NULL) {
+        *v6 = ss.ss_family == AF_INET6;
+    }
+    if (ss.ss_family == AF_INET6) {
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    if (ss.ss_family == AF_INET) {
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
     return 0;
 }
@@ -304,7 +329,8 @@ listener_tcp_one(struct listener *l, char *spec)
         }
         getnameinfo(p->ai_addr, p->ai_addrlen, hostbuf, sizeof(hostbuf),
                     NULL, 0, NI_NUMERICHOST);
-        snprintf(name, sizeof(name), "tcp:%s:%s", hostbuf, portbuf);
+        snprintf(name, sizeof(name), "tcp:%s:%u", hostbuf,
+                 listener_bound_port(fd, NULL));
         if (listener_add(l, fd, false, name) != 0) {
             freeaddrinfo(ai);
             return -1;
@@ -329,7 +355,8 @@ listener_create(struct server *srv)
     if (st->unix_socket != NULL) {
         /* as memcached: a unix socket disables TCP */
         rc = listener_unix(l, st->unix_socket, st->unix_mask);
-    } else {
+    } else if (st->port != 0) {
+        /* (as memcached: -p 0 turns TCP off) */
         char *copy = strdup(st->listen);
         char *save = NULL;
 
@@ -366,6 +393,22 @@ listener_destroy(struct listener *l)
         }
     }
     free(l);
+}
+
+void
+listener_each_port(const struct listener *l,
+                   void (*fn)(void *ctx, bool v6, unsigned port), void *ctx)
+{
+    for (int i = 0; l != NULL && i < l->nsocks; i++) {
+        bool v6 = false;
+        unsigned port;
+
+        if (l->socks[i].is_unix) {
+            continue;
+        }
+        port = listener_bound_port(l->socks[i].fd, &v6);
+        fn(ctx, v6, port);
+    }
 }
 
 void

@@ -6,6 +6,7 @@
 #define STASHD_DAEMON_LISTENER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 
 struct listener;
 struct server;
@@ -16,6 +17,12 @@ struct listener *listener_create(struct server *srv);
 
 /* Close the sockets (removing a unix socket file) and free l. */
 void listener_destroy(struct listener *l);
+
+/* Call fn with the bound port of every TCP listening socket, in the order
+ * they were opened (the port file of MEMCACHED_PORT_FILENAME). */
+void listener_each_port(const struct listener *l,
+                        void (*fn)(void *ctx, bool v6, unsigned port),
+                        void *ctx);
 
 /* Call fn for every listening socket (stats conns). */
 void listener_each(const struct listener *l,

@@ -208,6 +208,53 @@ main_store(const struct settings *st, struct clock *clk)
     return s;
 }
 
+/* One line of the port file: transport (TCP/UDP), family, port. */
+struct main_port_out {
+    FILE *f;
+    const char *transport;
+};
+
+static void
+main_port_line(void *ctx, bool v6, unsigned port)
+{
+    struct main_port_out *o = ctx;
+
+    fprintf(o->f, "%s INET%s: %u\n", o->transport, v6 ? "6" : "", port);
+}
+
+/*
+ * MEMCACHED_PORT_FILENAME: write the bound ports in memcached's format
+ * ("TCP INET: <port>", "UDP INET6: <port>", ..., TCP before UDP), into
+ * "<path>.lck" first and renamed when complete, so that a test waiting
+ * for the file (memcached's own, with -p -1) never reads half of it.
+ * 0, or -1 (logged).
+ */
+static int
+main_port_file(struct server *srv, const char *path)
+{
+    char tmp[4096];
+    struct main_port_out o;
+    FILE *f;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.lck", path) >= sizeof(tmp) ||
+        (f = fopen(tmp, "w")) == NULL) {
+        log_error("cannot write the port file %s", path);
+        return -1;
+    }
+    o.f = f;
+    o.transport = "TCP";
+    listener_each_port(srv->listener, main_port_line, &o);
+    o.transport = "UDP";
+    udp_each_port(srv->udp, main_port_line, &o);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        log_error("cannot write the port file %s: %s", path,
+                  strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,6 +332,10 @@ main(int argc, char **argv)
     }
     srv.udp = udp_create(&srv, &rc);
     if (rc != 0) {
+        return EX_OSERR;
+    }
+    if (getenv("MEMCACHED_PORT_FILENAME") != NULL &&
+        main_port_file(&srv, getenv("MEMCACHED_PORT_FILENAME")) != 0) {
         return EX_OSERR;
     }
     sigint_ev = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);

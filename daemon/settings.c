@@ -546,6 +546,11 @@ settings_parse(struct settings *s, int argc, char **argv)
            -1) {
         switch (c) {
         case 'p':
+            /* -1: a port the kernel picks (see MEMCACHED_PORT_FILENAME) */
+            if (strcmp(optarg, "-1") == 0) {
+                s->port = -1;
+                break;
+            }
             if (!parse_ulong(optarg, 65535, &n)) {
                 log_error("Invalid port: %s", optarg);
                 return -1;
