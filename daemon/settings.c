@@ -58,7 +58,8 @@ static const char settings_help[] =
     "-n, --slab-min-size=<bytes> min space used for key+value+flags "
     "(default: 48)\n"
     "-L, --enable-largepages   accepted, no effect\n"
-    "-D <char>                 accepted, no effect (no per-prefix stats)\n"
+    "-D <char>                 prefix delimiter of stats detail (default :);\n"
+    "                          turns per-prefix stats on\n"
     "-t, --threads=<num>       number of worker threads (default: 4)\n"
     "-R, --max-reqs-per-event  requests per connection per event before "
     "yielding\n"
@@ -118,8 +119,9 @@ static const char settings_help[] =
     "(0.8)\n"
     "   - slab_automove_window=<n> samples a free-memory trend must last "
     "(30)\n"
+    "   - track_sizes: stats sizes on from the start\n"
     "   other memcached tuning options (lru_crawler_*,\n"
-    "   tail_repair_time, hash_algorithm, *_logbuf_size, track_sizes, modern,\n"
+    "   tail_repair_time, hash_algorithm, *_logbuf_size, modern,\n"
     "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
 
 static const char settings_license[] =
