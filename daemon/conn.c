@@ -83,6 +83,26 @@ conn_state_name(enum conn_state s)
                                                           : "conn_read";
 }
 
+void
+conn_stats(const struct conn *c, uint32_t now,
+           void (*emit)(void *ctx, const char *name, const char *value),
+           void *ctx)
+{
+    char key[40], val[24];
+
+    snprintf(key, sizeof(key), "%d:addr", c->fd);
+    emit(ctx, key, c->addr);
+    snprintf(key, sizeof(key), "%d:listen_addr", c->fd);
+    emit(ctx, key, c->listen_addr);
+    snprintf(key, sizeof(key), "%d:state", c->fd);
+    emit(ctx, key,
+         conn_state_name(__atomic_load_n(&c->state, __ATOMIC_RELAXED)));
+    snprintf(key, sizeof(key), "%d:secs_since_last_cmd", c->fd);
+    snprintf(val, sizeof(val), "%u",
+             now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
+    emit(ctx, key, val);
+}
+
 static void
 conn_set_state(struct conn *c, enum conn_state s)
 {

@@ -100,6 +100,13 @@ struct conn {
  * the executor's resumable requests pause at the same mark. */
 #define CONN_OUT_HIGH PROCESS_OUT_HIGH
 
+/* Emit c's "stats conns" lines (addr, listen_addr, state,
+ * secs_since_last_cmd; now is the current rel time).  Any thread, with
+ * c's worker's conns lock held so that c stays alive. */
+void conn_stats(const struct conn *c, uint32_t now,
+                void (*emit)(void *ctx, const char *name, const char *value),
+                void *ctx);
+
 /* Create a connection on an accepted, non-blocking fd and start reading.
  * Runs on w's thread.  NULL on failure (the fd is closed). */
 struct conn *conn_create(struct worker *w, int fd, bool is_unix,

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/conn.h"
 #include "daemon/detail.h"
 #include "daemon/listener.h"
 #include "daemon/server.h"
@@ -271,32 +270,16 @@ void
 stats_conns(struct server *srv, stats_emit_fn emit, void *ctx)
 {
     uint32_t now = clock_now(srv->clock);
-    char key[40], val[24], up[24];
+    char up[24];
     void *pair[3] = {(void *)(uintptr_t)emit, ctx, up};
 
     snprintf(up, sizeof(up), "%" PRIu64,
              (uint64_t)(clock_unix(srv->clock, now) - srv->started));
 
     listener_each(srv->listener, stats_listen_emit, pair);
+    /* each connection's lines come from conn.c, through its worker */
     for (int i = 0; i < srv->nworkers; i++) {
-        struct worker *w = srv->workers[i];
-
-        pthread_mutex_lock(&w->conns_lock);
-        for (struct conn *c = w->conns; c != NULL; c = c->next) {
-            snprintf(key, sizeof(key), "%d:addr", c->fd);
-            emit(ctx, key, c->addr);
-            snprintf(key, sizeof(key), "%d:listen_addr", c->fd);
-            emit(ctx, key, c->listen_addr);
-            snprintf(key, sizeof(key), "%d:state", c->fd);
-            emit(ctx, key,
-                 conn_state_name(__atomic_load_n(&c->state,
-                                                 __ATOMIC_RELAXED)));
-            snprintf(key, sizeof(key), "%d:secs_since_last_cmd", c->fd);
-            snprintf(val, sizeof(val), "%u",
-                     now - __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED));
-            emit(ctx, key, val);
-        }
-        pthread_mutex_unlock(&w->conns_lock);
+        worker_stats_conns(srv->workers[i], now, emit, ctx);
     }
 }
 

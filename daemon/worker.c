@@ -100,6 +100,17 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+void
+worker_stats_conns(struct worker *w, uint32_t now, stats_emit_fn emit,
+                   void *ctx)
+{
+    pthread_mutex_lock(&w->conns_lock);
+    for (struct conn *c = w->conns; c != NULL; c = c->next) {
+        conn_stats(c, now, emit, ctx);
+    }
+    pthread_mutex_unlock(&w->conns_lock);
+}
+
 struct worker *
 worker_create(struct server *srv, int id)
 {

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/stats.h"
 
@@ -83,6 +84,11 @@ char *worker_rbuf_borrow(struct worker *w);
 
 /* Give a resting-size read buffer back to w's cache. */
 void worker_rbuf_return(struct worker *w, char *buf);
+
+/* "stats conns" lines of each of w's connections (conn_stats), under
+ * its conns lock; any thread.  now: the current rel time. */
+void worker_stats_conns(struct worker *w, uint32_t now, stats_emit_fn emit,
+                        void *ctx);
 
 /* Link / unlink c in w's connection list. */
 void worker_conn_link(struct worker *w, struct conn *c);
