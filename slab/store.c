@@ -76,6 +76,7 @@ store_config_default(struct store_config *cfg)
     cfg->slab_automove = 1;
     cfg->automove_ratio = 0.8;
     cfg->automove_window = 30;
+    cfg->track_sizes = false;   /* memcached: -o track_sizes */
 }
 
 void
