@@ -293,8 +293,51 @@ def test_memcached_tool(tap):
         server.check()
 
 
+def test_exporter_parsing(tap):
+    """memcached_exporter's way of reading stats: every line "STAT name
+    value", items as items:<class>:<field> and slabs as <class>:<field>
+    with integer values, conns as <fd>:<field>."""
+    with st.Server() as server:
+        c = st.Conn(server)
+        for i in range(10):
+            c.send(b"set e%d 0 0 %d noreply\r\n%s\r\n"
+                   % (i, 100 * i + 1, b"x" * (100 * i + 1)))
+        tap.eq(c.cmd("mn"), "MN", "items stored")
+        general = c.stats()
+        tap.ok(all(re.fullmatch(r"-?\d+(\.\d+)?", general[k])
+                   for k in ("uptime", "curr_connections", "cmd_get",
+                             "get_hits", "bytes", "curr_items",
+                             "limit_maxbytes", "accepting_conns",
+                             "listen_disabled_num", "rusage_user",
+                             "evictions", "threads")),
+               "stats: the exporter's numeric fields parse")
+        items = c.stats("items")
+        tap.ok(items and all(re.fullmatch(r"items:\d+:\w+", k) and
+                             re.fullmatch(r"\d+", v)
+                             for k, v in items.items()),
+               "stats items: items:<class>:<field> <integer>")
+        slabs = c.stats("slabs")
+        tap.ok(slabs and all((re.fullmatch(r"\d+:\w+", k) or
+                              k in ("active_slabs", "total_malloced")) and
+                             re.fullmatch(r"\d+", v)
+                             for k, v in slabs.items()),
+               "stats slabs: <class>:<field> <integer> and totals")
+        settings = c.stats("settings")
+        tap.ok(settings and all(re.fullmatch(r"\w+", k) and v != ""
+                                for k, v in settings.items()),
+               "stats settings: <name> <value>")
+        conns = c.stats("conns")
+        tap.ok(conns and all(re.fullmatch(r"\d+:(addr|listen_addr|state|"
+                                          r"secs_since_last_cmd)", k)
+                             for k in conns),
+               "stats conns: <fd>:<field>")
+        c.close()
+        server.check()
+
+
 def main():
     tap = st.Tap()
+    test_exporter_parsing(tap)
     test_detail_binary(tap)
     test_detail_cap(tap)
     test_conn_states(tap)
