@@ -16,22 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DETAIL_BUCKETS 1024     /* a power of two */
-
 struct detail_prefix {
     struct detail_prefix *next;
     uint64_t get, hit, set, del;
     uint32_t len;
     char name[];                /* len bytes, not NUL-terminated */
-};
-
-struct detail {
-    pthread_mutex_t lock;       /* guards everything below */
-    char delim;
-    bool enabled;               /* also read without the lock (relaxed) */
-    uint32_t nprefixes;
-    uint64_t dropped;
-    struct detail_prefix *buckets[DETAIL_BUCKETS];
 };
 
 struct detail *
@@ -85,12 +74,6 @@ detail_set_enabled(struct detail *d, bool on)
     }
 }
 
-bool
-detail_enabled(const struct detail *d)
-{
-    return d != NULL && __atomic_load_n(&d->enabled, __ATOMIC_RELAXED);
-}
-
 /* FNV-1a: prefixes are short and the table is off the hot path. */
 static uint32_t
 detail_hash(const char *p, size_t n)
@@ -133,15 +116,12 @@ detail_find_locked(struct detail *d, const char *p, size_t n)
 }
 
 void
-detail_record(struct detail *d, enum detail_op op, const char *key,
-              size_t nkey, bool hit)
+detail_record_on(struct detail *d, enum detail_op op, const char *key,
+                 size_t nkey, bool hit)
 {
     const char *end;
     struct detail_prefix *e;
 
-    if (!detail_enabled(d)) {
-        return;
-    }
     end = memchr(key, d->delim, nkey);
     if (end == NULL) {
         return;

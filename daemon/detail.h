@@ -15,6 +15,7 @@
 #ifndef STASHD_DAEMON_DETAIL_H
 #define STASHD_DAEMON_DETAIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,21 @@
 /* The most prefixes the table holds (memcached has no cap). */
 #define DETAIL_PREFIX_MAX 4096
 
-struct detail;
+/*
+ * The table.  Defined here only so that the off check below inlines (the
+ * executor makes it on every command); everything else is detail.c's,
+ * reached through the functions.
+ */
+struct detail_prefix;
+#define DETAIL_BUCKETS 1024     /* a power of two */
+struct detail {
+    bool enabled;               /* atomic: read without the lock */
+    char delim;
+    pthread_mutex_t lock;       /* guards everything below */
+    uint32_t nprefixes;
+    uint64_t dropped;           /* atomic: read without the lock */
+    struct detail_prefix *buckets[DETAIL_BUCKETS];
+};
 
 /* What a record counts. */
 enum detail_op {
@@ -42,7 +57,15 @@ void detail_destroy(struct detail *d);
 void detail_set_enabled(struct detail *d, bool on);
 
 /* Is counting on? */
-bool detail_enabled(const struct detail *d);
+static inline bool
+detail_enabled(const struct detail *d)
+{
+    return d != NULL && __atomic_load_n(&d->enabled, __ATOMIC_RELAXED);
+}
+
+/* detail_record's slow path, counting on: d not NULL. */
+void detail_record_on(struct detail *d, enum detail_op op, const char *key,
+                      size_t nkey, bool hit);
 
 /*
  * Count op on key's prefix (hit: a get that found the key).  Returns at
@@ -50,8 +73,14 @@ bool detail_enabled(const struct detail *d);
  * thread.  Every detail_ function accepts d == NULL (a server built
  * without the table, as the fuzzers build one) and does nothing.
  */
-void detail_record(struct detail *d, enum detail_op op, const char *key,
-                   size_t nkey, bool hit);
+static inline void
+detail_record(struct detail *d, enum detail_op op, const char *key,
+              size_t nkey, bool hit)
+{
+    if (detail_enabled(d)) {
+        detail_record_on(d, op, key, nkey, hit);
+    }
+}
 
 /* Emit one "PREFIX <p> get N hit N set N del N" line per prefix through
  * line(ctx, text) (text without "\r\n"). */

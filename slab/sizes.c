@@ -9,15 +9,7 @@
  */
 #include "slab/sizes.h"
 
-#include <pthread.h>
 #include <stdlib.h>
-
-struct sizes {
-    pthread_mutex_t lock;   /* serialises sizes_set_enabled */
-    uint64_t *hist;     /* nbuckets counters; NULL until first enabled */
-    size_t nbuckets;
-    bool on;            /* atomic */
-};
 
 struct sizes *
 sizes_create(size_t item_size_max, bool on)
@@ -69,12 +61,6 @@ sizes_set_enabled(struct sizes *z, bool on)
     }
     pthread_mutex_unlock(&z->lock);
     return ok;
-}
-
-bool
-sizes_enabled(const struct sizes *z)
-{
-    return z != NULL && __atomic_load_n(&z->on, __ATOMIC_ACQUIRE);
 }
 
 /* The bucket of ntotal, or nbuckets when it is past the last. */

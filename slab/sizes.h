@@ -13,13 +13,21 @@
 #ifndef STASHD_SLAB_SIZES_H
 #define STASHD_SLAB_SIZES_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define SIZES_BUCKET 32     /* bytes per bucket, as memcached */
 
-struct sizes;
+/* Defined here only so that the off check inlines (every link and
+ * unlink makes it); the rest is sizes.c's. */
+struct sizes {
+    bool on;            /* atomic; release-stored after hist is ready */
+    uint64_t *hist;     /* nbuckets counters; NULL until first enabled */
+    size_t nbuckets;
+    pthread_mutex_t lock;   /* serialises sizes_set_enabled */
+};
 
 /* A histogram for items up to item_size_max; tracking on if on.  NULL on
  * OOM. */
@@ -33,7 +41,11 @@ void sizes_destroy(struct sizes *z);
 bool sizes_set_enabled(struct sizes *z, bool on);
 
 /* Is tracking on? */
-bool sizes_enabled(const struct sizes *z);
+static inline bool
+sizes_enabled(const struct sizes *z)
+{
+    return z != NULL && __atomic_load_n(&z->on, __ATOMIC_ACQUIRE);
+}
 
 /* An item of memcached size ntotal was linked / unlinked.  Any thread, no
  * lock; one relaxed load while tracking is off. */
