@@ -520,6 +520,75 @@ exec_stats_detail(struct exec *x)
     }
 }
 
+/* A growing string for the binary "detail dump" value. */
+struct exec_text {
+    char *p;
+    size_t len;
+    size_t cap;
+    bool oom;
+};
+
+static void
+exec_text_add(void *ctx, const char *text)
+{
+    struct exec_text *t = ctx;
+    size_t n = strlen(text);
+
+    if (t->oom) {
+        return;
+    }
+    if (t->len + n + 8 > t->cap) {
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + n;
+        char *np = realloc(t->p, cap);
+
+        if (np == NULL) {
+            t->oom = true;
+            return;
+        }
+        t->p = np;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, text, n);
+    memcpy(t->p + t->len + n, "\r\n", 3);
+    t->len += n + 2;
+}
+
+/*
+ * Binary "detail ...", as memcached answers it: "detail" alone, " on" and
+ * " off" (matched as prefixes) answer an empty stats list; " dump" answers
+ * one stat "detailed" holding the text dump, END included; anything else
+ * is Not found.
+ */
+static void
+exec_stats_detail_bin(struct exec *x)
+{
+    struct detail *d = x->px->srv->detail;
+    const char *sub = x->req->key + 6;
+    size_t n = x->req->nkey - 6;
+
+    if (n >= 5 && memcmp(sub, " dump", 5) == 0) {
+        struct exec_text t = {NULL, 0, 0, false};
+
+        detail_dump(d, exec_text_add, &t);
+        exec_text_add(&t, "END");
+        if (t.oom) {
+            free(t.p);
+            exec_reply_code(x, RES_E_NOMEM);
+            return;
+        }
+        exec_stat_emit(x, "detailed", t.p);
+        free(t.p);
+    } else if (n >= 3 && memcmp(sub, " on", 3) == 0) {
+        detail_set_enabled(d, true);
+    } else if (n >= 4 && memcmp(sub, " off", 4) == 0) {
+        detail_set_enabled(d, false);
+    } else if (n != 0) {
+        exec_reply_code(x, RES_NOT_FOUND);
+        return;
+    }
+    x->ops->end(x->px->out, x->req);
+}
+
 /* "stats sizes_enable|sizes_disable": one status line, and (as memcached
  * does over text) no END. */
 static void
@@ -557,6 +626,10 @@ exec_stats(struct exec *x)
         return;
     } else if (exec_is(req, "detail") && req->proto == PROTO_TEXT) {
         exec_stats_detail(x);
+        return;
+    } else if (req->proto == PROTO_BINARY && req->nkey >= 6 &&
+               memcmp(req->key, "detail", 6) == 0) {
+        exec_stats_detail_bin(x);
         return;
     } else if (exec_is(req, "reset")) {
         stats_reset(srv);

@@ -40,6 +40,26 @@ def bin_call(c, packet):
     return hdr[5]
 
 
+def bin_stat(c, key):
+    """A binary Stat request: [(status, key, value)] up to the empty
+    terminator (or the first error)."""
+    k = key.encode()
+    c.send(HDR.pack(0x80, 0x10, len(k), 0, 0, 0, len(k), 0, 0) + k)
+    out = []
+    while True:
+        hdr = HDR.unpack(c.readexact(24))
+        body = c.readexact(hdr[6])
+        nkey, next_ = hdr[2], hdr[3]
+        out.append((hdr[5], body[next_:next_ + nkey],
+                    body[next_ + nkey:]))
+        if nkey == 0 or hdr[5] != 0:
+            return out
+
+
+def bin_get_status(c, key):
+    return bin_call(c, bin_pkt(BIN_GET, key))
+
+
 def dump(c):
     c.send(b"stats detail dump\r\n")
     out = {}
@@ -69,6 +89,19 @@ def test_detail_binary(tap):
                "binary delete")
         tap.eq(dump(c), {"bin": (2, 1, 1, 1)},
                "binary get/set/delete counted per prefix")
+        # the binary Stat "detail ..." keys, as memcached answers them
+        tap.eq(bin_stat(b, "detail dump"),
+               [(0, b"detailed", b"PREFIX bin get 2 hit 1 set 1 del 1\r\n"
+                                 b"END\r\n"), (0, b"", b"")],
+               "binary stat detail dump: one 'detailed' stat")
+        tap.eq(bin_stat(b, "detail off"), [(0, b"", b"")],
+               "binary stat detail off")
+        tap.eq(bin_get_status(b, "bin:3"), 1, "a get while off")
+        tap.eq(bin_stat(b, "detail on"), [(0, b"", b"")],
+               "binary stat detail on")
+        tap.eq(bin_stat(b, "detail bogus"), [(1, b"", b"Not found")],
+               "binary stat detail bogus: Not found")
+        tap.eq(dump(c), {"bin": (2, 1, 1, 1)}, "off stopped counting")
         c.close()
         b.close()
         server.check()
