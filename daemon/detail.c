@@ -126,6 +126,13 @@ detail_record_on(struct detail *d, enum detail_op op, const char *key,
     if (end == NULL) {
         return;
     }
+    /* a binary or base64 key's prefix may hold spaces or line ends, which
+     * would break the dump's lines: such prefixes are not counted */
+    for (const char *p = key; p < end; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            return;
+        }
+    }
     pthread_mutex_lock(&d->lock);
     e = detail_find_locked(d, key, (size_t)(end - key));
     if (e == NULL) {

@@ -3,7 +3,8 @@
  *
  * A key's prefix is what precedes the first delimiter (-D, default ':');
  * a key without the delimiter has no prefix and is not counted, as in
- * memcached.  Counting is off until "stats detail on" (memcached's
+ * memcached; nor is a prefix holding a space or control character (only
+ * binary and base64 keys can), which would break the dump's lines.  Counting is off until "stats detail on" (memcached's
  * default); while off the executor pays one relaxed load per command.
  *
  * The table is bounded: at most DETAIL_PREFIX_MAX prefixes (each up to a
