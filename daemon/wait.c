@@ -10,7 +10,8 @@
  *                   |
  *                   +-> waiter <-> waiter <-> waiter   (doubly linked)
  *
- *   worker->wakes -> waiter -> waiter   (posted, state WOKEN, singly linked)
+ *   worker->tasks -> waiter -> waiter   (posted, state WOKEN, singly linked
+ *                                        through their worker_task)
  *
  * A waiter is in exactly one place: its key's list (PARKED) or its worker's
  * wake list (WOKEN).  Everything in the table, the counters and a waiter's
@@ -18,7 +19,8 @@
  * the worker owning a waiter frees it, on its own thread: when the post
  * arrives, when its timer fires, or when its connection is destroyed.
  *
- * Calls: conn_unpark() (conn.c) to resume; worker_wake() to ring a worker.
+ * Calls: conn_unpark() (conn.c) to resume; worker_post() to hand a woken
+ * waiter to its worker's thread.
  */
 #include "daemon/wait.h"
 
@@ -42,7 +44,9 @@ enum wait_state {
 };
 
 struct wait_waiter {
-    struct wait_waiter *next;   /* key list, or the worker's wake list */
+    struct worker_task task;    /* WOKEN: posted to its worker (first
+                                 * member: the task is the waiter) */
+    struct wait_waiter *next;   /* key list; a wake's chain while posting */
     struct wait_waiter *prev;   /* key list only */
     struct wait_key *wk;        /* PARKED: its key */
     struct worker *w;           /* owner */
@@ -63,6 +67,8 @@ struct wait_key {
 };
 
 static void wait_on_timer(evutil_socket_t fd, short what, void *arg);
+static void wait_task_run(struct worker_task *t);
+static void wait_task_drop(struct worker_task *t);
 
 /* FNV-1a: only mg w requests and wakes while someone waits pay for it. */
 static uint32_t
@@ -212,27 +218,24 @@ wait_post_locked(struct wait_waiter *list)
 {
     while (list != NULL) {
         struct worker *w = list->w;
-        struct wait_waiter *mine = NULL, *rest = NULL, *last = NULL;
+        struct wait_waiter *rest = NULL;
+        struct worker_task *mine = NULL, *last = NULL;
 
         for (struct wait_waiter *ww = list, *next; ww != NULL; ww = next) {
             next = ww->next;
             ww->state = WAITER_WOKEN;
             if (ww->w == w) {
-                ww->next = mine;
+                ww->task.next = mine;
                 if (mine == NULL) {
-                    last = ww;
+                    last = &ww->task;
                 }
-                mine = ww;
+                mine = &ww->task;
             } else {
                 ww->next = rest;
                 rest = ww;
             }
         }
-        pthread_mutex_lock(&w->qlock);
-        last->next = w->wakes;
-        w->wakes = mine;
-        pthread_mutex_unlock(&w->qlock);
-        worker_wake(w);
+        worker_post(w, mine, last);
         list = rest;
     }
 }
@@ -275,6 +278,8 @@ wait_park(struct conn *c, struct request *req, const char *key,
     ww->c = c;
     ww->wt = wt;
     ww->at_deadline = at_deadline;
+    ww->task.run = wait_task_run;
+    ww->task.drop = wait_task_drop;
     evtimer_assign(&ww->timer, c->w->base, wait_on_timer, ww);
 
     b = &wt->buckets[wait_hash(key, nkey) & WAIT_MASK];
@@ -445,34 +450,30 @@ wait_cancel(struct conn *c)
     pthread_mutex_unlock(&wt->lock);
 }
 
-void
-wait_resume_list(struct worker *w, struct wait_waiter *list)
+/* A woken waiter arrived on its worker's thread: resume its connection
+ * (unless that went away meanwhile). */
+static void
+wait_task_run(struct worker_task *t)
 {
-    (void)w;
-    while (list != NULL) {
-        struct wait_waiter *ww = list;
-        struct conn *c = ww->c;
+    struct wait_waiter *ww = (struct wait_waiter *)t;
+    struct conn *c = ww->c;
 
-        list = ww->next;
-        event_del(&ww->timer);
-        free(ww);
-        if (c != NULL) {
-            c->waiter = NULL;
-            conn_unpark(c);
-        }
+    event_del(&ww->timer);
+    free(ww);
+    if (c != NULL) {
+        c->waiter = NULL;
+        conn_unpark(c);
     }
 }
 
-void
-wait_free_list(struct wait_waiter *list)
+/* The worker is being destroyed with the waiter still posted. */
+static void
+wait_task_drop(struct worker_task *t)
 {
-    while (list != NULL) {
-        struct wait_waiter *ww = list;
+    struct wait_waiter *ww = (struct wait_waiter *)t;
 
-        list = ww->next;
-        event_del(&ww->timer);
-        free(ww);
-    }
+    event_del(&ww->timer);
+    free(ww);
 }
 
 void

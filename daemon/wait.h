@@ -150,13 +150,6 @@ void wait_wake_all(struct server *srv);
 /* conn_destroy(): remove c's waiter (if parked) from everything. */
 void wait_cancel(struct conn *c);
 
-/* Worker w's notify handler: resume the waiters posted to it (a list
- * taken from w->wakes under its qlock). */
-void wait_resume_list(struct worker *w, struct wait_waiter *list);
-
-/* worker_destroy(), after its connections: free a posted list. */
-void wait_free_list(struct wait_waiter *list);
-
 /* "stats": the WAIT_STATS counters and wait_current. */
 void wait_stats(struct wait *wt, stats_emit_fn emit, void *ctx);
 

@@ -21,7 +21,6 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
-#include "daemon/wait.h"
 #include "slab/clock.h"
 
 static void
@@ -29,7 +28,7 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
     struct worker_handoff batch[64];
-    struct wait_waiter *wakes = NULL;
+    struct worker_task *tasks = NULL;
     size_t n;
     uint64_t v;
     bool stop;
@@ -49,9 +48,9 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
             w->nqueue -= n;
         }
         stop = w->stop;
-        if (wakes == NULL) {
-            wakes = w->wakes;
-            w->wakes = NULL;
+        if (tasks == NULL) {
+            tasks = w->tasks;
+            w->tasks = NULL;
         }
         pthread_mutex_unlock(&w->qlock);
         for (size_t i = 0; i < n; i++) {
@@ -64,8 +63,11 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
             break;
         }
     }
-    if (wakes != NULL) {
-        wait_resume_list(w, wakes);
+    while (tasks != NULL) {
+        struct worker_task *t = tasks;
+
+        tasks = t->next;    /* run() may free t */
+        t->run(t);
     }
     if (stop) {
         event_base_loopbreak(w->base);
@@ -98,6 +100,17 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
             conn_destroy(c);
         }
     }
+}
+
+void
+worker_post(struct worker *w, struct worker_task *first,
+            struct worker_task *last)
+{
+    pthread_mutex_lock(&w->qlock);
+    last->next = w->tasks;
+    w->tasks = first;
+    pthread_mutex_unlock(&w->qlock);
+    worker_wake(w);
 }
 
 void
@@ -206,8 +219,12 @@ worker_destroy(struct worker *w)
     /* after its connections: no waiter of w is left in the registry, so
      * nothing posts to w any more */
     pthread_mutex_lock(&w->qlock);
-    wait_free_list(w->wakes);
-    w->wakes = NULL;
+    while (w->tasks != NULL) {
+        struct worker_task *t = w->tasks;
+
+        w->tasks = t->next;
+        t->drop(t);
+    }
     pthread_mutex_unlock(&w->qlock);
     for (size_t i = 0; i < w->nqueue; i++) {
         close(w->queue[i].fd);

@@ -20,10 +20,21 @@ struct conn;
 struct event;
 struct event_base;
 struct server;
-struct wait_waiter;
 
 #define WORKER_RBUF_SIZE 65536  /* resting read buffer size */
 #define WORKER_RBUF_CACHE 16    /* idle read buffers kept per worker */
+
+/*
+ * Work another thread hands to a worker's thread (wait.c's wake-ups): a
+ * node embedded in the poster's own object, so posting allocates nothing.
+ * run() executes it on the worker's thread when the post arrives; drop()
+ * frees it instead if the worker is destroyed first.
+ */
+struct worker_task {
+    struct worker_task *next;
+    void (*run)(struct worker_task *t);
+    void (*drop)(struct worker_task *t);
+};
 
 struct worker_handoff {
     int fd;
@@ -41,12 +52,12 @@ struct worker {
     struct event *tick_ev;
     int notify_fd;              /* eventfd */
 
-    pthread_mutex_t qlock;      /* guards queue, nqueue, stop, wakes */
+    pthread_mutex_t qlock;      /* guards queue, nqueue, stop, tasks */
     struct worker_handoff *queue;
     size_t nqueue;
     size_t cap_queue;
     bool stop;
-    struct wait_waiter *wakes;  /* parked requests to resume (wait.c) */
+    struct worker_task *tasks;  /* posted work (worker_post) */
 
     pthread_mutex_t conns_lock; /* guards the list links (stats conns) */
     struct conn *conns;
@@ -75,9 +86,14 @@ void worker_destroy(struct worker *w);
  * queued (the caller closes the fd). */
 int worker_dispatch(struct worker *w, const struct worker_handoff *h);
 
-/* Ring w's eventfd (any thread): it then drains its hand-off queue and its
- * wakes list (wait.c fills that under qlock). */
+/* Ring w's eventfd (any thread): it then drains its hand-off queue and
+ * runs its posted tasks. */
 void worker_wake(struct worker *w);
+
+/* Post the chain first..last (linked by next) to w's thread and ring it.
+ * Any thread; w must outlive the post (its destroy drops what is left). */
+void worker_post(struct worker *w, struct worker_task *first,
+                 struct worker_task *last);
 
 /* A resting-size read buffer from w's cache (or a new one); NULL on OOM. */
 char *worker_rbuf_borrow(struct worker *w);
