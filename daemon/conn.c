@@ -155,7 +155,15 @@ static int
 conn_px_park(void *owner, struct request *req, const char *key, size_t nkey,
              uint32_t lease_ttl_left)
 {
-    return wait_park(owner, req, key, nkey, lease_ttl_left);
+    struct conn *c = owner;
+
+    return wait_park(&c->ws, req, key, nkey, lease_ttl_left);
+}
+
+static void
+conn_ws_unpark(void *owner)
+{
+    conn_unpark(owner);
 }
 
 /* The executor's context: what it may touch of this connection. */
@@ -169,6 +177,13 @@ conn_px_init(struct conn *c)
     c->px.owner = c;
     c->px.pin = conn_px_pin;
     c->px.park = conn_px_park;
+    /* and the server-side wait's (daemon/wait.h) */
+    c->ws.wt = c->w->srv->wait;
+    c->ws.w = c->w;
+    c->ws.base = c->w->base;
+    c->ws.unpark = conn_ws_unpark;
+    c->ws.owner = c;
+    c->ws.live = c->fd >= 0;
 }
 
 struct conn *
@@ -234,8 +249,8 @@ conn_destroy(struct conn *c)
 {
     struct server *srv = c->w->srv;
 
-    if (c->waiter != NULL) {
-        wait_cancel(c);
+    if (c->ws.waiter != NULL) {
+        wait_cancel(&c->ws);
     }
     if (c->fd >= 0) {
         /* a detached connection (conn_create_detached) has neither */
@@ -620,17 +635,17 @@ enum conn_exec {
 static bool
 conn_process_wait(struct conn *c, struct request *req)
 {
-    wait_arm(c, req);
+    wait_arm(&c->ws, req);
     process_request(&c->px, req);
-    if (!c->wait_armed) {
+    if (!c->ws.armed) {
         return false;
     }
-    wait_disarm(c);
-    if (c->waiter != NULL) {
+    wait_disarm(&c->ws);
+    if (c->ws.waiter != NULL) {
         return true;
     }
-    c->wait_deadline = 0;
-    c->wait_expired = false;
+    c->ws.deadline = 0;
+    c->ws.expired = false;
     return false;
 }
 
@@ -794,7 +809,7 @@ conn_run(struct conn *c, bool try_read)
     enum conn_exec ex = EXEC_IDLE;
     int rc;
 
-    if (c->waiter != NULL) {
+    if (c->ws.waiter != NULL) {
         conn_park_read(c);
         return;
     }
@@ -982,14 +997,14 @@ conn_feed(struct conn *c, const char *p, size_t n)
     enum conn_exec ex = EXEC_IDLE;
 
     /* first what is buffered, as conn_run does before reading */
-    if (c->waiter == NULL && c->rpos < c->rlen && !c->want_more) {
+    if (c->ws.waiter == NULL && c->rpos < c->rlen && !c->want_more) {
         ex = conn_execute(c, &budget);
     }
     while (taken < n && !c->px.closing && ex != EXEC_FULL &&
            ex != EXEC_PAUSED) {
         size_t room;
 
-        if (c->waiter != NULL && c->rbuf != NULL && c->rpos == 0 &&
+        if (c->ws.waiter != NULL && c->rbuf != NULL && c->rpos == 0 &&
             c->rlen == c->rsize) {
             break;  /* parked and full: conn_park_read stops reading */
         }
@@ -1004,7 +1019,7 @@ conn_feed(struct conn *c, const char *p, size_t n)
         c->rlen += (uint32_t)room;
         c->want_more = false;
         taken += room;
-        if (c->waiter != NULL) {
+        if (c->ws.waiter != NULL) {
             continue;   /* parked: buffer, execute nothing */
         }
         /* EXEC_FULL: CONN_OUT_HIGH bytes wait, stop reading until drained */
@@ -1016,7 +1031,7 @@ conn_feed(struct conn *c, const char *p, size_t n)
     if (c->px.closing || c->out.oom) {
         return -1;
     }
-    if (c->waiter == NULL) {
+    if (c->ws.waiter == NULL) {
         conn_rest(c);
     }
     return (long)taken;

@@ -16,12 +16,12 @@
 #include <stdint.h>
 
 #include "daemon/process.h"
+#include "daemon/wait.h"
 #include "proto/out.h"
 
 struct conn_stream;
 struct item;
 struct proto_ops;
-struct wait_waiter;
 struct worker;
 
 /*
@@ -85,14 +85,10 @@ struct conn {
     struct conn *next;
 
     /* server-side wait (daemon/wait.h), this worker's thread only.  While
-     * waiter is set the request at rpos is parked: nothing executes, the
-     * socket is only read into rbuf (which does not grow) to notice EOF. */
-    struct wait_waiter *waiter;
-    uint64_t wait_seq;      /* the key's wake sequence when armed */
-    uint64_t wait_deadline; /* monotonic ms when the request at rpos stops
-                             * waiting; 0 when it has not run yet */
-    bool wait_armed;        /* counted in the registry while executing */
-    bool wait_expired;      /* past the deadline: run it without waiting */
+     * ws.waiter is set the request at rpos is parked: nothing executes,
+     * the socket is only read into rbuf (which does not grow) to notice
+     * EOF. */
+    struct wait_slot ws;
 
 };
 

@@ -19,19 +19,19 @@
  * the worker owning a waiter frees it, on its own thread: when the post
  * arrives, when its timer fires, or when its connection is destroyed.
  *
- * Calls: conn_unpark() (conn.c) to resume; worker_post() to hand a woken
+ * Calls: the slot's unpark (conn_unpark) to resume; worker_post() to hand a woken
  * waiter to its worker's thread.
  */
 #include "daemon/wait.h"
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "daemon/conn.h"
 #include "daemon/settings.h"
 #include "daemon/worker.h"
 #include "proto/request.h"
@@ -50,7 +50,7 @@ struct wait_waiter {
     struct wait_waiter *prev;   /* key list only */
     struct wait_key *wk;        /* PARKED: its key */
     struct worker *w;           /* owner */
-    struct conn *c;             /* NULL once the connection is gone */
+    struct wait_slot *s;        /* NULL once the connection is gone */
     struct wait *wt;
     struct event timer;
     uint8_t state;              /* enum wait_state, under wt->lock */
@@ -133,31 +133,31 @@ wait_destroy(struct wait *wt)
 }
 
 void
-wait_arm(struct conn *c, const struct request *req)
+wait_arm(struct wait_slot *s, const struct request *req)
 {
-    struct wait *wt = c->w->srv->wait;
+    struct wait *wt = s->wt;
     uint32_t h;
 
-    if (wt == NULL || c->fd < 0 || req->op != REQ_GET || req->wait_ms == 0) {
+    if (wt == NULL || !s->live || req->op != REQ_GET || req->wait_ms == 0) {
         return;
     }
-    if (c->wait_deadline == 0) {
-        c->wait_deadline = wait_now_ms() + req->wait_ms;
+    if (s->deadline == 0) {
+        s->deadline = wait_now_ms() + req->wait_ms;
     }
     h = wait_hash(req->key, req->nkey);
     /* count up before the executor looks at the store: a wake after its
      * change then sees us (wait.h, lost wake-ups) */
     __atomic_add_fetch(&wt->active, 1, __ATOMIC_SEQ_CST);
-    c->wait_seq = __atomic_load_n(&wt->buckets[h & WAIT_MASK].seq,
+    s->seq = __atomic_load_n(&wt->buckets[h & WAIT_MASK].seq,
                                   __ATOMIC_ACQUIRE);
-    c->wait_armed = true;
+    s->armed = true;
 }
 
 void
-wait_disarm(struct conn *c)
+wait_disarm(struct wait_slot *s)
 {
-    __atomic_sub_fetch(&c->w->srv->wait->active, 1, __ATOMIC_RELAXED);
-    c->wait_armed = false;
+    __atomic_sub_fetch(&s->wt->active, 1, __ATOMIC_RELAXED);
+    s->armed = false;
 }
 
 static struct wait_key *
@@ -241,10 +241,10 @@ wait_post_locked(struct wait_waiter *list)
 }
 
 int
-wait_park(struct conn *c, struct request *req, const char *key,
+wait_park(struct wait_slot *s, struct request *req, const char *key,
           size_t nkey, uint32_t lease_ttl_left)
 {
-    struct wait *wt = c->w->srv->wait;
+    struct wait *wt = s->wt;
     struct wait_bucket *b;
     struct wait_key *wk;
     struct wait_waiter *ww;
@@ -252,19 +252,19 @@ wait_park(struct conn *c, struct request *req, const char *key,
     uint64_t now, left;
     bool at_deadline = true;
 
-    if (wt == NULL || !c->wait_armed || c->wait_expired ||
+    if (wt == NULL || !s->armed || s->expired ||
         req->proto != PROTO_META || req->wait_ms == 0) {
         return -1;
     }
     now = wait_now_ms();
-    if (now >= c->wait_deadline) {
-        c->wait_expired = true;
+    if (now >= s->deadline) {
+        s->expired = true;
         pthread_mutex_lock(&wt->lock);
         wt->wait_timeouts++;
         pthread_mutex_unlock(&wt->lock);
         return -1;
     }
-    left = c->wait_deadline - now;
+    left = s->deadline - now;
     if (lease_ttl_left != WAIT_TTL_NEVER &&
         ((uint64_t)lease_ttl_left + 1) * 1000 < left) {
         left = ((uint64_t)lease_ttl_left + 1) * 1000;
@@ -274,17 +274,17 @@ wait_park(struct conn *c, struct request *req, const char *key,
     if (ww == NULL) {
         return -1;
     }
-    ww->w = c->w;
-    ww->c = c;
+    ww->w = s->w;
+    ww->s = s;
     ww->wt = wt;
     ww->at_deadline = at_deadline;
     ww->task.run = wait_task_run;
     ww->task.drop = wait_task_drop;
-    evtimer_assign(&ww->timer, c->w->base, wait_on_timer, ww);
+    evtimer_assign(&ww->timer, s->base, wait_on_timer, ww);
 
     b = &wt->buckets[wait_hash(key, nkey) & WAIT_MASK];
     pthread_mutex_lock(&wt->lock);
-    if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) != c->wait_seq) {
+    if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) != s->seq) {
         /* a wake came between arming and here: the store may have
          * changed after the executor looked, so look again at once */
         wt->wait_parked++;
@@ -292,7 +292,7 @@ wait_park(struct conn *c, struct request *req, const char *key,
         ww->next = NULL;
         wait_post_locked(ww);
         pthread_mutex_unlock(&wt->lock);
-        c->waiter = ww;
+        s->waiter = ww;
         return 0;
     }
     wk = wait_key_find_locked(b, key, nkey);
@@ -332,7 +332,7 @@ wait_park(struct conn *c, struct request *req, const char *key,
 
     /* only this thread can resume ww, and not before we return to its
      * event loop: arming the timer after the unlock is safe */
-    c->waiter = ww;
+    s->waiter = ww;
     tv.tv_sec = (time_t)(left / 1000);
     tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
     evtimer_add(&ww->timer, &tv);
@@ -400,7 +400,7 @@ wait_on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct wait_waiter *ww = arg;
     struct wait *wt = ww->wt;
-    struct conn *c;
+    struct wait_slot *s;
 
     (void)fd;
     (void)what;
@@ -417,26 +417,26 @@ wait_on_timer(evutil_socket_t fd, short what, void *arg)
         wt->wait_lease_expired++;
     }
     pthread_mutex_unlock(&wt->lock);
-    c = ww->c;
-    c->waiter = NULL;
+    s = ww->s;
+    s->waiter = NULL;
     if (ww->at_deadline) {
-        c->wait_expired = true;
+        s->expired = true;
     }
     free(ww);
-    conn_unpark(c);
+    s->unpark(s->owner);
 }
 
 void
-wait_cancel(struct conn *c)
+wait_cancel(struct wait_slot *s)
 {
-    struct wait_waiter *ww = c->waiter;
+    struct wait_waiter *ww = s->waiter;
     struct wait *wt;
 
     if (ww == NULL) {
         return;
     }
     wt = ww->wt;
-    c->waiter = NULL;
+    s->waiter = NULL;
     event_del(&ww->timer);
     pthread_mutex_lock(&wt->lock);
     if (ww->state == WAITER_PARKED) {
@@ -446,7 +446,7 @@ wait_cancel(struct conn *c)
         return;
     }
     /* in flight on our wake list: the worker frees it on arrival */
-    ww->c = NULL;
+    ww->s = NULL;
     pthread_mutex_unlock(&wt->lock);
 }
 
@@ -456,13 +456,13 @@ static void
 wait_task_run(struct worker_task *t)
 {
     struct wait_waiter *ww = (struct wait_waiter *)t;
-    struct conn *c = ww->c;
+    struct wait_slot *s = ww->s;
 
     event_del(&ww->timer);
     free(ww);
-    if (c != NULL) {
-        c->waiter = NULL;
-        conn_unpark(c);
+    if (s != NULL) {
+        s->waiter = NULL;
+        s->unpark(s->owner);
     }
 }
 

@@ -58,7 +58,7 @@
 #include "daemon/server.h"
 #include "daemon/stats.h"
 
-struct conn;
+struct event_base;
 struct request;
 struct wait_key;
 struct wait_waiter;
@@ -100,6 +100,31 @@ struct wait {
     struct wait_bucket buckets[WAIT_BUCKETS];
 };
 
+/*
+ * One connection's part in the server-side wait, embedded in it, so that
+ * the registry knows nothing of connections.  The owner fills the first
+ * block once; the rest is wait.c's, on the owner's worker thread.
+ */
+struct wait_slot {
+    struct wait *wt;            /* the registry; NULL: nothing parks */
+    struct worker *w;           /* the owner's worker: wakes are posted
+                                 * there */
+    struct event_base *base;    /* that worker's base, for timers */
+    void (*unpark)(void *owner);    /* run the parked request again */
+    void *owner;
+    bool live;                  /* a real socket (detached ones never
+                                 * park) */
+
+    struct wait_waiter *waiter; /* set while the request at rpos is
+                                 * parked */
+    uint64_t seq;               /* the key's wake sequence when armed */
+    uint64_t deadline;          /* monotonic ms when the request at rpos
+                                 * stops waiting; 0 when it has not run */
+    bool armed;                 /* counted in the registry while it runs */
+    bool expired;               /* past the deadline: run it without
+                                 * waiting */
+};
+
 /* Create the registry of srv (caps from its settings).  NULL on OOM. */
 struct wait *wait_create(struct server *srv);
 
@@ -107,23 +132,24 @@ struct wait *wait_create(struct server *srv);
 void wait_destroy(struct wait *wt);
 
 /*
- * conn.c, before executing req on c: arm if req is an mg with w (and c a
- * real socket).  Sets the request's deadline on its first execution.
+ * conn.c, before executing req on s's connection: arm if req is an mg
+ * with w (and s live).  Sets the request's deadline on its first
+ * execution.
  */
-void wait_arm(struct conn *c, const struct request *req);
+void wait_arm(struct wait_slot *s, const struct request *req);
 
 /* conn.c, after the armed request ran (parked or not). */
-void wait_disarm(struct conn *c);
+void wait_disarm(struct wait_slot *s);
 
 /*
- * The executor, where an mg with w would answer Z on key: park c's current
- * request.  lease_ttl_left is the lease item's TTL left in seconds
+ * The executor, where an mg with w would answer Z on key: park the
+ * current request of s's connection.  lease_ttl_left is the lease item's TTL left in seconds
  * (WAIT_TTL_NEVER when it never expires).  0: parked -- write no reply,
  * release what the request referenced and return; the connection re-runs
  * it later.  Non-zero: not parked (no w, w deadline passed, a cap reached,
- * no socket) -- answer Z as without w.  c's worker thread only.
+ * no socket) -- answer Z as without w.  The owner's worker thread only.
  */
-int wait_park(struct conn *c, struct request *req, const char *key,
+int wait_park(struct wait_slot *s, struct request *req, const char *key,
               size_t nkey, uint32_t lease_ttl_left);
 
 /* The slow path of wait_wake(). */
@@ -147,8 +173,8 @@ wait_wake(struct server *srv, const char *key, size_t nkey)
 /* After flush_all: resume every parked request.  Any thread. */
 void wait_wake_all(struct server *srv);
 
-/* conn_destroy(): remove c's waiter (if parked) from everything. */
-void wait_cancel(struct conn *c);
+/* conn_destroy(): remove s's waiter (if parked) from everything. */
+void wait_cancel(struct wait_slot *s);
 
 /* "stats": the WAIT_STATS counters and wait_current. */
 void wait_stats(struct wait *wt, stats_emit_fn emit, void *ctx);

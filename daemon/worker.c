@@ -94,7 +94,7 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
         next = c->next;
         /* a request parked in mg w waits on the server, not the client:
          * not idle (its deadline is the w flag's) */
-        if (c->waiter == NULL && now - c->last_cmd > (uint32_t)timeout) {
+        if (c->ws.waiter == NULL && now - c->last_cmd > (uint32_t)timeout) {
             log_info("closing idle connection %d", c->fd);
             STAT_INC(&w->stats, idle_kicks);
             conn_destroy(c);

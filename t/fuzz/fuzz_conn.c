@@ -183,7 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc < 0) {
             break;
         }
-        if (rc == 0 && c->waiter != NULL && ++stalls > 2) {
+        if (rc == 0 && c->ws.waiter != NULL && ++stalls > 2) {
             /* parked: no event loop here resumes it; the input ends.  A
              * multiget paused on its output took nothing either, but it
              * made progress and resumes after the drain above. */
