@@ -21,6 +21,8 @@
 struct conn_stream;
 struct item;
 struct proto_ops;
+struct tls;
+struct tls_sock;
 struct wait_waiter;
 struct worker;
 
@@ -54,6 +56,7 @@ struct conn {
 
     struct process_ctx px;  /* the executor's view of this connection: its
                              * closing flag and resume state live there */
+    struct tls_sock *tls;   /* NULL on a plaintext connection */
     bool is_unix;
     uint32_t last_cmd;      /* rel time of the last request (idle timeout) */
     char addr[64];          /* peer, for stats conns */
@@ -82,6 +85,13 @@ struct conn {
  * Runs on w's thread.  NULL on failure (the fd is closed). */
 struct conn *conn_create(struct worker *w, int fd, bool is_unix,
                          const char *listen_addr);
+
+/* Speak TLS on c from its first byte (a -Z listener's connection; before
+ * any event of c has run).  0, or -1 (the caller destroys c). */
+int conn_start_tls(struct conn *c, struct tls *t);
+
+/* c is a TLS connection whose handshake has not completed. */
+bool conn_tls_pending(const struct conn *c);
 
 /* Close the fd, release pinned items and buffers, free c. */
 void conn_destroy(struct conn *c);

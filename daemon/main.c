@@ -26,6 +26,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "daemon/wait.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -258,6 +259,13 @@ main(int argc, char **argv)
                   st.mem_limit >> 20, st.item_size_max);
         return EX_OSERR;
     }
+    if (st.ssl_enabled) {
+        /* before the workers and listeners that use it */
+        srv.tls = tls_create(&st);
+        if (srv.tls == NULL) {
+            return EX_CONFIG;
+        }
+    }
     srv.started = clock_unix(srv.clock, clock_now(srv.clock)) - 2;
     srv.nworkers = (int)st.threads;
     srv.wait = wait_create(&srv);
@@ -306,6 +314,7 @@ main(int argc, char **argv)
     }
     free(srv.workers);
     wait_destroy(srv.wait);
+    tls_destroy(srv.tls);
     event_free(tick_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);

@@ -17,6 +17,7 @@ struct event_base;
 struct listener;
 struct settings;
 struct store;
+struct tls;
 struct udp;
 struct wait;
 struct worker;
@@ -32,6 +33,8 @@ struct server {
     struct wait *wait;              /* parked mg w requests (daemon/wait.h);
                                      * NULL where nothing parks (fuzzers) */
     struct event_base *base;        /* the listener's (main) event base */
+    struct tls *tls;                /* -Z: the TLS context (daemon/tls.h),
+                                     * else NULL */
     time_t started;
 
     /* connection counters, atomics: written by listener and workers */

@@ -20,6 +20,7 @@
 #include "daemon/listener.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "daemon/version.h"
 #include "daemon/wait.h"
 #include "daemon/worker.h"
@@ -175,6 +176,9 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
              __atomic_load_n(&srv->listen_disabled, __ATOMIC_RELAXED));
     stats_emit_u64(emit, ctx, "threads", (uint64_t)srv->nworkers);
     stats_emit_u64(emit, ctx, "conn_yields", sum.conn_yields);
+    if (srv->tls != NULL) {
+        tls_stats(srv->tls, emit, ctx);
+    }
     stats_kept_emit(&kept, NULL, emit, ctx);
     wait_stats(srv->wait, emit, ctx);
 #ifndef STASHD_SANITIZE

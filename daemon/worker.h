@@ -27,6 +27,7 @@ struct wait_waiter;
 struct worker_handoff {
     int fd;
     bool is_unix;
+    bool tls;               /* a -Z listener's: speak TLS */
     char listen_addr[64];
 };
 
