@@ -40,12 +40,13 @@ admin_refresh_certs(struct process_ctx *px, struct request *req,
                     const struct admin_args *a)
 {
     struct tls *t = px->srv->tls;
+    char err[512];
 
     (void)a;
     if (t == NULL) {
         admin_reply(px, req, "Error TLS not enabled");
-    } else if (tls_refresh(t) != 0) {
-        admin_reply(px, req, "ERROR failed to refresh certs");
+    } else if (tls_refresh(t, err, sizeof(err)) != 0) {
+        admin_reply(px, req, err);
     } else {
         log_info("TLS certificates reloaded");
         admin_reply(px, req, "OK");

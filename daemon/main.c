@@ -263,7 +263,7 @@ main(int argc, char **argv)
         /* before the workers and listeners that use it */
         srv.tls = tls_create(&st);
         if (srv.tls == NULL) {
-            return EX_CONFIG;
+            return EX_USAGE;    /* memcached's status for a bad cert */
         }
     }
     srv.started = clock_unix(srv.clock, clock_now(srv.clock)) - 2;

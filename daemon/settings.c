@@ -596,7 +596,19 @@ settings_parse(struct settings *s, int argc, char **argv)
             s->enable_shutdown = true;
             break;
         case 'l':
-            s->listen = optarg;
+            /* as memcached: each -l adds its addresses (-l A -l notls:B) */
+            if (s->listen_given && strstr(s->listen, optarg) == NULL) {
+                size_t n = strlen(s->listen) + strlen(optarg) + 2;
+                char *both = malloc(n);
+
+                if (both == NULL) {
+                    return -1;
+                }
+                snprintf(both, n, "%s,%s", s->listen, optarg);
+                s->listen = both;   /* lives until exit, as settings do */
+            } else if (!s->listen_given) {
+                s->listen = optarg;
+            }
             s->listen_given = true;
             break;
         case 'd':

@@ -27,6 +27,7 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -118,16 +119,32 @@ tls_on_new_session(SSL *ssl, SSL_SESSION *sess)
     return 0;   /* we keep no reference */
 }
 
-/* A context from the settings' files, or NULL (errors logged). */
+/* The error OpenSSL queued last, as text; the queue is emptied. */
+static const char *
+tls_last_error(char *buf, size_t n)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    ERR_error_string_n(e, buf, n);
+    ERR_clear_error();
+    return buf;
+}
+
+/*
+ * A context from the settings' files, or NULL with why in err (memcached's
+ * wording: "Error loading the certificate chain: FILE : OPENSSL ERROR").
+ */
 static SSL_CTX *
-tls_ctx_build(struct tls *t)
+tls_ctx_build(struct tls *t, char *err, size_t errlen)
 {
     const struct settings *st = t->st;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    const char *fail = NULL;
+    const char *what = NULL, *file = NULL;
+    char why[256];
 
     if (ctx == NULL) {
-        tls_log_errors("SSL_CTX_new");
+        snprintf(err, errlen, "SSL_CTX_new: %s",
+                 tls_last_error(why, sizeof(why)));
         return NULL;
     }
     SSL_CTX_set_app_data(ctx, t);
@@ -140,35 +157,37 @@ tls_ctx_build(struct tls *t)
                               SSL_MODE_RELEASE_BUFFERS);
     if (!SSL_CTX_set_min_proto_version(ctx,
                                        tls_min_version(st->ssl_min_version))) {
-        fail = "Error setting the minimum TLS version";
-    } else if (st->ssl_chain_cert == NULL || st->ssl_key == NULL) {
-        log_error("TLS needs -o ssl_chain_cert=<file>,ssl_key=<file>");
-        SSL_CTX_free(ctx);
-        return NULL;
+        what = "Error setting the minimum TLS version";
+        file = st->ssl_min_version;
     } else if (!SSL_CTX_use_certificate_chain_file(ctx, st->ssl_chain_cert)) {
-        fail = "Error loading the certificate chain";
+        what = "Error loading the certificate chain";
+        file = st->ssl_chain_cert;
     } else if (!SSL_CTX_use_PrivateKey_file(ctx, st->ssl_key,
                                             (int)st->ssl_keyformat)) {
-        fail = "Error loading the private key";
+        what = "Error loading the private key";
+        file = st->ssl_key;
     } else if (!SSL_CTX_check_private_key(ctx)) {
-        fail = "The private key does not match the certificate";
+        what = "Error validating the certificate";
+        file = st->ssl_key;
     } else if (st->ssl_ciphers != NULL &&
                !SSL_CTX_set_cipher_list(ctx, st->ssl_ciphers)) {
-        fail = "Error setting the cipher list";
+        what = "Error setting the cipher list";
+        file = st->ssl_ciphers;
     } else if (st->ssl_ca_cert != NULL) {
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(st->ssl_ca_cert);
 
         if (names == NULL ||
             !SSL_CTX_load_verify_locations(ctx, st->ssl_ca_cert, NULL)) {
             sk_X509_NAME_pop_free(names, X509_NAME_free);
-            fail = "Error loading the CA certificate";
+            what = "Error loading the CA certificate";
+            file = st->ssl_ca_cert;
         } else {
             SSL_CTX_set_client_CA_list(ctx, names);
         }
     }
-    if (fail != NULL) {
-        tls_log_errors(fail);
-        log_error("%s (-o ssl_*)", fail);
+    if (what != NULL) {
+        snprintf(err, errlen, "%s: %s : %s", what, file,
+                 tls_last_error(why, sizeof(why)));
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -192,6 +211,7 @@ struct tls *
 tls_create(const struct settings *st)
 {
     struct tls *t = calloc(1, sizeof(*t));
+    char err[512];
 
     if (t == NULL) {
         return NULL;
@@ -201,9 +221,15 @@ tls_create(const struct settings *st)
                            (size_t)st->ssl_wbuf_size < TLS_WBUF_MAX
                        ? (size_t)st->ssl_wbuf_size
                        : TLS_WBUF_MAX;
+    if (st->ssl_chain_cert == NULL || st->ssl_key == NULL) {
+        log_error("-Z needs -o ssl_chain_cert=<file>,ssl_key=<file>");
+        free(t);
+        return NULL;
+    }
     pthread_mutex_init(&t->lock, NULL);
-    t->ctx = tls_ctx_build(t);
+    t->ctx = tls_ctx_build(t, err, sizeof(err));
     if (t->ctx == NULL) {
+        log_error("%s", err);
         pthread_mutex_destroy(&t->lock);
         free(t);
         return NULL;
@@ -224,12 +250,13 @@ tls_destroy(struct tls *t)
 }
 
 int
-tls_refresh(struct tls *t)
+tls_refresh(struct tls *t, char *err, size_t errlen)
 {
-    SSL_CTX *fresh = tls_ctx_build(t);
+    SSL_CTX *fresh = tls_ctx_build(t, err, errlen);
     SSL_CTX *old;
 
     if (fresh == NULL) {
+        log_warn("refresh_certs: %s", err);
         return -1;
     }
     pthread_mutex_lock(&t->lock);
@@ -434,9 +461,10 @@ tls_destroy(struct tls *t)
 }
 
 int
-tls_refresh(struct tls *t)
+tls_refresh(struct tls *t, char *err, size_t errlen)
 {
     (void)t;
+    snprintf(err, errlen, "TLS is unavailable");
     return -1;
 }
 

@@ -17,6 +17,7 @@
 #define STASHD_DAEMON_TLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -37,8 +38,8 @@ void tls_destroy(struct tls *t);
 
 /* refresh_certs: load the files named at start-up again into a new
  * context that new connections use; open ones keep the old.  0, or -1 with
- * the old context kept (reason logged).  Any thread. */
-int tls_refresh(struct tls *t);
+ * the old context kept and why in err (the client's reply).  Any thread. */
+int tls_refresh(struct tls *t, char *err, size_t errlen);
 
 /* "stats" lines of a TLS server (ssl_handshake_errors,
  * time_since_server_cert_refresh). */
