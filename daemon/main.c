@@ -325,5 +325,6 @@ main(int argc, char **argv)
         unlink(st.pidfile);
     }
     libevent_global_shutdown();
+    settings_teardown(&st);
     return 0;
 }

@@ -605,7 +605,11 @@ settings_parse(struct settings *s, int argc, char **argv)
                     return -1;
                 }
                 snprintf(both, n, "%s,%s", s->listen, optarg);
-                s->listen = both;   /* lives until exit, as settings do */
+                s->listen = settings_own(s, both);
+                if (s->listen == NULL) {
+                    log_error("too many -l");
+                    return -1;
+                }
             } else if (!s->listen_given) {
                 s->listen = optarg;
             }
@@ -770,6 +774,28 @@ settings_parse(struct settings *s, int argc, char **argv)
         return -1;
     }
     return settings_check(s);
+}
+
+char *
+settings_own(struct settings *s, char *p)
+{
+    if (p != NULL && s->nowned == SETTINGS_OWNED_MAX) {
+        free(p);
+        return NULL;
+    }
+    if (p != NULL) {
+        s->owned[s->nowned++] = p;
+    }
+    return p;
+}
+
+void
+settings_teardown(struct settings *s)
+{
+    for (int i = 0; i < s->nowned; i++) {
+        free(s->owned[i]);
+    }
+    s->nowned = 0;
 }
 
 /* Where each setting lives, for printing them in one loop. */

@@ -88,6 +88,8 @@ enum setting_kind {
     X(ssl_kernel_tls,       SK_BOOL,   bool,          ssl_kernel_tls,  false) \
     X(ssl_min_version,      SK_STR,    const char *,  ssl_min_version, "tlsv1.2")
 
+#define SETTINGS_OWNED_MAX 16
+
 struct settings {
 #define SETTINGS_FIELD(name, kind, type, field, def) type field;
     SETTINGS_TABLE(SETTINGS_FIELD)
@@ -104,6 +106,9 @@ struct settings {
     long wait_max_per_key;  /* -o wait_max_per_key: parked on one key */
     long ssl_handshake_timeout; /* -o ssl_handshake_timeout: seconds a TLS
                              * client has to finish its handshake */
+    char *owned[SETTINGS_OWNED_MAX]; /* strings parsing allocated (-o ssl_*
+                             * file names, -l given twice) */
+    int nowned;
 };
 
 /* Fill s with the defaults. */
@@ -115,6 +120,14 @@ void settings_default(struct settings *s);
  * been printed).
  */
 int settings_parse(struct settings *s, int argc, char **argv);
+
+/* Free what parsing allocated; s is not used afterwards. */
+void settings_teardown(struct settings *s);
+
+/* Record p (malloc'd, may be NULL) as owned by s, freed by
+ * settings_teardown.  p, or NULL (p freed) when p is NULL or s owns too
+ * many strings already. */
+char *settings_own(struct settings *s, char *p);
 
 /* -o ssl_*: true if opt is a TLS option, with *rc 0 (set in s) or -1
  * (bad value, logged).  daemon/settings_tls.c. */

@@ -40,16 +40,16 @@ settings_tls_long(const char *val, long min, long max, long *out)
 
 /* An option that names a file or a list: it needs a value. */
 static bool
-settings_tls_str(const char *opt, const char *val, const char **field,
-                 int *rc)
+settings_tls_str(struct settings *s, const char *opt, const char *val,
+                 const char **field, int *rc)
 {
     if (val == NULL || *val == '\0') {
         log_error("Missing %s argument", opt);
         *rc = -1;
         return true;
     }
-    /* settings live until exit; the -o copy is freed after parsing */
-    *field = strdup(val);
+    /* the -o copy val points into is freed after parsing */
+    *field = settings_own(s, strdup(val));
     *rc = *field != NULL ? 0 : -1;
     return true;
 }
@@ -62,16 +62,16 @@ settings_tls_option(struct settings *s, const char *opt, const char *val,
 
     *rc = 0;
     if (strcmp(opt, "ssl_chain_cert") == 0) {
-        return settings_tls_str(opt, val, &s->ssl_chain_cert, rc);
+        return settings_tls_str(s, opt, val, &s->ssl_chain_cert, rc);
     }
     if (strcmp(opt, "ssl_key") == 0) {
-        return settings_tls_str(opt, val, &s->ssl_key, rc);
+        return settings_tls_str(s, opt, val, &s->ssl_key, rc);
     }
     if (strcmp(opt, "ssl_ca_cert") == 0) {
-        return settings_tls_str(opt, val, &s->ssl_ca_cert, rc);
+        return settings_tls_str(s, opt, val, &s->ssl_ca_cert, rc);
     }
     if (strcmp(opt, "ssl_ciphers") == 0) {
-        return settings_tls_str(opt, val, &s->ssl_ciphers, rc);
+        return settings_tls_str(s, opt, val, &s->ssl_ciphers, rc);
     }
     if (strcmp(opt, "ssl_verify_mode") == 0) {
         if (!settings_tls_long(val, 0, 3, &s->ssl_verify_mode)) {

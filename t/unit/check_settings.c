@@ -170,6 +170,7 @@ START_TEST(test_tls_options)
     ck_assert_str_eq(s.ssl_min_version, "tlsv1.3");
     ck_assert(s.ssl_session_cache);
     ck_assert_int_eq(s.ssl_handshake_timeout, 3);
+    settings_teardown(&s);
     ck_assert_int_eq(parse(&s, "-o", "ssl_verify_mode=4", NULL), -1);
     ck_assert_int_eq(parse(&s, "-o", "ssl_keyformat=3", NULL), -1);
     ck_assert_int_eq(parse(&s, "-o", "ssl_min_version=sslv3", NULL), -1);
@@ -198,6 +199,7 @@ START_TEST(test_listen_accumulates)
                            "notls:127.0.0.1:11212", "-l", "127.0.0.1", NULL),
                      0);
     ck_assert_str_eq(s.listen, "127.0.0.1,notls:127.0.0.1:11212");
+    settings_teardown(&s);
 }
 END_TEST
 
