@@ -274,14 +274,15 @@ tls_stats(struct tls *t, stats_emit_fn emit, void *ctx)
     int64_t since = (int64_t)time(NULL) -
                     __atomic_load_n(&t->loaded, __ATOMIC_RELAXED);
 
-    stats_emit_u64(emit, ctx, "ssl_handshake_errors",
-                   __atomic_load_n(&t->handshake_errors, __ATOMIC_RELAXED));
-    stats_emit_u64(emit, ctx, "time_since_server_cert_refresh",
-                   since > 0 ? (uint64_t)since : 0);
+    /* memcached's order */
     if (t->st->ssl_session_cache) {
         stats_emit_u64(emit, ctx, "ssl_new_sessions",
                        __atomic_load_n(&t->new_sessions, __ATOMIC_RELAXED));
     }
+    stats_emit_u64(emit, ctx, "ssl_handshake_errors",
+                   __atomic_load_n(&t->handshake_errors, __ATOMIC_RELAXED));
+    stats_emit_u64(emit, ctx, "time_since_server_cert_refresh",
+                   since > 0 ? (uint64_t)since : 0);
 }
 
 struct tls_sock *
