@@ -167,7 +167,7 @@ conn_start_tls(struct conn *c, struct tls *t)
 }
 
 bool
-conn_tls_pending(const struct conn *c)
+conn_tls_handshaking(const struct conn *c)
 {
     return c->tls != NULL && !tls_sock_established(c->tls);
 }

@@ -91,7 +91,7 @@ struct conn *conn_create(struct worker *w, int fd, bool is_unix,
 int conn_start_tls(struct conn *c, struct tls *t);
 
 /* c is a TLS connection whose handshake has not completed. */
-bool conn_tls_pending(const struct conn *c);
+bool conn_tls_handshaking(const struct conn *c);
 
 /* Close the fd, release pinned items and buffers, free c. */
 void conn_destroy(struct conn *c);

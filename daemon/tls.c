@@ -199,10 +199,9 @@ tls_ctx_build(struct tls *t, char *err, size_t errlen)
         SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
         SSL_CTX_sess_set_new_cb(ctx, tls_on_new_session);
     } else {
-        /* no resumption at all: neither cached nor ticketed sessions */
+        /* no server-side cache; sessions still resume from tickets
+         * (OpenSSL's default, as memcached 1.6.18 does) */
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-        SSL_CTX_set_num_tickets(ctx, 0);
     }
     return ctx;
 }
@@ -356,6 +355,8 @@ tls_sock_read(struct tls_sock *s, const struct iovec *iov, int n)
     size_t total = 0;
 
     s->want_write = false;
+    /* SSL_get_error reads this thread's queue: it must start empty */
+    ERR_clear_error();
     for (int i = 0; i < n; i++) {
         size_t off = 0;
 
@@ -406,6 +407,7 @@ tls_sock_write(struct tls_sock *s, const struct iovec *iov, int n)
         p = tls_wbuf;
     }
     s->want_write = false;
+    ERR_clear_error();
     r = SSL_write_ex(s->ssl, p, len, &done);
     if (r > 0) {
         return (ssize_t)done;

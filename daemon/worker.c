@@ -103,7 +103,7 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
             now - c->last_cmd > (uint32_t)timeout) {
             log_info("closing idle connection %d", c->fd);
             conn_destroy(c);
-        } else if (conn_tls_pending(c) &&
+        } else if (conn_tls_handshaking(c) &&
                    now - c->last_cmd >
                        (uint32_t)tls_handshake_timeout(w->srv->tls)) {
             /* a handshake never costs the worker time, but a stalled one
