@@ -272,6 +272,11 @@ listener_tcp_one(struct listener *l, char *spec)
     bool tls = l->srv->tls != NULL;
 
     if (strncmp(spec, "notls:", 6) == 0) {
+        if (!tls) {
+            /* memcached's refusal: the operator meant TLS elsewhere */
+            log_error("'notls' option is valid only when SSL is enabled");
+            return -1;
+        }
         spec += 6;
         tls = false;
     }

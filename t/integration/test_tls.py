@@ -362,6 +362,13 @@ def check_bad_start(tap, d):
 
 
 def check_without_z(tap):
+    p = subprocess.run([st.binary(), "-u", "root", "-U", "0", "-p",
+                        str(st.free_port()), "-l",
+                        "notls:127.0.0.1:%d" % st.free_port()],
+                       capture_output=True, timeout=20)
+    tap.ok(p.returncode != 0 and b"'notls' option is valid only when SSL "
+           b"is enabled" in p.stderr, "-l notls: without -Z refuses to start",
+           p.stderr[-300:])
     server = st.Server([]).start()
     c = st.Conn(server)
     tap.eq(c.cmd("refresh_certs"), "Error TLS not enabled",
