@@ -1,6 +1,7 @@
 /*
  * admin.c -- dispatch of the administrative text commands (daemon/admin.h)
- * and the small argument readers their handlers share.
+ * and the small argument readers their handlers share; refresh_certs,
+ * one line over daemon/tls.h, is answered here.
  *
  * The table maps a command word to its family's handler; families live in
  * their own files and see the store only through slab/'s public API.
@@ -10,8 +11,15 @@
 #include <string.h>
 
 #include "daemon/admin_crawler.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/tls.h"
 #include "proto/out.h"
 #include "proto/request.h"
+
+static enum process_rc admin_refresh_certs(struct process_ctx *px,
+                                           struct request *req,
+                                           const struct admin_args *a);
 
 static const struct admin_cmd {
     const char *name;
@@ -22,7 +30,29 @@ static const struct admin_cmd {
     {"lru_crawler", admin_crawler},
     {"slabs", admin_slabs},
     {"watch", NULL},
+    {"refresh_certs", admin_refresh_certs},
 };
+
+/* refresh_certs: reload the TLS certificate and key files (-Z).  Replies
+ * as memcached: OK, or why not. */
+static enum process_rc
+admin_refresh_certs(struct process_ctx *px, struct request *req,
+                    const struct admin_args *a)
+{
+    struct tls *t = px->srv->tls;
+    char err[512];
+
+    (void)a;
+    if (t == NULL) {
+        admin_reply(px, req, "Error TLS not enabled");
+    } else if (tls_refresh(t, err, sizeof(err)) != 0) {
+        admin_reply(px, req, err);
+    } else {
+        log_info("TLS certificates reloaded");
+        admin_reply(px, req, "OK");
+    }
+    return PROCESS_DONE;
+}
 
 /* Split the space-separated argument span of req into a; tokens past
  * ADMIN_ARGS_MAX are dropped, as memcached stops reading there. */

@@ -1,6 +1,6 @@
 /*
  * admin.h -- the administrative text commands (REQ_ADMIN): lru,
- * lru_crawler, slabs, watch.
+ * lru_crawler, slabs, watch, refresh_certs.
  *
  * The parser hands the command word and its argument tokens over
  * unparsed; admin.c splits the arguments and dispatches on the command

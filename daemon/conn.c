@@ -39,6 +39,7 @@
 #include "daemon/process.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "daemon/wait.h"
 #include "daemon/worker.h"
 #include "proto/proto.h"
@@ -216,6 +217,19 @@ conn_create(struct worker *w, int fd, bool is_unix, const char *listen_addr)
     return c;
 }
 
+int
+conn_start_tls(struct conn *c, struct tls *t)
+{
+    c->tls = tls_sock_create(t, c->fd);
+    return c->tls != NULL ? 0 : -1;
+}
+
+bool
+conn_tls_handshaking(const struct conn *c)
+{
+    return c->tls != NULL && !tls_sock_established(c->tls);
+}
+
 static void
 conn_unpin_all(struct conn *c)
 {
@@ -255,6 +269,7 @@ conn_destroy(struct conn *c)
     if (c->fd >= 0) {
         /* a detached connection (conn_create_detached) has neither */
         event_del(&c->ev);
+        tls_sock_destroy(c->tls);
         close(c->fd);
     }
     worker_conn_unlink(c->w, c);
@@ -390,8 +405,17 @@ static ssize_t
 conn_sock_read(struct conn *c, struct iovec *iov, int n)
 {
     for (;;) {
-        ssize_t got = readv(c->fd, iov, n);
+        ssize_t got;
 
+        if (c->tls != NULL) {
+            /* same contract, EINTR and EAGAIN already folded in */
+            got = tls_sock_read(c->tls, iov, n);
+            if (got <= 0) {
+                return got;
+            }
+        } else {
+            got = readv(c->fd, iov, n);
+        }
         if (got > 0) {
             c->want_more = false;
             STAT_ADD(&c->w->stats, bytes_read, (uint64_t)got);
@@ -418,9 +442,12 @@ conn_read(struct conn *c)
         /* as memcached: say why before closing */
         static const char oom[] =
             "SERVER_ERROR out of memory reading request\r\n";
-        ssize_t n = write(c->fd, oom, sizeof(oom) - 1);
+        if (c->tls == NULL) {
+            /* (not in the clear inside a TLS stream) */
+            ssize_t n = write(c->fd, oom, sizeof(oom) - 1);
 
-        (void)n;
+            (void)n;
+        }
         log_warn("out of memory for a read buffer; closing connection");
         return -1;
     }
@@ -450,7 +477,14 @@ conn_flush(struct conn *c)
         memset(&msg, 0, sizeof(msg));
         msg.msg_iov = iov;
         msg.msg_iovlen = (size_t)out_iov(&c->out, iov, CONN_IOV_MAX);
-        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (c->tls != NULL) {
+            n = tls_sock_write(c->tls, iov, (int)msg.msg_iovlen);
+            if (n <= 0) {
+                return (int)n;
+            }
+        } else {
+            n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -866,7 +900,8 @@ conn_run(struct conn *c, bool try_read)
             conn_set_state(c, CONN_WAITING);
             return;
         }
-        if (!try_read) {
+        if (!try_read && (c->tls == NULL || !tls_sock_pending(c->tls))) {
+            /* (decrypted bytes inside OpenSSL never wake EV_READ) */
             break;
         }
         if (c->stream != NULL && c->rpos == c->rlen &&
@@ -880,6 +915,13 @@ conn_run(struct conn *c, bool try_read)
             return;
         }
         if (rc == 0) {
+            if (c->tls != NULL && tls_sock_want_write(c->tls) &&
+                conn_set_events(c, EV_WRITE) != 0) {
+                /* a handshake message waits for room: the EV_WRITE
+                 * event flushes nothing and reads again */
+                conn_destroy(c);
+                return;
+            }
             break;
         }
         try_read = c->read_full;

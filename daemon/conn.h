@@ -22,6 +22,8 @@
 struct conn_stream;
 struct item;
 struct proto_ops;
+struct tls;
+struct tls_sock;
 struct worker;
 
 /*
@@ -75,6 +77,7 @@ struct conn {
 
     struct process_ctx px;  /* the executor's view of this connection: its
                              * closing flag and resume state live there */
+    struct tls_sock *tls;   /* NULL on a plaintext connection */
     bool is_unix;
     uint8_t state;          /* enum conn_state, atomic */
     uint32_t last_cmd;      /* rel time of the last request (idle timeout) */
@@ -107,6 +110,13 @@ void conn_stats(const struct conn *c, uint32_t now,
  * Runs on w's thread.  NULL on failure (the fd is closed). */
 struct conn *conn_create(struct worker *w, int fd, bool is_unix,
                          const char *listen_addr);
+
+/* Speak TLS on c from its first byte (a -Z listener's connection; before
+ * any event of c has run).  0, or -1 (the caller destroys c). */
+int conn_start_tls(struct conn *c, struct tls *t);
+
+/* c is a TLS connection whose handshake has not completed. */
+bool conn_tls_handshaking(const struct conn *c);
 
 /* Close the fd, release pinned items and buffers, free c. */
 void conn_destroy(struct conn *c);

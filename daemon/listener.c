@@ -39,6 +39,7 @@
 struct listener_sock {
     int fd;
     bool is_unix;
+    bool tls;               /* -Z and not "notls:" */
     struct event *ev;
     struct listener *l;
     char name[64];
@@ -146,6 +147,7 @@ listener_on_accept(evutil_socket_t fd, short what, void *arg)
         }
         h.fd = cfd;
         h.is_unix = ls->is_unix;
+        h.tls = ls->tls;
         memcpy(h.listen_addr, ls->name, sizeof(h.listen_addr));
         /* counted now so the limit holds before the worker gets to it */
         __atomic_add_fetch(&srv->total_conns, 1, __ATOMIC_RELAXED);
@@ -291,7 +293,18 @@ listener_tcp_one(struct listener *l, char *spec)
     char portbuf[16], name[128], hostbuf[48];
     char *host;
     int rc, fd, one = 1, added = 0;
+    /* with -Z every TCP listener speaks TLS but those marked notls: */
+    bool tls = l->srv->tls != NULL;
 
+    if (strncmp(spec, "notls:", 6) == 0) {
+        if (!tls) {
+            /* memcached's refusal: the operator meant TLS elsewhere */
+            log_error("'notls' option is valid only when SSL is enabled");
+            return -1;
+        }
+        spec += 6;
+        tls = false;
+    }
     if (listener_split(spec, l->srv->settings->port, &host, portbuf,
                        sizeof(portbuf)) != 0) {
         log_error("bad listen address: %s", spec);
@@ -335,6 +348,7 @@ listener_tcp_one(struct listener *l, char *spec)
             freeaddrinfo(ai);
             return -1;
         }
+        l->socks[l->nsocks - 1].tls = tls;
         added++;
     }
     freeaddrinfo(ai);

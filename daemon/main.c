@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "daemon/wait.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -307,6 +308,13 @@ main(int argc, char **argv)
                   st.mem_limit >> 20, st.item_size_max);
         return EX_OSERR;
     }
+    if (st.ssl_enabled) {
+        /* before the workers and listeners that use it */
+        srv.tls = tls_create(&st);
+        if (srv.tls == NULL) {
+            return EX_USAGE;    /* memcached's status for a bad cert */
+        }
+    }
     srv.started = clock_unix(srv.clock, clock_now(srv.clock)) - 2;
     srv.nworkers = (int)st.threads;
     srv.wait = wait_create(&srv);
@@ -362,6 +370,7 @@ main(int argc, char **argv)
     free(srv.workers);
     wait_destroy(srv.wait);
     detail_destroy(srv.detail);
+    tls_destroy(srv.tls);
     event_free(tick_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);
@@ -372,5 +381,6 @@ main(int argc, char **argv)
         unlink(st.pidfile);
     }
     libevent_global_shutdown();
+    settings_teardown(&st);
     return 0;
 }

@@ -18,6 +18,7 @@ struct event_base;
 struct listener;
 struct settings;
 struct store;
+struct tls;
 struct udp;
 struct wait;
 struct worker;
@@ -34,6 +35,8 @@ struct server {
                                      * NULL where nothing parks (fuzzers) */
     struct event_base *base;        /* the listener's (main) event base */
     struct detail *detail;          /* stats detail (daemon/detail.h) */
+    struct tls *tls;                /* -Z: the TLS context (daemon/tls.h),
+                                     * else NULL */
     time_t started;
 
     /* connection counters, atomics: written by listener and workers */

@@ -9,6 +9,8 @@
  */
 #include "daemon/settings.h"
 
+#include "config.h"
+
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
@@ -72,7 +74,9 @@ static const char settings_help[] =
     "-F, --disable-flush-all   disable flush_all command\n"
     "-X, --disable-dumping     disable stats cachedump and metadump\n"
     "-W, --disable-watch       accepted (stashd has no watch command)\n"
-    "-S, -Y, -e, -Z            SASL, ascii auth, memory file and TLS are not "
+    "-Z, --enable-ssl          TLS on every TCP listener but those given as\n"
+    "                          -l notls:<addr>:<port>\n"
+    "-S, -Y, -e                SASL, ascii auth and memory file are not "
     "supported:\n"
     "                          stashd refuses to start with them\n"
     "-N, --napi_ids=<num>      accepted, no effect\n"
@@ -120,6 +124,21 @@ static const char settings_help[] =
     "   - slab_automove_window=<n> samples a free-memory trend must last "
     "(30)\n"
     "   - track_sizes: stats sizes on from the start\n"
+    "   - ssl_chain_cert=<file> server certificate chain (PEM)\n"
+    "   - ssl_key=<file>       server private key\n"
+    "   - ssl_keyformat=<1|2>  key file format: 1 PEM (default), 2 DER\n"
+    "   - ssl_verify_mode=<0..3> client certificates: 0 not asked "
+    "(default),\n"
+    "                          1 asked, 2 required, 3 asked once\n"
+    "   - ssl_ca_cert=<file>   CA certificates client certificates are "
+    "checked against\n"
+    "   - ssl_ciphers=<list>   OpenSSL cipher list (TLS 1.2 and older)\n"
+    "   - ssl_min_version=<v>  tlsv1.2 (default) or tlsv1.3\n"
+    "   - ssl_session_cache    server-side session cache (resumption)\n"
+    "   - ssl_wbuf_size=<KiB>  TLS record size for replies (default: 16)\n"
+    "   - ssl_handshake_timeout=<s> close clients that have not finished "
+    "the\n"
+    "                          TLS handshake after s seconds (default: 10)\n"
     "   other memcached tuning options (lru_crawler_*,\n"
     "   tail_repair_time, hash_algorithm, *_logbuf_size, modern,\n"
     "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
@@ -415,8 +434,11 @@ settings_extended_one(struct settings *s, char *opt)
         s->slab_chunk_max = sz * 1024;
         return 0;
     }
-    if (strncmp(opt, "ext_", 4) == 0 || strncmp(opt, "ssl_", 4) == 0) {
-        log_error("stashd does not support %s (no extstore, no TLS)", opt);
+    if (settings_tls_option(s, opt, val, &rc)) {
+        return rc;
+    }
+    if (strncmp(opt, "ext_", 4) == 0) {
+        log_error("stashd does not support %s (no extstore)", opt);
         return -1;
     }
     for (int i = 0; settings_ignored[i] != NULL; i++) {
@@ -586,7 +608,23 @@ settings_parse(struct settings *s, int argc, char **argv)
             s->enable_shutdown = true;
             break;
         case 'l':
-            s->listen = optarg;
+            /* as memcached: each -l adds its addresses (-l A -l notls:B) */
+            if (s->listen_given && strstr(s->listen, optarg) == NULL) {
+                size_t n = strlen(s->listen) + strlen(optarg) + 2;
+                char *both = malloc(n);
+
+                if (both == NULL) {
+                    return -1;
+                }
+                snprintf(both, n, "%s,%s", s->listen, optarg);
+                s->listen = settings_own(s, both);
+                if (s->listen == NULL) {
+                    log_error("too many -l");
+                    return -1;
+                }
+            } else if (!s->listen_given) {
+                s->listen = optarg;
+            }
             s->listen_given = true;
             break;
         case 'd':
@@ -726,8 +764,14 @@ settings_parse(struct settings *s, int argc, char **argv)
                       "supported");
             return -1;
         case 'Z':
-            log_error("stashd does not support TLS (-Z)");
+#ifdef STASHD_TLS
+            s->ssl_enabled = true;
+            break;
+#else
+            log_error("TLS is unavailable: stashd was built without OpenSSL "
+                      "(-Z)");
             return -1;
+#endif
         case 'o':
             if (settings_extended(s, optarg) != 0) {
                 return -1;
@@ -743,6 +787,28 @@ settings_parse(struct settings *s, int argc, char **argv)
         return -1;
     }
     return settings_check(s);
+}
+
+char *
+settings_own(struct settings *s, char *p)
+{
+    if (p != NULL && s->nowned == SETTINGS_OWNED_MAX) {
+        free(p);
+        return NULL;
+    }
+    if (p != NULL) {
+        s->owned[s->nowned++] = p;
+    }
+    return p;
+}
+
+void
+settings_teardown(struct settings *s)
+{
+    for (int i = 0; i < s->nowned; i++) {
+        free(s->owned[i]);
+    }
+    s->nowned = 0;
 }
 
 /* Where each setting lives, for printing them in one loop. */
@@ -793,9 +859,12 @@ settings_emit(const struct settings *s,
             snprintf(buf, sizeof(buf), "%s", *(const bool *)p ? "on" : "off");
             break;
         case SK_STR:
+        case SK_CSTR:
+            /* emitted whole: a file path may not fit buf */
             str = *(const char *const *)p;
-            snprintf(buf, sizeof(buf), "%s", str != NULL ? str : "NULL");
-            break;
+            emit(ctx, d->name,
+                 str != NULL ? str : d->kind == SK_STR ? "NULL" : "(null)");
+            continue;
         }
         emit(ctx, d->name, buf);
     }

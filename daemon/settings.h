@@ -24,6 +24,8 @@ enum setting_kind {
     SK_ONOFF,   /* bool, on/off */
     SK_OCTAL,   /* long, "%o" */
     SK_STR,     /* const char *, NULL prints "NULL" */
+    SK_CSTR,    /* const char *, NULL prints "(null)" (as memcached's
+                 * printf of a NULL pointer does) */
 };
 
 /*       stats name          kind       C type         field            default */
@@ -70,7 +72,25 @@ enum setting_kind {
     X(idle_timeout,         SK_INT,    long,          idle_timeout,    0)   \
     X(read_buf_mem_limit,   SK_SIZE,   size_t,        read_buf_mem_limit, 0) \
     X(detail_enabled,       SK_BOOL,   bool,          detail_enabled,  false) \
-    X(track_sizes,          SK_BOOL,   bool,          track_sizes,     false)
+    X(track_sizes,          SK_BOOL,   bool,          track_sizes,     false) \
+    SETTINGS_TLS_TABLE(X)
+
+/* TLS (-Z, -o ssl_*; daemon/settings_tls.c parses them, daemon/tls.c uses
+ * them).  keyformat and verify_mode keep memcached's numbers. */
+#define SETTINGS_TLS_TABLE(X)                                                \
+    X(ssl_enabled,          SK_BOOL,   bool,          ssl_enabled,     false) \
+    X(ssl_chain_cert,       SK_CSTR,   const char *,  ssl_chain_cert,  NULL) \
+    X(ssl_key,              SK_CSTR,   const char *,  ssl_key,         NULL) \
+    X(ssl_verify_mode,      SK_INT,    long,          ssl_verify_mode, 0)   \
+    X(ssl_keyformat,        SK_INT,    long,          ssl_keyformat,   1)   \
+    X(ssl_ciphers,          SK_STR,    const char *,  ssl_ciphers,     NULL) \
+    X(ssl_ca_cert,          SK_STR,    const char *,  ssl_ca_cert,     NULL) \
+    X(ssl_wbuf_size,        SK_INT,    long,          ssl_wbuf_size,   16384) \
+    X(ssl_session_cache,    SK_BOOL,   bool,          ssl_session_cache, false) \
+    X(ssl_kernel_tls,       SK_BOOL,   bool,          ssl_kernel_tls,  false) \
+    X(ssl_min_version,      SK_STR,    const char *,  ssl_min_version, "tlsv1.2")
+
+#define SETTINGS_OWNED_MAX 16
 
 struct settings {
 #define SETTINGS_FIELD(name, kind, type, field, def) type field;
@@ -87,6 +107,11 @@ struct settings {
                              * 0 = default (daemon/wait.h) */
     long wait_max_per_key;  /* -o wait_max_per_key: parked on one key */
     char prefix_delimiter;  /* -D: ends a key's prefix (stats detail) */
+    long ssl_handshake_timeout; /* -o ssl_handshake_timeout: seconds a TLS
+                             * client has to finish its handshake */
+    char *owned[SETTINGS_OWNED_MAX]; /* strings parsing allocated (-o ssl_*
+                             * file names, -l given twice) */
+    int nowned;
 };
 
 /* Fill s with the defaults. */
@@ -98,6 +123,19 @@ void settings_default(struct settings *s);
  * been printed).
  */
 int settings_parse(struct settings *s, int argc, char **argv);
+
+/* Free what parsing allocated; s is not used afterwards. */
+void settings_teardown(struct settings *s);
+
+/* Record p (malloc'd, may be NULL) as owned by s, freed by
+ * settings_teardown.  p, or NULL (p freed) when p is NULL or s owns too
+ * many strings already. */
+char *settings_own(struct settings *s, char *p);
+
+/* -o ssl_*: true if opt is a TLS option, with *rc 0 (set in s) or -1
+ * (bad value, logged).  daemon/settings_tls.c. */
+bool settings_tls_option(struct settings *s, const char *opt,
+                         const char *val, int *rc);
 
 /* Emit every "stats settings" line through emit(ctx, name, value). */
 void settings_emit(const struct settings *s,

@@ -20,6 +20,7 @@
 #include "daemon/listener.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "daemon/version.h"
 #include "daemon/wait.h"
 #include "daemon/worker.h"
@@ -178,6 +179,9 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
     if (st->idle_timeout > 0) {
         /* as memcached: only where the limit is set */
         stats_emit_u64(emit, ctx, "idle_kicks", sum.idle_kicks);
+    }
+    if (srv->tls != NULL) {
+        tls_stats(srv->tls, emit, ctx);
     }
     stats_kept_emit(&kept, NULL, emit, ctx);
     wait_stats(srv->wait, emit, ctx);

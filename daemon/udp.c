@@ -229,6 +229,9 @@ udp_bind_one(struct udp *u, char *spec, long port)
     char *host;
     int rc, fd, one = 1, added = 0;
 
+    if (strncmp(spec, "notls:", 6) == 0) {
+        spec += 6;  /* a -Z plaintext listener: UDP has no TLS anyway */
+    }
     if (listener_split(spec, port, &host, portbuf, sizeof(portbuf)) != 0) {
         log_error("bad listen address: %s", spec);
         return -1;

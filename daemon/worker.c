@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "slab/clock.h"
 
 static void
@@ -54,8 +55,14 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
         }
         pthread_mutex_unlock(&w->qlock);
         for (size_t i = 0; i < n; i++) {
-            conn_create(w, batch[i].fd, batch[i].is_unix,
-                        batch[i].listen_addr);
+            struct conn *c = conn_create(w, batch[i].fd, batch[i].is_unix,
+                                         batch[i].listen_addr);
+
+            if (c != NULL && batch[i].tls &&
+                conn_start_tls(c, w->srv->tls) != 0) {
+                log_warn("cannot start TLS on a new connection");
+                conn_destroy(c);
+            }
             /* after conn_create counted it in curr_conns */
             __atomic_sub_fetch(&w->srv->pending_conns, 1, __ATOMIC_RELAXED);
         }
@@ -94,9 +101,18 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
         next = c->next;
         /* a request parked in mg w waits on the server, not the client:
          * not idle (its deadline is the w flag's) */
-        if (c->ws.waiter == NULL && now - c->last_cmd > (uint32_t)timeout) {
+        if (timeout > 0 && c->ws.waiter == NULL &&
+            now - c->last_cmd > (uint32_t)timeout) {
             log_info("closing idle connection %d", c->fd);
             STAT_INC(&w->stats, idle_kicks);
+            conn_destroy(c);
+        } else if (conn_tls_handshaking(c) &&
+                   now - c->last_cmd >
+                       (uint32_t)tls_handshake_timeout(w->srv->tls)) {
+            /* a handshake never costs the worker time, but a stalled one
+             * would hold a connection slot (-c) for good */
+            log_info("closing connection %d: TLS handshake timed out",
+                     c->fd);
             conn_destroy(c);
         }
     }
@@ -147,7 +163,7 @@ worker_create(struct server *srv, int id)
     if (w->notify_ev == NULL || event_add(w->notify_ev, NULL) != 0) {
         goto fail;
     }
-    if (srv->settings->idle_timeout > 0) {
+    if (srv->settings->idle_timeout > 0 || srv->tls != NULL) {
         struct timeval quarter = {0, 250000};
 
         w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_on_tick, w);

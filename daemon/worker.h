@@ -39,6 +39,7 @@ struct worker_task {
 struct worker_handoff {
     int fd;
     bool is_unix;
+    bool tls;               /* a -Z listener's: speak TLS */
     char listen_addr[64];
 };
 

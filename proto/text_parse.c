@@ -22,7 +22,8 @@
  *              | "verbosity" SP level [SP last] EOL
  *              | "cache_memlimit" SP mib [SP last] EOL
  *              | "stats" *(SP arg) EOL | "version" *(SP any) EOL
- *              | ("lru" | "lru_crawler" | "slabs" | "watch") *(SP arg) EOL
+ *              | ("lru" | "lru_crawler" | "slabs" | "watch" | "refresh_certs")
+ *                *(SP arg) EOL
  *                  ; REQ_ADMIN, arguments read by the executor
  *              | "quit" *(SP any) EOL | "shutdown" [SP "graceful"] EOL
  *              | "debugtime" SP (seconds | "p" | "r") EOL
@@ -676,7 +677,8 @@ text_unsupported(struct request *req, struct text_line *l,
     if (text_tok_is(c, "misbehave", 9)) {
         return text_fail(req, E_ERROR);
     }
-    if (text_tok_is(c, "lru_crawler", 11)) {
+    if (text_tok_is(c, "lru_crawler", 11) ||
+        text_tok_is(c, "refresh_certs", 13)) {
         return text_rest(req, l, REQ_ADMIN, c);
     }
     if (!text_tok_is(c, "lru", 3) && !text_tok_is(c, "watch", 5) &&

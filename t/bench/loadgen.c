@@ -37,6 +37,13 @@
  *   load   set every key once, in order, keys split over the connections
  *   check  get every key once, --batch keys per get; counts survivors
  *
+ * --tls (built with -DLG_TLS and -lssl -lcrypto, as scripts/bench does
+ * when OpenSSL is there): every connection, the stats one included, does a
+ * TLS handshake before the window (no certificate check: loopback bench);
+ * the window then measures encrypted requests only.  Reads loop until
+ * OpenSSL says WANT_READ (one SSL_read returns one record, so a short read
+ * does not mean the socket is drained).
+ *
  * Output: one line of key=value pairs on stdout (see lg_report()).
  * Exit status: 0 if the run completed (errors are reported, not fatal),
  * 1 on a usage or setup error.
@@ -62,6 +69,10 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef LG_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 #define LG_KEY_MIN   12     /* "key:%08d" */
 #define LG_KEY_MAX   250
@@ -127,6 +138,7 @@ struct lg_opts {
     pid_t        pid;           /* server pid to sample, 0 = none */
     int          stats;         /* sample the server's `stats` */
     int          spin;          /* poll with epoll_wait(0), never sleep */
+    int          tls;           /* --tls: connections speak TLS */
     uint64_t     seed;
     enum lg_proto proto;
 };
@@ -181,6 +193,7 @@ struct lg_conn {
     size_t         wlen;
     size_t         wpos;
     int            want_out;    /* EPOLLOUT registered */
+    void          *ssl;         /* SSL * with --tls, else NULL */
 };
 
 struct lg_thread {
@@ -303,6 +316,108 @@ lg_connect(int nonblock)
     return fd;
 }
 
+/* ---- TLS: read()/write() look-alikes over an SSL * ---------------------- */
+
+#ifdef LG_TLS
+static SSL_CTX *g_tls_ctx;
+
+/* Handshake on a blocking fd (before the window); the SSL * or exit. */
+static void *
+lg_tls_open(int fd)
+{
+    SSL *ssl;
+
+    if (g_tls_ctx == NULL) {
+        g_tls_ctx = SSL_CTX_new(TLS_client_method());
+        if (g_tls_ctx == NULL) {
+            lg_die("SSL_CTX_new");
+        }
+        SSL_CTX_set_mode(g_tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
+    ssl = SSL_new(g_tls_ctx);
+    if (ssl == NULL || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1) {
+        ERR_print_errors_fp(stderr);
+        fprintf(stderr, "loadgen: TLS handshake failed\n");
+        exit(1);
+    }
+    return ssl;
+}
+
+/* errno EAGAIN for "try later", as a non-blocking socket says it. */
+static ssize_t
+lg_tls_result(SSL *ssl, int r, size_t done)
+{
+    switch (SSL_get_error(ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        (void)done;
+        errno = EIO;
+        return -1;
+    }
+}
+#endif
+
+static ssize_t
+lg_read(int fd, void *ssl, void *buf, size_t n)
+{
+#ifdef LG_TLS
+    if (ssl != NULL) {
+        size_t got = 0;
+        int r = SSL_read_ex(ssl, buf, n, &got);
+
+        return r > 0 ? (ssize_t)got : lg_tls_result(ssl, r, got);
+    }
+#endif
+    return read(fd, buf, n);
+}
+
+static ssize_t
+lg_write(int fd, void *ssl, const void *buf, size_t n)
+{
+#ifdef LG_TLS
+    if (ssl != NULL) {
+        size_t done = 0;
+        int r = SSL_write_ex(ssl, buf, n, &done);
+
+        return r > 0 ? (ssize_t)done : lg_tls_result(ssl, r, done);
+    }
+#endif
+    return write(fd, buf, n);
+}
+
+/* A connection as --tls says: TLS handshake done, non-blocking if asked. */
+static int
+lg_open(int nonblock, void **ssl)
+{
+    int fd = lg_connect(0);
+
+    *ssl = NULL;
+#ifdef LG_TLS
+    if (g_opt.tls) {
+        *ssl = lg_tls_open(fd);
+    }
+#endif
+    if (nonblock) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    return fd;
+}
+
+static void
+lg_close(int fd, void *ssl)
+{
+#ifdef LG_TLS
+    SSL_free(ssl);
+#endif
+    close(fd);
+}
+
 /* ---- server sampling ------------------------------------------------ */
 
 struct lg_sample {
@@ -385,13 +500,14 @@ lg_sample_stats(struct lg_sample *s)
 {
     static char buf[65536];
     size_t len = 0;
-    int fd = lg_connect(0);
+    void *ssl;
+    int fd = lg_open(0, &ssl);
 
-    if (write(fd, "stats\r\n", 7) != 7) {
+    if (lg_write(fd, ssl, "stats\r\n", 7) != 7) {
         lg_die("write stats");
     }
     for (;;) {
-        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        ssize_t n = lg_read(fd, ssl, buf + len, sizeof(buf) - 1 - len);
 
         if (n <= 0) {
             break;
@@ -405,7 +521,7 @@ lg_sample_stats(struct lg_sample *s)
             break;
         }
     }
-    close(fd);
+    lg_close(fd, ssl);
     buf[len] = '\0';
     s->cmd_get = lg_stat_field(buf, "cmd_get");
     s->cmd_set = lg_stat_field(buf, "cmd_set");
@@ -590,7 +706,8 @@ lg_break(struct lg_thread *t, struct lg_conn *c)
     t->c.errors += c->outstanding > 0 ? c->outstanding : 1;
     c->outstanding = 0;
     epoll_ctl(t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    lg_close(c->fd, c->ssl);
+    c->ssl = NULL;
 }
 
 /* Writes what is buffered; registers for EPOLLOUT if the socket is full. */
@@ -598,7 +715,8 @@ static void
 lg_flush(struct lg_thread *t, struct lg_conn *c)
 {
     while (c->wpos < c->wlen) {
-        ssize_t n = write(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos);
+        ssize_t n = lg_write(c->fd, c->ssl, c->wbuf + c->wpos,
+                             c->wlen - c->wpos);
 
         if (n < 0) {
             if (errno == EINTR) {
@@ -970,7 +1088,7 @@ lg_readable(struct lg_thread *t, struct lg_conn *c)
 {
     for (;;) {
         size_t room = LG_RBUF - c->rlen;
-        ssize_t n = read(c->fd, c->rbuf + c->rlen, room);
+        ssize_t n = lg_read(c->fd, c->ssl, c->rbuf + c->rlen, room);
 
         if (n < 0 && errno == EINTR) {
             continue;
@@ -992,8 +1110,9 @@ lg_readable(struct lg_thread *t, struct lg_conn *c)
             return;
         }
         /* A short read means the socket is drained; skip the EAGAIN
-         * round trip that a second read() would cost. */
-        if ((size_t)n < room) {
+         * round trip that a second read() would cost.  (Not under TLS:
+         * one SSL_read returns one record.) */
+        if ((size_t)n < room && c->ssl == NULL) {
             return;
         }
     }
@@ -1016,7 +1135,7 @@ lg_thread_main(void *arg)
         struct lg_conn *c = &t->conns[i];
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
-        c->fd = lg_connect(1);
+        c->fd = lg_open(1, &c->ssl);
         if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
             lg_die("epoll_ctl");
         }
@@ -1091,7 +1210,7 @@ lg_thread_main(void *arg)
     }
     for (int i = 0; i < t->nconns; i++) {
         if (!t->conns[i].broken) {
-            close(t->conns[i].fd);
+            lg_close(t->conns[i].fd, t->conns[i].ssl);
         }
     }
     close(t->epfd);
@@ -1122,7 +1241,8 @@ lg_usage(void)
         "  -S, --stats           sample the server's stats over the window\n"
         "  -y, --spin            busy-poll instead of sleeping in epoll_wait\n"
         "  -r, --seed N          random seed (1)\n"
-        "  -B, --proto PROTO     text | binary (text)\n");
+        "  -B, --proto PROTO     text | binary (text)\n"
+        "      --tls             speak TLS (if built with -DLG_TLS)\n");
     exit(1);
 }
 
@@ -1139,7 +1259,7 @@ lg_parse_opts(int argc, char **argv)
         { "batch", 1, NULL, 'b' }, { "pid", 1, NULL, 'P' },
         { "stats", 0, NULL, 'S' }, { "spin", 0, NULL, 'y' },
         { "seed", 1, NULL, 'r' }, { "help", 0, NULL, 'h' },
-        { "proto", 1, NULL, 'B' },
+        { "proto", 1, NULL, 'B' }, { "tls", 0, NULL, 1 },
         { NULL, 0, NULL, 0 }
     };
     int ch;
@@ -1174,6 +1294,13 @@ lg_parse_opts(int argc, char **argv)
         case 'b': g_opt.batch = atoi(optarg); break;
         case 'P': g_opt.pid = atoi(optarg); break;
         case 'S': g_opt.stats = 1; break;
+        case 1:
+#ifndef LG_TLS
+            fprintf(stderr, "loadgen: built without TLS (-DLG_TLS)\n");
+            exit(1);
+#endif
+            g_opt.tls = 1;
+            break;
         case 'y': g_opt.spin = 1; break;
         case 'r': g_opt.seed = strtoull(optarg, NULL, 10); break;
         case 'B':

@@ -13,6 +13,8 @@
   OUTDIR/udp/   the same requests as UDP datagrams (memcached's 8-byte
                 frame header, 2-byte length before each datagram), plus
                 frames memcached drops (short, total != 1)
+  OUTDIR/tls/   what a TLS port receives first (ClientHellos, cut short,
+                with an alert, plaintext), behind the same control bytes
 
 The transcript escapes (\\r \\n \\t \\0 \\\\ \\xHH, ${N*s}) are expanded the
 way run-transcripts.py expands them; ${now...} becomes a fixed number.
@@ -259,6 +261,33 @@ def udp_seeds(streams):
                         struct.pack(">HHHH", 1, 5, 1, 9) + b"get k")
 
 
+def tls_seeds():
+    """What a TLS port receives first: real ClientHellos (TLS 1.3 and 1.2
+    only, from Python's ssl over memory BIOs), one cut short, one followed
+    by an alert, and plaintext sent to a TLS port."""
+    import ssl
+    out = []
+    for maxv in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = maxv
+        inc, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, outb, server_hostname="localhost")
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        hello = outb.read()
+        out.append(hello)
+        out.append(hello[:len(hello) // 2])
+        # a fatal alert record after the hello (handshake_failure)
+        out.append(hello + b"\x15\x03\x03\x00\x02\x02\x28")
+    out.append(b"get foo\r\n")
+    out.append(b"\x80\x00" + b"\x00" * 22)     # a binary header
+    return out
+
+
 def write(outdir, sub, data):
     d = os.path.join(outdir, sub)
     os.makedirs(d, exist_ok=True)
@@ -295,6 +324,8 @@ def main():
     write(outdir, "conn", controls[1] + b"".join(META_SEEDS))
     for s in udp_seeds(text + meta + binary):
         write(outdir, "udp", s)
+    for i, s in enumerate(tls_seeds()):
+        write(outdir, "tls", controls[i % len(controls)] + s)
     return 0
 
 

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "daemon/settings.h"
+
+static void collect(void *ctx, const char *name, const char *value);
 
 /* Parse a NULL-terminated list of arguments into *s. */
 static int
@@ -132,9 +135,71 @@ START_TEST(test_unsupported_features_refused)
     struct settings s;
 
     ck_assert_int_eq(parse(&s, "-S", NULL), -1);
-    ck_assert_int_eq(parse(&s, "-Z", NULL), -1);
     ck_assert_int_eq(parse(&s, "-e", "/tmp/mem", NULL), -1);
     ck_assert_int_eq(parse(&s, "-o", "ext_path=/tmp/x:1G", NULL), -1);
+}
+END_TEST
+
+/* -Z and -o ssl_*: memcached's names, values and printing. */
+START_TEST(test_tls_options)
+{
+    struct settings s;
+    static char buf[8192];
+
+#ifdef STASHD_TLS
+    ck_assert_int_eq(parse(&s, "-Z", NULL), 0);
+    ck_assert(s.ssl_enabled);
+#else
+    ck_assert_int_eq(parse(&s, "-Z", NULL), -1);
+#endif
+    ck_assert_int_eq(parse(&s, "-o",
+                           "ssl_chain_cert=/c.pem,ssl_key=/k.der,"
+                           "ssl_keyformat=2,ssl_verify_mode=3,"
+                           "ssl_ca_cert=/ca.pem,ssl_ciphers=HIGH:!aNULL,"
+                           "ssl_wbuf_size=8,ssl_min_version=tlsv1.3,"
+                           "ssl_session_cache,ssl_handshake_timeout=3",
+                           NULL),
+                     0);
+    ck_assert_str_eq(s.ssl_chain_cert, "/c.pem");
+    ck_assert_str_eq(s.ssl_key, "/k.der");
+    ck_assert_int_eq(s.ssl_keyformat, 2);
+    ck_assert_int_eq(s.ssl_verify_mode, 3);
+    ck_assert_str_eq(s.ssl_ca_cert, "/ca.pem");
+    ck_assert_str_eq(s.ssl_ciphers, "HIGH:!aNULL");
+    ck_assert_int_eq(s.ssl_wbuf_size, 8192);
+    ck_assert_str_eq(s.ssl_min_version, "tlsv1.3");
+    ck_assert(s.ssl_session_cache);
+    ck_assert_int_eq(s.ssl_handshake_timeout, 3);
+    settings_teardown(&s);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_verify_mode=4", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_keyformat=3", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_min_version=sslv3", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_wbuf_size=0", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_chain_cert", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_kernel_tls", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "ssl_bogus=1", NULL), -1);
+    /* defaults print as memcached 1.6.18's stats settings */
+    ck_assert_int_eq(parse(&s, NULL), 0);
+    buf[0] = '\0';
+    settings_emit(&s, collect, buf);
+    ck_assert_ptr_nonnull(strstr(buf,
+        "ssl_enabled=no\nssl_chain_cert=(null)\nssl_key=(null)\n"
+        "ssl_verify_mode=0\nssl_keyformat=1\nssl_ciphers=NULL\n"
+        "ssl_ca_cert=NULL\nssl_wbuf_size=16384\nssl_session_cache=no\n"
+        "ssl_kernel_tls=no\nssl_min_version=tlsv1.2\n"));
+}
+END_TEST
+
+/* -l given twice adds up, as memcached's (-l A -l notls:B). */
+START_TEST(test_listen_accumulates)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-l", "127.0.0.1", "-l",
+                           "notls:127.0.0.1:11212", "-l", "127.0.0.1", NULL),
+                     0);
+    ck_assert_str_eq(s.listen, "127.0.0.1,notls:127.0.0.1:11212");
+    settings_teardown(&s);
 }
 END_TEST
 
@@ -275,6 +340,8 @@ settings_suite(void)
     tcase_add_test(tc, test_lru_options);
     tcase_add_test(tc, test_udp_port);
     tcase_add_test(tc, test_emit_names);
+    tcase_add_test(tc, test_tls_options);
+    tcase_add_test(tc, test_listen_accumulates);
     suite_add_tcase(s, tc);
     return s;
 }
