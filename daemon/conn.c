@@ -185,6 +185,8 @@ conn_px_init(struct conn *c)
     c->ws.unpark = conn_ws_unpark;
     c->ws.owner = c;
     c->ws.live = c->fd >= 0;
+    c->px.hot = c->w->srv->hotkeys != NULL ? c->w->srv->hotkeys[c->w->id]
+                                           : NULL;
 }
 
 struct conn *

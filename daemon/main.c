@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "daemon/detail.h"
+#include "daemon/bigkeys.h"
+#include "daemon/hotkeys.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -323,6 +325,18 @@ main(int argc, char **argv)
         return EX_OSERR;
     }
     detail_set_enabled(srv.detail, st.detail_enabled);
+    srv.bigkeys = bigkeys_create();
+    srv.hotkeys = calloc((size_t)srv.nworkers, sizeof(*srv.hotkeys));
+    if (srv.wait == NULL || srv.bigkeys == NULL || srv.hotkeys == NULL) {
+        return EX_OSERR;
+    }
+    for (int i = 0; i < srv.nworkers; i++) {
+        srv.hotkeys[i] = hotkeys_create(srv.clock, (unsigned)i + 1,
+                                        !st.no_hotkeys);
+        if (srv.hotkeys[i] == NULL) {
+            return EX_OSERR;
+        }
+    }
     srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
     if (srv.workers == NULL) {
         return EX_OSERR;
@@ -371,6 +385,11 @@ main(int argc, char **argv)
     wait_destroy(srv.wait);
     detail_destroy(srv.detail);
     tls_destroy(srv.tls);
+    bigkeys_destroy(srv.bigkeys);
+    for (int i = 0; i < srv.nworkers; i++) {
+        hotkeys_destroy(srv.hotkeys[i]);
+    }
+    free(srv.hotkeys);
     event_free(tick_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);

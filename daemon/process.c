@@ -19,6 +19,8 @@
 #include "daemon/admin.h"
 #include "daemon/admin_crawler.h"
 #include "daemon/detail.h"
+#include "daemon/bigkeys.h"
+#include "daemon/hotkeys.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
@@ -194,6 +196,7 @@ exec_get_one(struct exec *x, const char *key, uint32_t nkey)
     rc = store_read(x->store, key, nkey, &r, &it);
     detail_record(x->px->srv->detail, DETAIL_GET, key, nkey,
                   rc != STORE_READ_MISS);
+    hotkeys_note(x->px->hot, key, nkey, false);
     /* as memcached 1.6.18: gat/gats count as touches only, get/gets as
      * gets; the hits are counted by the store */
     if (req->touch) {
@@ -269,6 +272,8 @@ process_stored(struct process_ctx *px, const struct request *req, int rc)
     switch (rc) {
     case STORE_OK:
         code = RES_STORED;
+        hotkeys_note(px->hot, req->key, req->nkey, true);
+        bigkeys_note(px->srv->bigkeys, req->key, req->nkey, req->vlen);
         /* requests parked on a lease for this key (mg w) take the value */
         wait_wake(px->srv, req->key, req->nkey);
         break;
@@ -602,6 +607,39 @@ exec_stats_sizes_set(struct exec *x, bool on)
     }
 }
 
+/* stats hotkeys|bigkeys [N]: false when N is bad (answered already). */
+static bool
+exec_keyview(struct exec *x)
+{
+    struct request *req = x->req;
+    struct server *srv = x->px->srv;
+    unsigned top = exec_is(req, "hotkeys") ? HOTKEYS_DEFAULT
+                                           : BIGKEYS_DEFAULT;
+    unsigned max = exec_is(req, "hotkeys") ? HOTKEYS_SLOTS : BIGKEYS_SLOTS;
+
+    if (req->keys_len > 0) {
+        top = 0;
+        for (uint32_t i = 0; i < req->keys_len; i++) {
+            unsigned d = (unsigned)(req->keys[i] - '0');
+
+            if (d > 9 || top > max) {
+                exec_reply_msg(x, "CLIENT_ERROR bad command line format");
+                return false;
+            }
+            top = top * 10 + d;
+        }
+        top = top > max ? max : top;
+    }
+    if (exec_is(req, "hotkeys")) {
+        hotkeys_report(srv->hotkeys, srv->hotkeys != NULL ? srv->nworkers : 0,
+                       top, exec_stat_emit, x);
+    } else {
+        bigkeys_report(srv->bigkeys, x->store, srv->clock, top,
+                       exec_stat_emit, x);
+    }
+    return true;
+}
+
 static void
 exec_stats(struct exec *x)
 {
@@ -618,6 +656,10 @@ exec_stats(struct exec *x)
         stats_settings(srv, exec_stat_emit, x);
     } else if (exec_is(req, "conns")) {
         stats_conns(srv, exec_stat_emit, x);
+    } else if (exec_is(req, "hotkeys") || exec_is(req, "bigkeys")) {
+        if (!exec_keyview(x)) {
+            return;
+        }
     } else if (exec_is(req, "sizes")) {
         store_stats_sizes(x->store, exec_stat_emit, x);
     } else if (exec_is(req, "sizes_enable") ||

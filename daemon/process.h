@@ -12,6 +12,7 @@
 #include "proto/out.h"
 #include "slab/store.h"
 
+struct hotkeys;
 struct item;
 struct out;
 struct proto_ops;
@@ -39,6 +40,9 @@ struct process_ctx {
      * 0 parked, non-zero answer as without w */
     int (*park)(void *owner, struct request *req, const char *key,
                 size_t nkey, uint32_t lease_ttl_left);
+
+    struct hotkeys *hot;        /* the calling worker's stats hotkeys
+                                 * sketch (daemon/hotkeys.h), or NULL */
 
     bool closing;               /* close once out is flushed */
     /* A resumable request: one that stopped midway because its output

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "daemon/detail.h"
+#include "daemon/hotkeys.h"
 #include "daemon/server.h"
 #include "daemon/stats.h"
 #include "daemon/wait.h"
@@ -171,6 +172,7 @@ pm_get(struct pm *x)
      * counts text and binary ones only) */
     detail_record(x->px->srv->detail, DETAIL_GET, req->key, req->nkey,
                   it != NULL || g.copied);
+    hotkeys_note(x->px->hot, req->key, req->nkey, false);
     if (it == NULL && !g.copied) {
         /* memcached counts a miss as a get miss, with or without T; a
          * vivify that could not allocate is a miss too */

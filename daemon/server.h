@@ -12,8 +12,10 @@
 #include <stdint.h>
 #include <time.h>
 
+struct bigkeys;
 struct clock;
 struct detail;
+struct hotkeys;
 struct event_base;
 struct listener;
 struct settings;
@@ -37,6 +39,10 @@ struct server {
     struct detail *detail;          /* stats detail (daemon/detail.h) */
     struct tls *tls;                /* -Z: the TLS context (daemon/tls.h),
                                      * else NULL */
+    struct bigkeys *bigkeys;        /* stats bigkeys (daemon/bigkeys.h);
+                                     * NULL: nothing kept */
+    struct hotkeys **hotkeys;       /* stats hotkeys: one sketch per worker
+                                     * (daemon/hotkeys.h), or NULL */
     time_t started;
 
     /* connection counters, atomics: written by listener and workers */

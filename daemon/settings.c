@@ -73,7 +73,7 @@ static const char settings_help[] =
     "(default: 1m, min: 1k, max: 1024m)\n"
     "-F, --disable-flush-all   disable flush_all command\n"
     "-X, --disable-dumping     disable stats cachedump and metadump\n"
-    "-W, --disable-watch       accepted (stashd has no watch command)\n"
+    "-W, --disable-watch       refuse the watch command\n"
     "-Z, --enable-ssl          TLS on every TCP listener but those given as\n"
     "                          -l notls:<addr>:<port>\n"
     "-S, -Y, -e                SASL, ascii auth and memory file are not "
@@ -116,6 +116,7 @@ static const char settings_help[] =
     "100000)\n"
     "   - wait_max_per_key=<num> mg w: requests parked on one key "
     "(default: 10000)\n"
+    "   - no_hotkeys           do not sample keys for stats hotkeys\n"
     "   - slab_reassign        move slab pages between classes (default)\n"
     "   - no_slab_reassign     pages stay with their class for life\n"
     "   - slab_automove=<0|1|2> 0 off, 1 age ratio (default), 2 aggressive\n"
@@ -354,6 +355,10 @@ settings_extended_one(struct settings *s, char *opt)
         } else {
             s->wait_max_per_key = (long)n;
         }
+        return 0;
+    }
+    if (strcmp(opt, "no_hotkeys") == 0) {
+        s->no_hotkeys = true;
         return 0;
     }
     if (strcmp(opt, "slab_reassign") == 0 ||
@@ -749,6 +754,7 @@ settings_parse(struct settings *s, int argc, char **argv)
             s->dump_enabled = false;
             break;
         case 'W':
+            s->watch_disabled = true;
             break;
         case 'N':
             log_error("WARNING: -N has no effect in stashd");

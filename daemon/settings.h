@@ -112,6 +112,8 @@ struct settings {
     char *owned[SETTINGS_OWNED_MAX]; /* strings parsing allocated (-o ssl_*
                              * file names, -l given twice) */
     int nowned;
+    bool no_hotkeys;        /* -o no_hotkeys: stats hotkeys not sampled */
+    bool watch_disabled;    /* -W: the watch command is refused */
 };
 
 /* Fill s with the defaults. */

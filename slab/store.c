@@ -292,6 +292,24 @@ store_read(struct store *s, const char *key, size_t nkey,
     return rc;
 }
 
+bool
+store_peek(struct store *s, const char *key, size_t nkey,
+           struct store_peek *out)
+{
+    uint64_t hv = hash_key(key, nkey);
+    struct item *it;
+
+    hash_lock(s->hash, hv);
+    it = store_find_locked(s, hv, key, nkey, clock_now(s->clk));
+    if (it != NULL) {
+        out->nbytes = item_nbytes(it);
+        out->clsid = item_clsid(it);
+        out->exptime = item_exptime(it);
+    }
+    hash_unlock(s->hash, hv);
+    return it != NULL;
+}
+
 struct item *
 store_get(struct store *s, const char *key, size_t nkey)
 {

@@ -126,6 +126,19 @@ enum store_read_rc {
 enum store_read_rc store_read(struct store *s, const char *key, size_t nkey,
                               const struct store_read *r, struct item **itp);
 
+/* What store_peek reports of a live item. */
+struct store_peek {
+    size_t nbytes;          /* value length */
+    unsigned clsid;         /* slab class of its (head) chunk */
+    uint32_t exptime;       /* rel time, 0 = never (slab/clock.h) */
+};
+
+/* Look a key up without bumping it in its LRU or counting a hit (the
+ * operator's bigkeys view must not warm what it inspects): true and *out
+ * filled if the key is live. */
+bool store_peek(struct store *s, const char *key, size_t nkey,
+                struct store_peek *out);
+
 /* Give back a reference from any store_* lookup. */
 void store_release(struct store *s, struct item *it);
 

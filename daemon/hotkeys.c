@@ -1,0 +1,305 @@
+/*
+ * hotkeys.c -- sampled Space-Saving summaries of the requested keys, one
+ * per worker, merged when an operator asks (daemon/hotkeys.h).
+ *
+ * Space-Saving keeps HOTKEYS_SLOTS counters: a counted key that has one
+ * adds to it; a new key takes the counter with the smallest count and
+ * inherits that count as its possible error.  Any key whose true count is
+ * above total / HOTKEYS_SLOTS is guaranteed a counter, which is what "the
+ * hottest keys" needs.  Sampling one request in HOTKEYS_SAMPLE keeps the
+ * per-request cost at a random number and a compare; the lock is taken
+ * only for a sampled request, and only "stats hotkeys" contends for it.
+ */
+#include "daemon/hotkeys.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slab/clock.h"
+
+#define HOTKEYS_KEY_MAX 250
+
+struct hotkeys_sketch {
+    uint32_t start;         /* rel time it began counting */
+    uint32_t n;             /* counters in use */
+    uint64_t hv[HOTKEYS_SLOTS];
+    uint32_t base[HOTKEYS_SLOTS];   /* count inherited on takeover */
+    uint32_t reads[HOTKEYS_SLOTS];
+    uint32_t writes[HOTKEYS_SLOTS];
+    uint8_t nkey[HOTKEYS_SLOTS];
+    char key[HOTKEYS_SLOTS][HOTKEYS_KEY_MAX];
+};
+
+struct hotkeys {
+    const struct clock *clk;
+    bool enabled;
+    uint32_t rng;           /* the owner's sampler state */
+    pthread_mutex_t lock;   /* guards sk and cur */
+    int cur;
+    struct hotkeys_sketch sk[2];
+};
+
+/* One merged key of a report. */
+struct hotkeys_row {
+    uint64_t hv;
+    double total;           /* ranks: counted + inherited, per second */
+    double reads;
+    double writes;
+    uint8_t nkey;
+    char key[HOTKEYS_KEY_MAX];
+};
+
+static uint64_t
+hotkeys_hash(const char *key, size_t nkey)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < nkey; i++) {
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+struct hotkeys *
+hotkeys_create(const struct clock *clk, unsigned seed, bool enabled)
+{
+    struct hotkeys *h = calloc(1, sizeof(*h));
+
+    if (h == NULL) {
+        return NULL;
+    }
+    h->clk = clk;
+    h->enabled = enabled;
+    h->rng = 2463534242u ^ (seed * 2654435761u);
+    if (h->rng == 0) {
+        h->rng = 1;
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    h->sk[0].start = clock_now(clk);
+    h->sk[1].start = h->sk[0].start - 2 * HOTKEYS_WINDOW;
+    return h;
+}
+
+void
+hotkeys_destroy(struct hotkeys *h)
+{
+    if (h != NULL) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+    }
+}
+
+/* Count key in s (Space-Saving).  Caller holds the lock. */
+static void
+hotkeys_count_locked(struct hotkeys_sketch *s, uint64_t hv, const char *key,
+                     size_t nkey, bool write)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->n; i++) {
+        if (s->hv[i] == hv && s->nkey[i] == nkey &&
+            memcmp(s->key[i], key, nkey) == 0) {
+            break;
+        }
+    }
+    if (i == s->n) {
+        uint32_t min_count = 0;
+
+        if (s->n < HOTKEYS_SLOTS) {
+            s->n++;
+        } else {
+            uint32_t m = 0;
+
+            min_count = UINT32_MAX;
+            for (uint32_t k = 0; k < s->n; k++) {
+                uint32_t c = s->base[k] + s->reads[k] + s->writes[k];
+
+                if (c < min_count) {
+                    min_count = c;
+                    m = k;
+                }
+            }
+            i = m;
+        }
+        s->hv[i] = hv;
+        s->base[i] = min_count;
+        s->reads[i] = 0;
+        s->writes[i] = 0;
+        s->nkey[i] = (uint8_t)nkey;
+        memcpy(s->key[i], key, nkey);
+    }
+    if (write) {
+        s->writes[i]++;
+    } else {
+        s->reads[i]++;
+    }
+}
+
+void
+hotkeys_note(struct hotkeys *h, const char *key, size_t nkey, bool write)
+{
+    uint32_t x;
+    rel_time_t now;
+    struct hotkeys_sketch *s;
+
+    if (h == NULL || !h->enabled || nkey == 0 || nkey > HOTKEYS_KEY_MAX) {
+        return;
+    }
+    /* xorshift32: the owner thread's own state, no atomics */
+    x = h->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    h->rng = x;
+    if (x % HOTKEYS_SAMPLE != 0) {
+        return;
+    }
+    now = clock_now(h->clk);
+    pthread_mutex_lock(&h->lock);
+    s = &h->sk[h->cur];
+    if (now - s->start >= HOTKEYS_WINDOW) {
+        h->cur ^= 1;
+        s = &h->sk[h->cur];
+        s->n = 0;
+        s->start = now;
+    }
+    hotkeys_count_locked(s, hotkeys_hash(key, nkey), key, nkey, write);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Append the summaries of h that began within the last two windows to
+ * rows (as per-second rates over the time they cover). */
+static size_t
+hotkeys_collect(struct hotkeys *h, struct hotkeys_row *rows, size_t nrows)
+{
+    rel_time_t now = clock_now(h->clk);
+    uint32_t oldest = now;
+    bool any = false;
+    double span;
+
+    pthread_mutex_lock(&h->lock);
+    for (int k = 0; k < 2; k++) {
+        const struct hotkeys_sketch *s = &h->sk[k];
+
+        if (now - s->start < 2 * HOTKEYS_WINDOW && s->n > 0) {
+            if (!any || now - s->start > now - oldest) {
+                oldest = s->start;
+            }
+            any = true;
+        }
+    }
+    /* a summary that began this second still covers one */
+    span = (double)(now - oldest) + 1.0;
+    for (int k = 0; any && k < 2; k++) {
+        const struct hotkeys_sketch *s = &h->sk[k];
+
+        if (now - s->start >= 2 * HOTKEYS_WINDOW) {
+            continue;
+        }
+        for (uint32_t i = 0; i < s->n; i++) {
+            struct hotkeys_row *r = &rows[nrows++];
+            double scale = (double)HOTKEYS_SAMPLE / span;
+
+            r->hv = s->hv[i];
+            r->reads = s->reads[i] * scale;
+            r->writes = s->writes[i] * scale;
+            r->total = (s->base[i] + s->reads[i] + s->writes[i]) * scale;
+            r->nkey = s->nkey[i];
+            memcpy(r->key, s->key[i], s->nkey[i]);
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    return nrows;
+}
+
+static int
+hotkeys_by_key(const void *a, const void *b)
+{
+    const struct hotkeys_row *x = a, *y = b;
+
+    if (x->hv != y->hv) {
+        return x->hv < y->hv ? -1 : 1;
+    }
+    if (x->nkey != y->nkey) {
+        return x->nkey < y->nkey ? -1 : 1;
+    }
+    return memcmp(x->key, y->key, x->nkey);
+}
+
+static int
+hotkeys_by_rate(const void *a, const void *b)
+{
+    const struct hotkeys_row *x = a, *y = b;
+
+    if (x->total != y->total) {
+        return x->total > y->total ? -1 : 1;
+    }
+    return hotkeys_by_key(a, b);
+}
+
+void
+hotkeys_escape(char *buf, const char *key, size_t nkey)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *p = buf;
+
+    for (size_t i = 0; i < nkey; i++) {
+        unsigned char ch = (unsigned char)key[i];
+
+        if (ch <= 0x20 || ch >= 0x7f || ch == '%') {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 15];
+        } else {
+            *p++ = (char)ch;
+        }
+    }
+    *p = '\0';
+}
+
+void
+hotkeys_report(struct hotkeys *const *hs, int n, unsigned top,
+               stats_emit_fn emit, void *ctx)
+{
+    struct hotkeys_row *rows;
+    size_t nrows = 0, merged = 0;
+
+    rows = malloc((size_t)n * 2 * HOTKEYS_SLOTS * sizeof(*rows));
+    if (rows == NULL) {
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (hs[i] != NULL) {
+            nrows = hotkeys_collect(hs[i], rows, nrows);
+        }
+    }
+    /* the same key counted by several workers (or both windows) is one */
+    qsort(rows, nrows, sizeof(*rows), hotkeys_by_key);
+    for (size_t i = 0; i < nrows; i++) {
+        if (merged > 0 && hotkeys_by_key(&rows[merged - 1], &rows[i]) == 0) {
+            rows[merged - 1].total += rows[i].total;
+            rows[merged - 1].reads += rows[i].reads;
+            rows[merged - 1].writes += rows[i].writes;
+        } else {
+            rows[merged++] = rows[i];
+        }
+    }
+    qsort(rows, merged, sizeof(*rows), hotkeys_by_rate);
+    for (size_t i = 0; i < merged && i < top; i++) {
+        char name[32], val[3 * HOTKEYS_KEY_MAX + 80];
+        int off;
+
+        snprintf(name, sizeof(name), "hotkey:%zu", i + 1);
+        off = snprintf(val, sizeof(val), "key=");
+        hotkeys_escape(val + off, rows[i].key, rows[i].nkey);
+        off += (int)strlen(val + off);
+        snprintf(val + off, sizeof(val) - (size_t)off,
+                 " reads/s=%.2f writes/s=%.2f", rows[i].reads,
+                 rows[i].writes);
+        emit(ctx, name, val);
+    }
+    free(rows);
+}

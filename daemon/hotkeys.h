@@ -1,0 +1,50 @@
+/*
+ * hotkeys.h -- "stats hotkeys [N]": the keys with the most requests over
+ * about the last minute, from a bounded sketch per worker.
+ *
+ * Each worker owns one struct hotkeys and feeds it every read and write
+ * it executes (hotkeys_note).  Only one request in HOTKEYS_SAMPLE is
+ * counted, into a Space-Saving summary of HOTKEYS_SLOTS counters, so the
+ * cost per request is a random number and a compare, and the memory is
+ * fixed whatever the key space.  Two summaries of HOTKEYS_WINDOW seconds
+ * each rotate: the report covers the current one and the one before.
+ * "stats" merges every worker's summaries on demand (hotkeys_report).
+ */
+#ifndef STASHD_DAEMON_HOTKEYS_H
+#define STASHD_DAEMON_HOTKEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/stats.h"
+
+struct clock;
+struct hotkeys;
+
+#define HOTKEYS_SLOTS 128       /* counters per summary */
+#define HOTKEYS_SAMPLE 8        /* one request in this many is counted */
+#define HOTKEYS_WINDOW 30       /* seconds per summary; two are reported */
+#define HOTKEYS_DEFAULT 20      /* keys listed when N is not given */
+
+/* A worker's sketch (seed tells workers' samplers apart); NULL on OOM.
+ * With enabled false hotkeys_note does nothing (-o no_hotkeys). */
+struct hotkeys *hotkeys_create(const struct clock *clk, unsigned seed,
+                               bool enabled);
+
+void hotkeys_destroy(struct hotkeys *h);
+
+/* Count one request on key (write: a store, else a read).  The owning
+ * worker's thread only; h may be NULL (nothing counted). */
+void hotkeys_note(struct hotkeys *h, const char *key, size_t nkey,
+                  bool write);
+
+/* Emit the top keys of the n sketches hs, merged: "hotkey:<rank>" with
+ * "key=<key> reads/s=<r> writes/s=<w>" (key bytes outside 0x21..0x7e and
+ * '%' as %XX), at most top lines.  Any thread. */
+void hotkeys_report(struct hotkeys *const *hs, int n, unsigned top,
+                    stats_emit_fn emit, void *ctx);
+
+/* Write key as hotkeys_report shows it into buf (size >= 3 * nkey + 1). */
+void hotkeys_escape(char *buf, const char *key, size_t nkey);
+
+#endif
