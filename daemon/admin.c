@@ -29,7 +29,7 @@ static const struct admin_cmd {
     {"lru", admin_lru},
     {"lru_crawler", admin_crawler},
     {"slabs", admin_slabs},
-    {"watch", NULL},
+    {"watch", admin_watch},
     {"refresh_certs", admin_refresh_certs},
 };
 

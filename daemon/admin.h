@@ -58,6 +58,10 @@ enum process_rc admin_lru(struct process_ctx *px, struct request *req,
 enum process_rc admin_slabs(struct process_ctx *px, struct request *req,
                             const struct admin_args *a);
 
+/* "watch [stream ...]" (daemon/admin_watch.c). */
+enum process_rc admin_watch(struct process_ctx *px, struct request *req,
+                            const struct admin_args *a);
+
 /* Reply one line (without "\r\n") unless the request is noreply. */
 void admin_reply(struct process_ctx *px, const struct request *req,
                  const char *line);

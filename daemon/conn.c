@@ -41,6 +41,7 @@
 #include "daemon/settings.h"
 #include "daemon/tls.h"
 #include "daemon/wait.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "proto/proto.h"
 #include "proto/request.h"
@@ -185,6 +186,7 @@ conn_px_init(struct conn *c)
     c->ws.unpark = conn_ws_unpark;
     c->ws.owner = c;
     c->ws.live = c->fd >= 0;
+    c->px.fd = c->fd;
     c->px.hot = c->w->srv->hotkeys != NULL ? c->w->srv->hotkeys[c->w->id]
                                            : NULL;
 }
@@ -214,6 +216,7 @@ conn_create(struct worker *w, int fd, bool is_unix, const char *listen_addr)
     }
     c->ev_flags = EV_READ;
     worker_conn_link(w, c);
+    watch_conn(w->srv->watch, fd, is_unix, NULL);
     __atomic_add_fetch(&w->srv->curr_conns, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&w->srv->conn_structs, 1, __ATOMIC_RELAXED);
     return c;
@@ -223,6 +226,9 @@ int
 conn_start_tls(struct conn *c, struct tls *t)
 {
     c->tls = tls_sock_create(t, c->fd);
+    /* the watch thread writes plain bytes: a TLS socket is not handed to
+     * it (watch answers WATCHER_FAILED) */
+    c->px.fd = -1;
     return c->tls != NULL ? 0 : -1;
 }
 
@@ -272,6 +278,7 @@ conn_destroy(struct conn *c)
         /* a detached connection (conn_create_detached) has neither */
         event_del(&c->ev);
         tls_sock_destroy(c->tls);
+        watch_conn(srv->watch, c->fd, c->is_unix, "normal");
         close(c->fd);
     }
     worker_conn_unlink(c->w, c);

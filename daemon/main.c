@@ -32,6 +32,7 @@
 #include "daemon/tls.h"
 #include "daemon/wait.h"
 #include "daemon/udp.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "proto/bin.h"
 #include "proto/meta.h"
@@ -170,7 +171,7 @@ main_daemonize(const struct settings *st)
 }
 
 static struct store *
-main_store(const struct settings *st, struct clock *clk)
+main_store(const struct settings *st, struct clock *clk, struct watch *wt)
 {
     struct store_config cfg;
     struct store *s;
@@ -199,6 +200,8 @@ main_store(const struct settings *st, struct clock *clk)
     cfg.automove_ratio = st->slab_automove_ratio;
     cfg.automove_window = (unsigned)st->slab_automove_window;
     cfg.track_sizes = st->track_sizes;
+    cfg.on_evict = watch_evicted;
+    cfg.evict_ctx = wt;
     /* a key's shard and bucket must not be predictable from outside */
     if (!hash_seed_random()) {
         log_warn("getrandom failed: the key hash keeps its fixed seed");
@@ -303,7 +306,9 @@ main(int argc, char **argv)
     memset(&srv, 0, sizeof(srv));
     srv.settings = &st;
     srv.clock = clock_create();
-    srv.store = srv.clock ? main_store(&st, srv.clock) : NULL;
+    srv.watch = watch_create();
+    srv.store = srv.clock && srv.watch ? main_store(&st, srv.clock, srv.watch)
+                                       : NULL;
     srv.base = event_base_new();
     if (srv.store == NULL || srv.base == NULL) {
         log_error("failed to set up the store (-m %zu MiB, -I %zu)",
@@ -395,6 +400,7 @@ main(int argc, char **argv)
     event_free(sigint_ev);
     event_base_free(srv.base);
     store_destroy(srv.store);
+    watch_destroy(srv.watch);
     clock_destroy(srv.clock);
     if (st.daemonize && st.pidfile != NULL) {
         unlink(st.pidfile);

@@ -27,6 +27,7 @@
 #include "daemon/stats.h"
 #include "daemon/version.h"
 #include "daemon/wait.h"
+#include "daemon/watch.h"
 #include "proto/bin.h"
 #include "proto/proto.h"
 #include "proto/request.h"
@@ -197,6 +198,7 @@ exec_get_one(struct exec *x, const char *key, uint32_t nkey)
     detail_record(x->px->srv->detail, DETAIL_GET, key, nkey,
                   rc != STORE_READ_MISS);
     hotkeys_note(x->px->hot, key, nkey, false);
+    process_watch_fetch(x->px, key, nkey, rc != STORE_READ_MISS);
     /* as memcached 1.6.18: gat/gats count as touches only, get/gets as
      * gets; the hits are counted by the store */
     if (req->touch) {
@@ -262,12 +264,93 @@ process_store_mode(uint8_t req_mode)
     return exec_store_modes[req_mode];
 }
 
+void
+process_watch_fetch(struct process_ctx *px, const char *key, uint32_t nkey,
+                    bool found)
+{
+    struct server *srv = px->srv;
+    struct store_peek pk = {0, 0, 0};
+
+    if (!watch_wants(srv->watch, WATCH_FETCHERS)) {
+        return;
+    }
+    if (found) {
+        store_peek(srv->store, key, nkey, &pk);
+    }
+    watch_fetch(srv->watch, key, nkey, found, pk.clsid, pk.nbytes, px->fd);
+}
+
+void
+process_watch_lookup(struct process_ctx *px, const char *key, uint32_t nkey)
+{
+    struct server *srv = px->srv;
+    struct store_peek pk = {0, 0, 0};
+    bool found;
+
+    if (!watch_wants(srv->watch, WATCH_FETCHERS)) {
+        return;
+    }
+    found = store_peek(srv->store, key, nkey, &pk);
+    watch_fetch(srv->watch, key, nkey, found, pk.clsid, pk.nbytes, px->fd);
+}
+
+bool
+process_watch_peek(struct process_ctx *px, const char *key, uint32_t nkey,
+                   struct store_peek *pk)
+{
+    struct server *srv = px->srv;
+
+    return watch_wants(srv->watch, WATCH_DELETIONS) &&
+           store_peek(srv->store, key, nkey, pk);
+}
+
+/* mutations: one item_store line for a storage request's outcome rc. */
+static void
+process_watch_store(struct process_ctx *px, const struct request *req, int rc)
+{
+    static const char *const cmds[] = {
+        [REQ_SET] = "set",       [REQ_ADD] = "add",
+        [REQ_REPLACE] = "replace", [REQ_APPEND] = "append",
+        [REQ_PREPEND] = "prepend", [REQ_CAS] = "cas",
+    };
+    struct server *srv = px->srv;
+    struct store_peek pk;
+    const char *status;
+    uint32_t ttl = 0;
+
+    if (!watch_wants(srv->watch, WATCH_MUTATIONS)) {
+        return;
+    }
+    status = rc == STORE_OK            ? "stored"
+             : rc == STORE_NOT_STORED  ? "not_stored"
+             : rc == STORE_EXISTS      ? "exists"
+             : rc == STORE_NOT_FOUND   ? "not_found"
+             : rc == STORE_TOO_LARGE   ? "too_large"
+                                       : "no_memory";
+    /* memcached prints the class and size of the item the request built:
+     * the stored one (an append's whole value) when it went in */
+    if (rc != STORE_OK || !store_peek(srv->store, req->key, req->nkey, &pk)) {
+        pk.clsid = store_class_of(srv->store, req->nkey, req->flags,
+                                  req->vlen);
+        pk.nbytes = req->vlen;
+    }
+    if (req->exptime != 0) {
+        /* seconds left as memcached computes them: a past time wraps */
+        ttl = clock_exptime(srv->clock, req->exptime) -
+              clock_now(srv->clock);
+    }
+    watch_store(srv->watch, req->key, req->nkey, status,
+                req->mode <= REQ_CAS ? cmds[req->mode] : "na", ttl,
+                pk.clsid, pk.nbytes, px->fd);
+}
+
 uint8_t
 process_stored(struct process_ctx *px, const struct request *req, int rc)
 {
     struct thread_stats *ts = px->ts;
     uint8_t code;
 
+    process_watch_store(px, req, rc);
     /* cmd_set, cas_hits and cas_badval are the store's (per class) */
     switch (rc) {
     case STORE_OK:
@@ -340,6 +423,7 @@ exec_store(struct exec *x)
     uint64_t cas = 0;
     int rc;
 
+    process_watch_lookup(x->px, req->key, req->nkey);
     if (req->proto == PROTO_BINARY && req->mode == REQ_CAS &&
         !x->px->srv->settings->use_cas) {
         /* memcached -C: a binary Set/Add/Replace ignores its CAS */
@@ -373,6 +457,7 @@ exec_arith(struct exec *x)
     struct result res;
     int rc;
 
+    process_watch_lookup(x->px, req->key, req->nkey);
     memset(&a, 0, sizeof(a));
     a.incr = req->mode == REQ_INCR;
     a.delta = req->delta;
@@ -395,11 +480,20 @@ static void
 exec_delete(struct exec *x)
 {
     struct request *req = x->req;
-    int rc = store_delete(x->store, req->key, req->nkey, req->cas);
+    struct store_peek pk;
+    bool watched = process_watch_peek(x->px, req->key, req->nkey, &pk);
+    int rc;
+
+    process_watch_lookup(x->px, req->key, req->nkey);
+    rc = store_delete(x->store, req->key, req->nkey, req->cas);
 
     detail_record(x->px->srv->detail, DETAIL_DEL, req->key, req->nkey,
                   false);
     if (rc == STORE_OK) {
+        if (watched) {
+            watch_delete(x->px->srv->watch, req->key, req->nkey, "delete",
+                         pk.clsid, pk.nbytes);
+        }
         wait_wake(x->px->srv, req->key, req->nkey);
         exec_reply_code(x, RES_DELETED);
     } else if (rc == STORE_EXISTS) {
@@ -420,6 +514,7 @@ exec_touch(struct exec *x)
     struct result res;
 
     STAT_INC(x->ts, cmd_touch);
+    process_watch_lookup(x->px, req->key, req->nkey);
     it = store_get_touch(x->store, req->key, req->nkey, req->exptime);
     if (it == NULL) {
         STAT_INC(x->ts, touch_misses);

@@ -43,6 +43,8 @@ struct process_ctx {
 
     struct hotkeys *hot;        /* the calling worker's stats hotkeys
                                  * sketch (daemon/hotkeys.h), or NULL */
+    int fd;                     /* the client socket (watch hands it over,
+                                 * watch lines name it), -1 if none */
 
     bool closing;               /* close once out is flushed */
     /* A resumable request: one that stopped midway because its output
@@ -143,6 +145,21 @@ void process_reply_item(struct process_ctx *px, const struct proto_ops *ops,
 void process_reply_copy(struct process_ctx *px, const struct proto_ops *ops,
                         const struct request *req, const struct item *it,
                         struct result *res);
+
+/* watch fetchers: log a read of key (found: a hit) if anyone watches;
+ * the class and size are looked up only then. */
+void process_watch_fetch(struct process_ctx *px, const char *key,
+                         uint32_t nkey, bool found);
+
+/* watch fetchers: log the lookup a write, touch or delete of key makes
+ * first (memcached logs one), if anyone watches. */
+void process_watch_lookup(struct process_ctx *px, const char *key,
+                          uint32_t nkey);
+
+/* watch deletions: true, with the key's class and size in *pk, if anyone
+ * watches deletions and key is live (call before deleting it). */
+bool process_watch_peek(struct process_ctx *px, const char *key,
+                        uint32_t nkey, struct store_peek *pk);
 
 /* The reply code for a store_put/lease_put status rc on req; counts
  * cas_misses and store_* (cmd_set and cas hits are the store's), and on

@@ -24,6 +24,7 @@
 #include "daemon/server.h"
 #include "daemon/stats.h"
 #include "daemon/wait.h"
+#include "daemon/watch.h"
 #include "proto/proto.h"
 #include "proto/request.h"
 #include "slab/item.h"
@@ -173,6 +174,7 @@ pm_get(struct pm *x)
     detail_record(x->px->srv->detail, DETAIL_GET, req->key, req->nkey,
                   it != NULL || g.copied);
     hotkeys_note(x->px->hot, req->key, req->nkey, false);
+    process_watch_fetch(x->px, req->key, req->nkey, it != NULL || g.copied);
     if (it == NULL && !g.copied) {
         /* memcached counts a miss as a get miss, with or without T; a
          * vivify that could not allocate is a miss too */
@@ -200,6 +202,7 @@ pm_set(struct pm *x)
     struct result res;
     int rc;
 
+    process_watch_lookup(x->px, req->key, req->nkey);
     memset(&res, 0, sizeof(res));
     if (x->staged_rc != STORE_OK) {
         rc = x->staged_rc;
@@ -250,8 +253,11 @@ pm_delete(struct pm *x)
      * item has CAS 0 with CAS enabled; the all-ones stand-in is never
      * handed out either */
     uint64_t cas = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
+    struct store_peek pk;
+    bool watched = process_watch_peek(x->px, req->key, req->nkey, &pk);
     int rc;
 
+    process_watch_lookup(x->px, req->key, req->nkey);
     if (invalidate || pm_has(req, 'x') || pm_has(req, 'E')) {
         struct lease_delete d;
 
@@ -272,6 +278,10 @@ pm_delete(struct pm *x)
     switch (rc) {
     case STORE_OK:
         /* delete_hits is the store's (md I counts none) */
+        if (watched) {
+            watch_delete(x->px->srv->watch, req->key, req->nkey, "md",
+                         pk.clsid, pk.nbytes);
+        }
         wait_wake(x->px->srv, req->key, req->nkey);
         pm_reply_code(x, RES_DELETED);
         break;
@@ -298,6 +308,7 @@ pm_arith(struct pm *x)
     struct result res;
     int rc;
 
+    process_watch_lookup(x->px, req->key, req->nkey);
     memset(&la, 0, sizeof(la));
     la.a.incr = req->mode == REQ_INCR;
     la.a.delta = req->delta;

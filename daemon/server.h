@@ -23,6 +23,7 @@ struct store;
 struct tls;
 struct udp;
 struct wait;
+struct watch;
 struct worker;
 
 struct server {
@@ -39,6 +40,8 @@ struct server {
     struct detail *detail;          /* stats detail (daemon/detail.h) */
     struct tls *tls;                /* -Z: the TLS context (daemon/tls.h),
                                      * else NULL */
+    struct watch *watch;            /* log watchers (daemon/watch.h); NULL:
+                                     * none (fuzzers) */
     struct bigkeys *bigkeys;        /* stats bigkeys (daemon/bigkeys.h);
                                      * NULL: nothing kept */
     struct hotkeys **hotkeys;       /* stats hotkeys: one sketch per worker

@@ -23,6 +23,7 @@
 #include "daemon/tls.h"
 #include "daemon/version.h"
 #include "daemon/wait.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "slab/clock.h"
 #include "slab/crawler.h"
@@ -185,6 +186,7 @@ stats_general(struct server *srv, stats_emit_fn emit, void *ctx)
     }
     stats_kept_emit(&kept, NULL, emit, ctx);
     wait_stats(srv->wait, emit, ctx);
+    watch_stats(srv->watch, emit, ctx);
 #ifndef STASHD_SANITIZE
     stats_jemalloc(emit, ctx);
 #endif

@@ -76,6 +76,24 @@ evict_reclaim_locked(struct store *s, struct lru *l, uint64_t hv,
     store_unlink_locked(s, hv, it, true);
 }
 
+/* Tell the eviction hook about it (l and item lock held). */
+static void
+evict_report(struct store *s, const struct item *it, uint8_t f,
+             rel_time_t now)
+{
+    struct store_evicted e;
+    rel_time_t exp = item_get_exptime(it);
+
+    e.key = item_key(it);
+    e.nkey = item_nkey(it);
+    e.nbytes = item_nbytes(it);
+    e.clsid = item_clsid(it);
+    e.fetched = (f & ITEM_FETCHED) != 0;
+    e.ttl = exp == 0 ? -1 : (long long)exp - (long long)now;
+    e.la = now - item_get_atime(it);
+    s->cfg.on_evict(s->cfg.evict_ctx, &e);
+}
+
 /* Account for and unlink a live item (l and item lock held). */
 static void
 evict_evict_locked(struct store *s, struct lru *l, uint64_t hv,
@@ -85,6 +103,9 @@ evict_evict_locked(struct store *s, struct lru *l, uint64_t hv,
 
     l->evicted++;
     l->evicted_time = now - item_get_atime(it);
+    if (s->cfg.on_evict != NULL) {
+        evict_report(s, it, f, now);
+    }
     if (item_get_exptime(it) != 0) {
         l->evicted_nonzero++;
     }

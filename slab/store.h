@@ -26,6 +26,21 @@ struct iovec;
 struct store;
 struct clock;
 
+/* What the eviction hook learns of an item evicted to make room. */
+struct store_evicted {
+    const char *key;
+    size_t nkey;
+    size_t nbytes;          /* value length */
+    unsigned clsid;
+    bool fetched;           /* read since it was stored */
+    long long ttl;          /* seconds it had left, -1 if it never expired */
+    unsigned la;            /* seconds since its last access */
+};
+
+/* Called for each eviction with the item and LRU locks held: copy what
+ * is needed and return; never call the store. */
+typedef void (*store_evict_fn)(void *ctx, const struct store_evicted *e);
+
 struct store_config {
     size_t mem_limit;       /* -m, bytes of item memory (slab pages) */
     size_t item_size_max;   /* -I, largest item (header + key + value) */
@@ -52,6 +67,8 @@ struct store_config {
     double automove_ratio;  /* youngest:oldest tail age to move a page */
     unsigned automove_window;   /* samples a free-memory trend must last */
     bool track_sizes;       /* -o track_sizes: "stats sizes" from the start */
+    store_evict_fn on_evict;    /* NULL: no call (watch evictions) */
+    void *evict_ctx;
 };
 
 /* Fill cfg with memcached's defaults. */
@@ -138,6 +155,11 @@ struct store_peek {
  * filled if the key is live. */
 bool store_peek(struct store *s, const char *key, size_t nkey,
                 struct store_peek *out);
+
+/* The class an item of this key length, flags and value length would
+ * take (its head chunk's, for a chunked one); 0 if it is too large. */
+unsigned store_class_of(const struct store *s, size_t nkey, uint32_t flags,
+                        size_t nbytes);
 
 /* Give back a reference from any store_* lookup. */
 void store_release(struct store *s, struct item *it);

@@ -84,6 +84,21 @@ store_chunk_alloc(struct store *s, unsigned id)
     return NULL;
 }
 
+unsigned
+store_class_of(const struct store *s, size_t nkey, uint32_t flags,
+               size_t nbytes)
+{
+    size_t ntotal = item_ntotal(nkey, flags != 0, nbytes);
+    unsigned id;
+
+    if (ntotal > s->cfg.item_size_max) {
+        return 0;
+    }
+    id = slabs_clsid(s->slabs, ntotal);
+    return id != 0 && nbytes <= ITEM_NBYTES_MAX ? id
+                                                : slabs_largest(s->slabs);
+}
+
 /*
  * A new unlinked item with room for nbytes of value, refcount 1 (the
  * caller's).  *status gets STORE_TOO_LARGE or STORE_NO_MEMORY on NULL.
