@@ -4,9 +4,11 @@
  *
  * Space-Saving keeps HOTKEYS_SLOTS counters: a counted key that has one
  * adds to it; a new key takes the counter with the smallest count and
- * inherits that count as its possible error.  Any key whose true count is
- * above total / HOTKEYS_SLOTS is guaranteed a counter, which is what "the
- * hottest keys" needs.  Sampling one request in HOTKEYS_SAMPLE keeps the
+ * inherits that count as its possible error.  With the true minimum, any
+ * key whose count is above total / HOTKEYS_SLOTS is guaranteed a counter;
+ * taking the smallest of a few random counters instead keeps that for
+ * all but keys near the threshold, which is what "the hottest keys"
+ * needs.  Sampling one request in HOTKEYS_SAMPLE keeps the
  * per-request cost at a random number and a compare; the lock is taken
  * only for a sampled request, and only "stats hotkeys" contends for it.
  */
@@ -21,6 +23,7 @@
 #include "slab/clock.h"
 
 #define HOTKEYS_KEY_MAX 250
+#define HOTKEYS_PROBES 8        /* counters compared to find a small one */
 
 struct hotkeys_sketch {
     uint32_t start;         /* rel time it began counting */
@@ -92,10 +95,14 @@ hotkeys_destroy(struct hotkeys *h)
     }
 }
 
-/* Count key in s (Space-Saving).  Caller holds the lock. */
+/* Count key in s (Space-Saving).  A new key in a full summary takes the
+ * smallest of HOTKEYS_PROBES counters picked at random (rnd): a full scan
+ * for the true minimum costs as much as everything else per sample, and
+ * a hot key's counter is almost never the smallest of the probes.  Caller
+ * holds the lock. */
 static void
 hotkeys_count_locked(struct hotkeys_sketch *s, uint64_t hv, const char *key,
-                     size_t nkey, bool write)
+                     size_t nkey, bool write, uint32_t rnd)
 {
     uint32_t i;
 
@@ -114,7 +121,8 @@ hotkeys_count_locked(struct hotkeys_sketch *s, uint64_t hv, const char *key,
             uint32_t m = 0;
 
             min_count = UINT32_MAX;
-            for (uint32_t k = 0; k < s->n; k++) {
+            for (uint32_t p = 0; p < HOTKEYS_PROBES; p++) {
+                uint32_t k = (rnd >> (p * 4) ^ p * 37u) % HOTKEYS_SLOTS;
                 uint32_t c = s->base[k] + s->reads[k] + s->writes[k];
 
                 if (c < min_count) {
@@ -166,7 +174,8 @@ hotkeys_note(struct hotkeys *h, const char *key, size_t nkey, bool write)
         s->n = 0;
         s->start = now;
     }
-    hotkeys_count_locked(s, hotkeys_hash(key, nkey), key, nkey, write);
+    hotkeys_count_locked(s, hotkeys_hash(key, nkey), key, nkey, write,
+                         (x >> 4) * 2654435761u);
     pthread_mutex_unlock(&h->lock);
 }
 

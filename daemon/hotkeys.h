@@ -4,8 +4,9 @@
  *
  * Each worker owns one struct hotkeys and feeds it every read and write
  * it executes (hotkeys_note).  Only one request in HOTKEYS_SAMPLE is
- * counted, into a Space-Saving summary of HOTKEYS_SLOTS counters, so the
- * cost per request is a random number and a compare, and the memory is
+ * counted, into a Space-Saving summary of HOTKEYS_SLOTS counters (with a
+ * sampled choice of the counter a new key takes), so the cost per
+ * request is a random number and a compare, and the memory is
  * fixed whatever the key space.  Two summaries of HOTKEYS_WINDOW seconds
  * each rotate: the report covers the current one and the one before.
  * "stats" merges every worker's summaries on demand (hotkeys_report).
@@ -22,7 +23,7 @@ struct clock;
 struct hotkeys;
 
 #define HOTKEYS_SLOTS 128       /* counters per summary */
-#define HOTKEYS_SAMPLE 8        /* one request in this many is counted */
+#define HOTKEYS_SAMPLE 16       /* one request in this many is counted */
 #define HOTKEYS_WINDOW 30       /* seconds per summary; two are reported */
 #define HOTKEYS_DEFAULT 20      /* keys listed when N is not given */
 
