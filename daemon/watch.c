@@ -68,7 +68,7 @@ struct watch {
     bool started;
     struct watch_tbuf *tbufs;
     struct watcher *watchers[WATCH_MAX];
-    unsigned nwatchers;
+    unsigned nwatchers;     /* written under lock, read relaxed by stats */
     /* "stats" counters, relaxed atomics */
     uint64_t worker_dropped;
     uint64_t worker_written;
@@ -330,7 +330,7 @@ watch_close_locked(struct watch *w, unsigned i)
     close(w->watchers[i]->fd);
     free(w->watchers[i]);
     w->watchers[i] = NULL;
-    w->nwatchers--;
+    __atomic_store_n(&w->nwatchers, w->nwatchers - 1, __ATOMIC_RELAXED);
     watch_remask_locked(w);
 }
 
@@ -361,7 +361,7 @@ watch_add(struct watch *w, int fd, unsigned mask)
     for (i = 0; w->watchers[i] != NULL; i++) {
     }
     w->watchers[i] = x;
-    w->nwatchers++;
+    __atomic_store_n(&w->nwatchers, w->nwatchers + 1, __ATOMIC_RELAXED);
     watch_remask_locked(w);
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
@@ -543,9 +543,8 @@ watch_stats(struct watch *w, stats_emit_fn emit, void *ctx)
     unsigned n = 0;
 
     if (w != NULL) {
-        pthread_mutex_lock(&w->lock);
-        n = w->nwatchers;
-        pthread_mutex_unlock(&w->lock);
+        /* no lock: stats must not wait for the watch thread's pass */
+        n = __atomic_load_n(&w->nwatchers, __ATOMIC_RELAXED);
         dropped = __atomic_load_n(&w->worker_dropped, __ATOMIC_RELAXED);
         written = __atomic_load_n(&w->worker_written, __ATOMIC_RELAXED);
     }
