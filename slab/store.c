@@ -77,6 +77,8 @@ store_config_default(struct store_config *cfg)
     cfg->automove_ratio = 0.8;
     cfg->automove_window = 30;
     cfg->track_sizes = false;   /* memcached: -o track_sizes */
+    cfg->on_evict = NULL;
+    cfg->evict_ctx = NULL;
 }
 
 void
