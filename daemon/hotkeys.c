@@ -24,6 +24,7 @@
 
 #define HOTKEYS_KEY_MAX 250
 #define HOTKEYS_PROBES 8        /* counters compared to find a small one */
+#define HOTKEYS_IDX 256         /* index positions: twice the counters */
 
 struct hotkeys_sketch {
     uint32_t start;         /* rel time it began counting */
@@ -33,13 +34,16 @@ struct hotkeys_sketch {
     uint32_t reads[HOTKEYS_SLOTS];
     uint32_t writes[HOTKEYS_SLOTS];
     uint8_t nkey[HOTKEYS_SLOTS];
+    /* an open-addressing index of the counters by hash (linear probing,
+     * counter + 1, 0 = empty): a sample finds its counter in a probe or
+     * two instead of comparing all HOTKEYS_SLOTS hashes */
+    uint8_t idx[HOTKEYS_IDX];
     char key[HOTKEYS_SLOTS][HOTKEYS_KEY_MAX];
 };
 
 struct hotkeys {
+    struct hotkeys_gate gate;   /* first: hotkeys_note reads it inline */
     const struct clock *clk;
-    bool enabled;
-    uint32_t rng;           /* the owner's sampler state */
     pthread_mutex_t lock;   /* guards sk and cur */
     int cur;
     struct hotkeys_sketch sk[2];
@@ -75,10 +79,10 @@ hotkeys_create(const struct clock *clk, unsigned seed, bool enabled)
         return NULL;
     }
     h->clk = clk;
-    h->enabled = enabled;
-    h->rng = 2463534242u ^ (seed * 2654435761u);
-    if (h->rng == 0) {
-        h->rng = 1;
+    h->gate.enabled = enabled;
+    h->gate.rng = 2463534242u ^ (seed * 2654435761u);
+    if (h->gate.rng == 0) {
+        h->gate.rng = 1;
     }
     pthread_mutex_init(&h->lock, NULL);
     h->sk[0].start = clock_now(clk);
@@ -95,6 +99,61 @@ hotkeys_destroy(struct hotkeys *h)
     }
 }
 
+/* FNV-1a's high bits barely move with a key's last byte (keys that
+ * differ only there, "user:1001", "user:1002", would share a home and
+ * grow one long cluster): mix before taking the top 8 bits. */
+static uint32_t
+hotkeys_home(uint64_t hv)
+{
+    return (uint32_t)((hv * 0x9E3779B97F4A7C15ULL) >> 56) % HOTKEYS_IDX;
+}
+
+/* The index position of key, or (not there) the empty one ending its
+ * probe sequence, in *pos; true if found. */
+static bool
+hotkeys_find(const struct hotkeys_sketch *s, uint64_t hv, const char *key,
+             size_t nkey, uint32_t *pos)
+{
+    uint32_t p = hotkeys_home(hv);
+
+    while (s->idx[p] != 0) {
+        uint32_t i = s->idx[p] - 1u;
+
+        if (s->hv[i] == hv && s->nkey[i] == nkey &&
+            memcmp(s->key[i], key, nkey) == 0) {
+            *pos = p;
+            return true;
+        }
+        p = (p + 1) % HOTKEYS_IDX;
+    }
+    *pos = p;
+    return false;
+}
+
+/* Remove counter i from the index (backward-shift deletion keeps every
+ * other entry reachable from its home position). */
+static void
+hotkeys_unindex(struct hotkeys_sketch *s, uint32_t i)
+{
+    uint32_t p = hotkeys_home(s->hv[i]);
+
+    while (s->idx[p] != i + 1u) {
+        p = (p + 1) % HOTKEYS_IDX;
+    }
+    for (uint32_t q = (p + 1) % HOTKEYS_IDX; s->idx[q] != 0;
+         q = (q + 1) % HOTKEYS_IDX) {
+        uint32_t home = hotkeys_home(s->hv[s->idx[q] - 1u]);
+
+        /* the entry at q may move to the hole at p unless its home lies
+         * cyclically in (p, q] */
+        if ((q - home) % HOTKEYS_IDX >= (q - p) % HOTKEYS_IDX) {
+            s->idx[p] = s->idx[q];
+            p = q;
+        }
+    }
+    s->idx[p] = 0;
+}
+
 /* Count key in s (Space-Saving).  A new key in a full summary takes the
  * smallest of HOTKEYS_PROBES counters picked at random (rnd): a full scan
  * for the true minimum costs as much as everything else per sample, and
@@ -104,33 +163,30 @@ static void
 hotkeys_count_locked(struct hotkeys_sketch *s, uint64_t hv, const char *key,
                      size_t nkey, bool write, uint32_t rnd)
 {
-    uint32_t i;
+    uint32_t i, pos;
 
-    for (i = 0; i < s->n; i++) {
-        if (s->hv[i] == hv && s->nkey[i] == nkey &&
-            memcmp(s->key[i], key, nkey) == 0) {
-            break;
-        }
-    }
-    if (i == s->n) {
+    if (hotkeys_find(s, hv, key, nkey, &pos)) {
+        i = s->idx[pos] - 1u;
+    } else {
         uint32_t min_count = 0;
 
         if (s->n < HOTKEYS_SLOTS) {
-            s->n++;
+            i = s->n++;
         } else {
-            uint32_t m = 0;
-
             min_count = UINT32_MAX;
+            i = 0;
             for (uint32_t p = 0; p < HOTKEYS_PROBES; p++) {
                 uint32_t k = (rnd >> (p * 4) ^ p * 37u) % HOTKEYS_SLOTS;
                 uint32_t c = s->base[k] + s->reads[k] + s->writes[k];
 
                 if (c < min_count) {
                     min_count = c;
-                    m = k;
+                    i = k;
                 }
             }
-            i = m;
+            hotkeys_unindex(s, i);
+            /* the deletion may have shifted the probe sequence */
+            hotkeys_find(s, hv, key, nkey, &pos);
         }
         s->hv[i] = hv;
         s->base[i] = min_count;
@@ -138,6 +194,7 @@ hotkeys_count_locked(struct hotkeys_sketch *s, uint64_t hv, const char *key,
         s->writes[i] = 0;
         s->nkey[i] = (uint8_t)nkey;
         memcpy(s->key[i], key, nkey);
+        s->idx[pos] = (uint8_t)(i + 1u);
     }
     if (write) {
         s->writes[i]++;
@@ -147,22 +204,13 @@ hotkeys_count_locked(struct hotkeys_sketch *s, uint64_t hv, const char *key,
 }
 
 void
-hotkeys_note(struct hotkeys *h, const char *key, size_t nkey, bool write)
+hotkeys_sample(struct hotkeys *h, const char *key, size_t nkey, bool write,
+               uint32_t x)
 {
-    uint32_t x;
     rel_time_t now;
     struct hotkeys_sketch *s;
 
-    if (h == NULL || !h->enabled || nkey == 0 || nkey > HOTKEYS_KEY_MAX) {
-        return;
-    }
-    /* xorshift32: the owner thread's own state, no atomics */
-    x = h->rng;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    h->rng = x;
-    if (x % HOTKEYS_SAMPLE != 0) {
+    if (nkey == 0 || nkey > HOTKEYS_KEY_MAX) {
         return;
     }
     now = clock_now(h->clk);
@@ -172,6 +220,7 @@ hotkeys_note(struct hotkeys *h, const char *key, size_t nkey, bool write)
         h->cur ^= 1;
         s = &h->sk[h->cur];
         s->n = 0;
+        memset(s->idx, 0, sizeof(s->idx));
         s->start = now;
     }
     hotkeys_count_locked(s, hotkeys_hash(key, nkey), key, nkey, write,

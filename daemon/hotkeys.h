@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/stats.h"
 
@@ -34,10 +35,38 @@ struct hotkeys *hotkeys_create(const struct clock *clk, unsigned seed,
 
 void hotkeys_destroy(struct hotkeys *h);
 
-/* Count one request on key (write: a store, else a read).  The owning
- * worker's thread only; h may be NULL (nothing counted). */
-void hotkeys_note(struct hotkeys *h, const char *key, size_t nkey,
-                  bool write);
+/* The head of struct hotkeys: the sampler hotkeys_note runs inline. */
+struct hotkeys_gate {
+    uint32_t rng;       /* xorshift32 state, the owning worker's only */
+    bool enabled;       /* false with -o no_hotkeys */
+};
+
+/* Count a sampled request (hotkeys_note's slow half). */
+void hotkeys_sample(struct hotkeys *h, const char *key, size_t nkey,
+                    bool write, uint32_t rnd);
+
+/* Count one request on key (write: a store, else a read): one request in
+ * HOTKEYS_SAMPLE reaches the summary, the rest cost a few instructions
+ * here.  The owning worker's thread only; h may be NULL. */
+static inline void
+hotkeys_note(struct hotkeys *h, const char *key, size_t nkey, bool write)
+{
+    /* struct hotkeys begins with its struct hotkeys_gate */
+    struct hotkeys_gate *g = (struct hotkeys_gate *)(void *)h;
+    uint32_t x;
+
+    if (g == NULL || !g->enabled) {
+        return;
+    }
+    x = g->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    g->rng = x;
+    if (x % HOTKEYS_SAMPLE == 0) {
+        hotkeys_sample(h, key, nkey, write, x);
+    }
+}
 
 /* Emit the top keys of the n sketches hs, merged: "hotkey:<rank>" with
  * "key=<key> reads/s=<r> writes/s=<w>" (key bytes outside 0x21..0x7e and

@@ -265,15 +265,12 @@ process_store_mode(uint8_t req_mode)
 }
 
 void
-process_watch_fetch(struct process_ctx *px, const char *key, uint32_t nkey,
-                    bool found)
+process_watch_fetch_slow(struct process_ctx *px, const char *key,
+                         uint32_t nkey, bool found)
 {
     struct server *srv = px->srv;
     struct store_peek pk = {0, 0, 0};
 
-    if (!watch_wants(srv->watch, WATCH_FETCHERS)) {
-        return;
-    }
     if (found) {
         store_peek(srv->store, key, nkey, &pk);
     }
@@ -281,28 +278,17 @@ process_watch_fetch(struct process_ctx *px, const char *key, uint32_t nkey,
 }
 
 void
-process_watch_lookup(struct process_ctx *px, const char *key, uint32_t nkey)
+process_watch_lookup_slow(struct process_ctx *px, const char *key,
+                          uint32_t nkey)
 {
     struct server *srv = px->srv;
     struct store_peek pk = {0, 0, 0};
     bool found;
 
-    if (!watch_wants(srv->watch, WATCH_FETCHERS)) {
-        return;
-    }
     found = store_peek(srv->store, key, nkey, &pk);
     watch_fetch(srv->watch, key, nkey, found, pk.clsid, pk.nbytes, px->fd);
 }
 
-bool
-process_watch_peek(struct process_ctx *px, const char *key, uint32_t nkey,
-                   struct store_peek *pk)
-{
-    struct server *srv = px->srv;
-
-    return watch_wants(srv->watch, WATCH_DELETIONS) &&
-           store_peek(srv->store, key, nkey, pk);
-}
 
 /* mutations: one item_store line for a storage request's outcome rc. */
 static void

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/server.h"
+#include "daemon/watch.h"
 #include "proto/out.h"
 #include "slab/store.h"
 
@@ -146,20 +148,43 @@ void process_reply_copy(struct process_ctx *px, const struct proto_ops *ops,
                         const struct request *req, const struct item *it,
                         struct result *res);
 
+/* The watch hooks' slow halves (daemon/process.c), run only when
+ * someone watches the stream. */
+void process_watch_fetch_slow(struct process_ctx *px, const char *key,
+                              uint32_t nkey, bool found);
+void process_watch_lookup_slow(struct process_ctx *px, const char *key,
+                               uint32_t nkey);
+
 /* watch fetchers: log a read of key (found: a hit) if anyone watches;
- * the class and size are looked up only then. */
-void process_watch_fetch(struct process_ctx *px, const char *key,
-                         uint32_t nkey, bool found);
+ * the class and size are looked up only then.  Inline: every read asks. */
+static inline void
+process_watch_fetch(struct process_ctx *px, const char *key, uint32_t nkey,
+                    bool found)
+{
+    if (watch_wants(px->srv->watch, WATCH_FETCHERS)) {
+        process_watch_fetch_slow(px, key, nkey, found);
+    }
+}
 
 /* watch fetchers: log the lookup a write, touch or delete of key makes
  * first (memcached logs one), if anyone watches. */
-void process_watch_lookup(struct process_ctx *px, const char *key,
-                          uint32_t nkey);
+static inline void
+process_watch_lookup(struct process_ctx *px, const char *key, uint32_t nkey)
+{
+    if (watch_wants(px->srv->watch, WATCH_FETCHERS)) {
+        process_watch_lookup_slow(px, key, nkey);
+    }
+}
 
 /* watch deletions: true, with the key's class and size in *pk, if anyone
  * watches deletions and key is live (call before deleting it). */
-bool process_watch_peek(struct process_ctx *px, const char *key,
-                        uint32_t nkey, struct store_peek *pk);
+static inline bool
+process_watch_peek(struct process_ctx *px, const char *key, uint32_t nkey,
+                   struct store_peek *pk)
+{
+    return watch_wants(px->srv->watch, WATCH_DELETIONS) &&
+           store_peek(px->srv->store, key, nkey, pk);
+}
 
 /* The reply code for a store_put/lease_put status rc on req; counts
  * cas_misses and store_* (cmd_set and cas hits are the store's), and on

@@ -59,7 +59,7 @@ struct watcher {
 };
 
 struct watch {
-    unsigned mask;          /* relaxed atomic: union of watchers' masks */
+    struct watch_head head; /* first: watch_wants reads it inline */
     uint64_t gid;           /* atomic: the lines' global id */
     pthread_mutex_t lock;
     pthread_cond_t cond;    /* signalled when a watcher arrives */
@@ -95,13 +95,6 @@ watch_stream_bit(const char *name, size_t n)
         }
     }
     return 0;
-}
-
-bool
-watch_wants(const struct watch *w, unsigned stream)
-{
-    return w != NULL &&
-           (__atomic_load_n(&w->mask, __ATOMIC_RELAXED) & stream) != 0;
 }
 
 /* The calling thread's buffer for w, made on first use; NULL on OOM. */
@@ -321,7 +314,7 @@ watch_remask_locked(struct watch *w)
             m |= w->watchers[i]->mask;
         }
     }
-    __atomic_store_n(&w->mask, m, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->head.mask, m, __ATOMIC_RELAXED);
 }
 
 static void

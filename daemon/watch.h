@@ -67,8 +67,21 @@ unsigned watch_stream_bit(const char *name, size_t n);
  * receives "OK\r\n" then the lines.  Any thread. */
 enum watch_add_rc watch_add(struct watch *w, int fd, unsigned mask);
 
-/* Is anybody watching stream?  One relaxed load; w may be NULL. */
-bool watch_wants(const struct watch *w, unsigned stream);
+/* The head of struct watch: what the hooks' inline test reads. */
+struct watch_head {
+    unsigned mask;      /* relaxed atomic: union of the watchers' streams */
+};
+
+/* Is anybody watching stream?  One relaxed load, inline, because every
+ * request asks; w may be NULL. */
+static inline bool
+watch_wants(const struct watch *w, unsigned stream)
+{
+    /* struct watch begins with its struct watch_head */
+    return w != NULL &&
+           (__atomic_load_n(&((const struct watch_head *)(const void *)w)->mask,
+                            __ATOMIC_RELAXED) & stream) != 0;
+}
 
 /* item_get: a read of key; found with the value's class and size. */
 void watch_fetch(struct watch *w, const char *key, size_t nkey, bool found,
