@@ -224,7 +224,7 @@ hotkeys_sample(struct hotkeys *h, const char *key, size_t nkey, bool write,
         s->start = now;
     }
     hotkeys_count_locked(s, hotkeys_hash(key, nkey), key, nkey, write,
-                         (x >> 4) * 2654435761u);
+                         (x / HOTKEYS_SAMPLE) * 2654435761u);
     pthread_mutex_unlock(&h->lock);
 }
 

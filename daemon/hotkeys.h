@@ -24,7 +24,7 @@ struct clock;
 struct hotkeys;
 
 #define HOTKEYS_SLOTS 128       /* counters per summary */
-#define HOTKEYS_SAMPLE 16       /* one request in this many is counted */
+#define HOTKEYS_SAMPLE 32       /* one request in this many is counted */
 #define HOTKEYS_WINDOW 30       /* seconds per summary; two are reported */
 #define HOTKEYS_DEFAULT 20      /* keys listed when N is not given */
 
