@@ -205,6 +205,9 @@ evict_pull_tail(struct store *s, unsigned id, unsigned seg,
             evict_reclaim_locked(s, l, hv, it, now);
         } else {
             evict_evict_locked(s, l, hv, it, now);
+            if (direct) {
+                l->evicted_direct++;
+            }
         }
         if (direct) {
             l->direct_reclaims++;

@@ -97,6 +97,7 @@ lru_reset_locked(struct lru *l)
     l->moves_to_warm = 0;
     l->moves_within_lru = 0;
     l->direct_reclaims = 0;
+    l->evicted_direct = 0;
 }
 
 void
@@ -123,4 +124,5 @@ lru_sum_locked(struct lru *sum, const struct lru *src)
     sum->moves_to_warm += src->moves_to_warm;
     sum->moves_within_lru += src->moves_within_lru;
     sum->direct_reclaims += src->direct_reclaims;
+    sum->evicted_direct += src->evicted_direct;
 }

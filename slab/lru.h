@@ -55,6 +55,8 @@ struct lru {
     uint64_t moves_to_warm;     /* moved into WARM from this list */
     uint64_t moves_within_lru;
     uint64_t direct_reclaims;
+    uint64_t evicted_direct;    /* evicted inline by an allocation, not
+                                 * ahead of it by the maintainer */
 } __attribute__((aligned(64)));
 
 void lru_init(struct lru *l);

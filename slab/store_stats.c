@@ -112,6 +112,7 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
     stats_u64(emit, ctx, "lrutail_reflocked", t.lrutail_reflocked);
     stats_u64(emit, ctx, "moves_within_lru", t.moves_within_lru);
     stats_u64(emit, ctx, "direct_reclaims", t.direct_reclaims);
+    stats_u64(emit, ctx, "evictions_direct", t.evicted_direct);
     stats_u64(emit, ctx, "ref_limit_misses", stats_ctr_all(s, CTR_REF_LIMIT));
 }
 
@@ -189,6 +190,8 @@ store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
         STATS_ITEM("hits_to_warm", stats_ctr(s, id, CTR_HITS_WARM));
         STATS_ITEM("hits_to_cold", stats_ctr(s, id, CTR_HITS_COLD));
         STATS_ITEM("hits_to_temp", stats_ctr(s, id, CTR_HITS_TEMP));
+        /* stashd only: of "evicted", how many a SET had to do itself */
+        STATS_ITEM("evicted_direct", c.evicted_direct);
 #undef STATS_ITEM
     }
 }

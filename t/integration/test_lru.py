@@ -36,6 +36,8 @@ ITEM_FIELDS = [
     "moves_to_cold", "moves_to_warm", "moves_within_lru", "direct_reclaims",
     "hits_to_hot", "hits_to_warm", "hits_to_cold", "hits_to_temp",
 ]
+# stashd's extra lines, after memcached's: evictions done inline by a SET.
+ITEM_EXTRA = ["evicted_direct"]
 
 
 def hot_key_under_churn(tap, deadline):
@@ -94,7 +96,7 @@ def stats_items(tap):
     c.readline()
     c.readline()
     names = [f for f in item_fields(c, 1) if f != "tailrepairs"]
-    want = [f for f in ITEM_FIELDS if f != "tailrepairs"]
+    want = [f for f in ITEM_FIELDS if f != "tailrepairs"] + ITEM_EXTRA
     want.insert(want.index("age_hot"), "number_temp")
     tap.eq(names, want, "stats items fields in memcached's order "
                         "(temp_lru on)")
