@@ -21,6 +21,21 @@
 
 #define SLAB_ALIGN 8
 
+/*
+ * Fixed bytes of a memcached 1.6 item that a stashd item does not have:
+ * memcached's chunk holds a 48-byte header, an 8-byte CAS, the key's NUL
+ * and the value's "\r\n"; stashd's 48-byte header includes the CAS and
+ * stores neither terminator.  A class is memcached's chunk size less these
+ * 11 bytes, rounded up to SLAB_ALIGN (so 8 less): a key and value land in
+ * the class they would in memcached (within 3 bytes) and each item takes 8
+ * bytes less.  With memcached's sizes the saving only showed for an item
+ * within 11 bytes of a class boundary, and the rest shifted which values
+ * share a class: a 50 B-4 KiB log-uniform fill sent fewer values to the
+ * small classes, which therefore asked for their second page after memory
+ * had run out (scripts/memfit, README).
+ */
+#define SLAB_MC_EXTRA 11
+
 struct slab_free {
     struct slab_free *next;
     struct slab_free *prev;
@@ -73,18 +88,23 @@ slabs_create(size_t mem_limit, size_t page_size, size_t chunk_min,
     sl->page_size = page_size;
     sl->limit = mem_limit;
 
-    /* Same progression as memcached: truncating multiply, 8-byte round up,
-     * stop before reaching chunk_max / factor, then one chunk_max class. */
+    /* memcached's progression (truncating multiply, 8-byte round up, stop
+     * before reaching chunk_max / factor, then one chunk_max class), each
+     * class SLAB_MC_EXTRA smaller. */
     size = (unsigned)(48 + chunk_min);
     for (i = 1; i < SLAB_CLASS_MAX - 1; i++) {
+        size_t own;
+
         if ((double)size >= (double)chunk_max / factor) {
             break;
         }
         if (size % SLAB_ALIGN != 0) {
             size += SLAB_ALIGN - size % SLAB_ALIGN;
         }
-        sl->cls[i].size = size;
-        sl->cls[i].perslab = page_size / size;
+        own = size - SLAB_MC_EXTRA;
+        own += (SLAB_ALIGN - own % SLAB_ALIGN) % SLAB_ALIGN;
+        sl->cls[i].size = own;
+        sl->cls[i].perslab = page_size / own;
         size = (unsigned)(size * factor);
     }
     sl->largest = i;

@@ -3,10 +3,11 @@
  *
  * Pages of page_size bytes come from malloc and are charged against a
  * byte budget; each page belongs to one class for life and is cut into
- * chunks of the class size.  Class 1 is 48 + chunk_min bytes, each next
- * class is the previous times factor rounded up to 8, and the last class
- * is page_size / 2, exactly like memcached's.  Each class has its own
- * mutex; slabs_* functions take it unless named _locked.
+ * chunks of the class size.  The classes are memcached's (48 + chunk_min,
+ * each next the previous times factor rounded up to 8, the last page_size
+ * / 2) less the 11 bytes a memcached item has and a stashd item has not,
+ * rounded up to 8: 8 bytes smaller, the last class the same.  Each class
+ * has its own mutex; slabs_* functions take it unless named _locked.
  *
  * Pages can change hands (the page mover, slab/mover.c): a class gives up
  * one page at a time.  While a page is being moved its chunks are

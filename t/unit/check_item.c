@@ -57,11 +57,11 @@ END_TEST
 
 START_TEST(test_class_fit)
 {
-    /* 48 + 1 + 47 = 96 fits class 1 with flags 0 and not with flags. */
+    /* 48 + 1 + 39 = 88 fits class 1 with flags 0 and not with flags. */
     struct clock *c = clock_create();
     struct store_config cfg;
     struct store *s;
-    char v[47];
+    char v[39];
     struct item *it;
 
     store_config_default(&cfg);
@@ -69,9 +69,9 @@ START_TEST(test_class_fit)
     cfg.lru_maintainer = false;
     s = store_create(&cfg, c);
     memset(v, 'v', sizeof(v));
-    ck_assert_int_eq(store_put(s, STORE_SET, "a", 1, 0, 0, v, 47, 0, NULL),
+    ck_assert_int_eq(store_put(s, STORE_SET, "a", 1, 0, 0, v, 39, 0, NULL),
                      STORE_OK);
-    ck_assert_int_eq(store_put(s, STORE_SET, "b", 1, 1, 0, v, 47, 0, NULL),
+    ck_assert_int_eq(store_put(s, STORE_SET, "b", 1, 1, 0, v, 39, 0, NULL),
                      STORE_OK);
     it = store_get(s, "a", 1);
     ck_assert_uint_eq(item_clsid(it), 1);

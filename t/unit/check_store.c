@@ -942,8 +942,8 @@ START_TEST(test_stats)
     ck_assert_int_eq(stat_get(store_stats, "bytes"),
                      (long long)(2 * store_item_overhead() + 2 + 2 + 4 + 100));
     ck_assert_int_eq(stat_get(store_stats_slabs, "1:get_hits"), 2);
-    ck_assert_int_eq(stat_get(store_stats_slabs, "1:chunk_size"), 96);
-    ck_assert_int_eq(stat_get(store_stats_slabs, "4:chunk_size"), 192);
+    ck_assert_int_eq(stat_get(store_stats_slabs, "1:chunk_size"), 88);
+    ck_assert_int_eq(stat_get(store_stats_slabs, "4:chunk_size"), 184);
     ck_assert_int_eq(stat_get(store_stats_slabs, "4:cmd_set"), 1);
     ck_assert_int_eq(stat_get(store_stats_slabs, "4:used_chunks"), 1);
     ck_assert_int_eq(stat_get(store_stats_slabs, "active_slabs"), 2);
