@@ -81,8 +81,8 @@ maint_sets(struct store *s, unsigned id)
 /*
  * Evict ahead of demand in class id: when no page can be added and the
  * class is being written, keep two passes' worth of its stores free (at
- * most a quarter page), so that those stores find a chunk without evicting
- * inline.  The bound is the class's own store rate, not a fixed count: a
+ * most a quarter page and 1/64 of the class), so that those stores find a
+ * chunk without evicting inline.  The bound is the class's own store rate, not a fixed count: a
  * fixed 32 left a class taking 300,000 sets/s evicting 90 % of them inline;
  * the free chunks this keeps are items the cache does not hold, about one
  * pass of stores, a fraction of a percent of the class.  No cap on evictions
@@ -101,9 +101,14 @@ maint_free_ahead(struct store *s, unsigned id, uint64_t demand)
         return 0;
     }
     slabs_class_stats(s->slabs, id, &st);
+    /* held empty: at most a quarter page, and 1/64 of the class so a
+     * class of one or two pages keeps nearly all its chunks in use */
     want = 2 * demand;
     if (want > st.perslab / 4) {
         want = st.perslab / 4;
+    }
+    if (want > st.total_chunks / 64) {
+        want = st.total_chunks / 64;
     }
     while (st.free_chunks + st.free_end < want && done < want) {
         enum evict_rc rc =
