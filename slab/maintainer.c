@@ -82,11 +82,12 @@ maint_sets(struct store *s, unsigned id)
  * Evict ahead of demand in class id: when no page can be added and the
  * class is being written, keep two passes' worth of its stores free (at
  * most a quarter page and 1/64 of the class), so that those stores find a
- * chunk without evicting inline.  The bound is the class's own store rate, not a fixed count: a
- * fixed 32 left a class taking 300,000 sets/s evicting 90 % of them inline;
- * the free chunks this keeps are items the cache does not hold, about one
- * pass of stores, a fraction of a percent of the class.  No cap on evictions
- * per pass beyond want: a cap below the demand is the same inline eviction.
+ * chunk without evicting inline.  The bound is the class's own store rate,
+ * not a fixed count: a fixed 32 left a class taking 300,000 sets/s
+ * evicting 90 % of them inline.  The free chunks this keeps are items the
+ * cache does not hold: about one pass of stores, a fraction of a percent
+ * of the class.  No cap on evictions per pass beyond want: a cap below the
+ * demand is the same inline eviction.
  */
 static uint64_t
 maint_free_ahead(struct store *s, unsigned id, uint64_t demand)
