@@ -296,6 +296,30 @@ hash_rev64(uint64_t v)
     return __builtin_bswap64(v);
 }
 
+/* The bucket after v in reverse-binary order; 0 when the walk wraps. */
+static inline uint64_t
+hash_walk_next(uint64_t v, uint64_t mask)
+{
+    v |= ~mask;
+    return hash_rev64(hash_rev64(v) + 1);
+}
+
+/* Buckets whose slot (far) and first item (near) are fetched ahead of the
+ * walk.  Reverse-binary order jumps across the bucket array and the items
+ * lie anywhere in the slabs, so without this every bucket and every item
+ * is a cache (and TLB) miss taken with the shard lock held: 45 % of a
+ * metadump's CPU, and the keys of the shard wait for it. */
+#define HASH_AHEAD_FAR 8
+#define HASH_AHEAD_NEAR 4
+
+/* Advance a look-ahead cursor; false once it has wrapped. */
+static inline bool
+hash_walk_ahead(uint64_t *la, uint64_t mask)
+{
+    *la = hash_walk_next(*la, mask);
+    return *la != 0;
+}
+
 bool
 hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
           unsigned min_items, hash_visit_fn visit, void *ctx)
@@ -304,20 +328,44 @@ hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
     uint64_t v = *cursor;
     unsigned seen = 0;
     unsigned buckets = 0;
+    uint64_t mask;
+    uint64_t far = v, near = v;
+    bool far_on = true, near_on = true;
+    unsigned i;
 
     pthread_mutex_lock(&s->lock);
+    mask = ((uint64_t)1 << s->power) - 1;
+    for (i = 0; i < HASH_AHEAD_FAR && far_on; i++) {
+        far_on = hash_walk_ahead(&far, mask);
+        if (far_on) {
+            __builtin_prefetch(&s->buckets[far & mask]);
+        }
+    }
+    for (i = 0; i < HASH_AHEAD_NEAR && near_on; i++) {
+        near_on = hash_walk_ahead(&near, mask);
+    }
     do {
-        uint64_t mask = ((uint64_t)1 << s->power) - 1;
         struct item *it;
 
+        if (far_on && (far_on = hash_walk_ahead(&far, mask))) {
+            __builtin_prefetch(&s->buckets[far & mask]);
+        }
+        if (near_on && (near_on = hash_walk_ahead(&near, mask))) {
+            struct item *next = s->buckets[near & mask];
+
+            if (next != NULL) {
+                /* the header and the key after it */
+                __builtin_prefetch(next);
+                __builtin_prefetch((char *)next + 64);
+            }
+        }
         for (it = s->buckets[v & mask]; it != NULL; it = it->h_next) {
             visit(ctx, it);
             seen++;
         }
         /* Increment the reversed bits: the bucket order in which a split
          * bucket's two halves are both still ahead or both behind. */
-        v |= ~mask;
-        v = hash_rev64(hash_rev64(v) + 1);
+        v = hash_walk_next(v, mask);
         buckets++;
         /* empty buckets count too: a sparse shard is not one long hold */
     } while (v != 0 && seen < min_items && buckets < 4 * min_items + 16);
