@@ -492,7 +492,9 @@ conn_flush(struct conn *c)
                 return (int)n;
             }
         } else {
-            n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+            n = sendmsg(c->fd, &msg,
+                        MSG_NOSIGNAL |
+                            (c->px.out_more && !c->is_unix ? MSG_MORE : 0));
         }
         if (n < 0) {
             if (errno == EINTR) {

@@ -49,6 +49,10 @@ struct process_ctx {
                                  * watch lines name it), -1 if none */
 
     bool closing;               /* close once out is flushed */
+    bool out_more;              /* a paused request will add more: the
+                                 * caller may send with MSG_MORE, so the
+                                 * peer wakes per full segment, not per
+                                 * pass (daemon/admin_crawler.c) */
     /* A resumable request: one that stopped midway because its output
      * reached the high-water mark (a long multiget, a dump) stays
      * unconsumed and runs again once out has drained; the executor picks
