@@ -101,6 +101,9 @@ def stats_items(tap):
     tap.eq(names, want, "stats items fields in memcached's order "
                         "(temp_lru on)")
     items = c.stats("items")
+    tap.eq(items["items:1:evicted_direct"], "0", "no inline eviction")
+    tap.eq(c.stats().get("evictions_direct"), "0",
+           "stats: evictions_direct, of evictions those done inline")
     tap.eq(items["items:1:number"], "2", "two items")
     tap.eq(items.get("items:1:number_temp"), "1",
            "the short TTL one in TEMP")

@@ -3,7 +3,8 @@
  * link/unlink/bump/marker surgery; flat mode's eviction from the tail
  * (oldest first, expired first, a bumped item spared); the segmented LRU's
  * moves (HOT -> COLD by share, ACTIVE -> WARM), the ACTIVE second chance
- * at the COLD tail, the maintainer reclaiming expired items and running on
+ * at the COLD tail, the maintainer reclaiming expired items, freeing
+ * chunks ahead of a writer (and inline evictions counted) and running on
  * its own, TEMP for short TTLs; the background crawler thread reclaiming
  * expired and flushed items, and eviction racing with readers, the
  * maintainer and the crawler.
@@ -302,6 +303,88 @@ START_TEST(test_segment_moves)
 }
 END_TEST
 
+/* Inline evictions of the class of a vlen-byte value, all segments. */
+static uint64_t
+evicted_direct(size_t vlen)
+{
+    uint64_t n = 0;
+
+    for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
+        struct lru *l = seg_of(vlen, seg);
+
+        pthread_mutex_lock(&l->lock);
+        n += l->evicted_direct;
+        pthread_mutex_unlock(&l->lock);
+    }
+    return n;
+}
+
+START_TEST(test_free_ahead)
+{
+    unsigned id;
+    struct slabs_class_stats cs;
+    uint64_t direct, evicted;
+    size_t ahead, total;
+    char k[32];
+    int i, n;
+
+    mk((size_t)8 << 20, false);
+    id = slabs_clsid(st->slabs, 48 + 7 + 100);
+    /* Past capacity with no maintainer: every eviction is inline. */
+    for (n = 0;; n++) {
+        snprintf(k, sizeof(k), "f%06d", n);
+        ck_assert_int_eq(put(k, 100, 0), STORE_OK);
+        slabs_class_stats(st->slabs, id, &cs);
+        if (cs.pages == 8 && cs.free_end == 0 && cs.free_chunks == 0 &&
+            seg_of(100, LRU_COLD)->evicted + seg_of(100, LRU_HOT)->evicted >=
+                1000) {
+            break;
+        }
+    }
+    total = cs.total_chunks;
+    direct = evicted_direct(100);
+    ck_assert_uint_ge(direct, 1000);
+    /* A pass after that many stores: HOT back to its 20 % (as many moves
+     * as stores, not a fixed 500), and chunks freed ahead, bounded by 1/64
+     * of the class (a quarter page is more here). */
+    maintainer_pass(st);
+    ck_assert_uint_le(seg_of(100, LRU_HOT)->number, total / 5 + 1);
+    ck_assert_uint_gt(seg_of(100, LRU_COLD)->number, total / 2);
+    slabs_class_stats(st->slabs, id, &cs);
+    ahead = cs.free_chunks + cs.free_end;
+    ck_assert_uint_eq(ahead, total / 64);
+    ck_assert_uint_lt(total / 64, cs.perslab / 4);
+    /* Those stores take the free chunks: no inline eviction. */
+    evicted = seg_of(100, LRU_COLD)->evicted;
+    for (i = 0; i < (int)ahead; i++) {
+        snprintf(k, sizeof(k), "g%06d", i);
+        ck_assert_int_eq(put(k, 100, 0), STORE_OK);
+    }
+    ck_assert_uint_eq(evicted_direct(100), direct);
+    ck_assert_uint_eq(seg_of(100, LRU_COLD)->evicted, evicted);
+    /* The next one evicts inline again, and is counted so. */
+    ck_assert_int_eq(put("h", 100, 0), STORE_OK);
+    ck_assert_uint_eq(evicted_direct(100), direct + 1);
+    /* A steady writer, a pass every 10 stores: once the chunks freed
+     * ahead run down, each pass keeps two passes' worth (20) free, and no
+     * store evicts inline. */
+    maintainer_pass(st);
+    direct = evicted_direct(100);
+    for (n = 0; n < 200; n++) {
+        for (i = 0; i < 10; i++) {
+            snprintf(k, sizeof(k), "i%03d%03d", n, i);
+            ck_assert_int_eq(put(k, 100, 0), STORE_OK);
+        }
+        maintainer_pass(st);
+        slabs_class_stats(st->slabs, id, &cs);
+        ck_assert_uint_ge(cs.free_chunks + cs.free_end, 10);
+    }
+    ck_assert_uint_eq(cs.free_chunks + cs.free_end, 20);
+    ck_assert_uint_eq(evicted_direct(100), direct);
+    rm();
+}
+END_TEST
+
 /* Write n cold 1000-byte items, reading "hot" between every 20 writes;
  * returns how many of those reads missed. */
 static int
@@ -583,6 +666,7 @@ main(void)
     tcase_add_test(tc, test_second_chance);
     tcase_add_test(tc, test_all_active);
     tcase_add_test(tc, test_maintainer_reclaim);
+    tcase_add_test(tc, test_free_ahead);
     tcase_add_test(tc, test_temp_lru);
     tcase_add_test(tc, test_maintainer_thread);
     tcase_add_test(tc, test_background);
