@@ -133,7 +133,9 @@ maint_class(struct store *s, unsigned id, const struct store_lru_tune *t)
     rel_time_t hot_age = (rel_time_t)(cold_age * t->hot_max_factor);
     rel_time_t warm_age = (rel_time_t)(cold_age * t->warm_max_factor);
     uint64_t sets = maint_sets(s, id);
-    uint64_t demand = sets - s->maint_seen[id];
+    /* "stats reset" zeroes the store counters */
+    uint64_t demand = sets >= s->maint_seen[id] ? sets - s->maint_seen[id]
+                                                : sets;
     uint64_t total = 0;
     uint64_t done = 0;
     uint64_t i;

@@ -150,6 +150,7 @@ store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
     }
     lru_unlink_locked(l, it);
     l->number--;
+    store_ctr_add(s, item_clsid(it), CTR_UNLINKED);
     l->mem_requested -= store_item_size(it);
     if (item_get_exptime(it) != 0) {
         l->number_ttl--;

@@ -48,6 +48,12 @@ enum store_ctr {
     CTR_HITS_COLD,
     CTR_HITS_TEMP,
     CTR_REF_LIMIT,      /* lookups refused: ITEM_REF_MAX references held */
+    /* Items linked and unlinked, never reset: curr_items is their
+     * difference, exact while the maintainer moves items between segment
+     * lists (a move takes an item out of one list's count before it is in
+     * the next's, so the lists' sum runs short meanwhile). */
+    CTR_LINKED,
+    CTR_UNLINKED,
     CTR_COUNT
 };
 
@@ -295,6 +301,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     lru_link_locked(l, it);
     l->number++;
     l->total_items++;
+    store_ctr_add(s, item_clsid(it), CTR_LINKED);
     l->mem_requested += size;
     if (item_get_exptime(it) != 0) {
         l->number_ttl++;
@@ -309,6 +316,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
         pthread_mutex_lock(&ol->lock);
         lru_unlink_locked(ol, old);
         ol->number--;
+        store_ctr_add(s, item_clsid(old), CTR_UNLINKED);
         ol->mem_requested -= store_item_size(old);
         if (item_get_exptime(old) != 0) {
             ol->number_ttl--;

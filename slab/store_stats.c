@@ -99,7 +99,14 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
               __atomic_load_n(&s->crawler_starts, __ATOMIC_RELAXED));
     stats_u64(emit, ctx, "malloc_fails", slabs_malloc_fails(s->slabs));
     stats_u64(emit, ctx, "bytes", t.mem_requested);
-    stats_u64(emit, ctx, "curr_items", t.number);
+    {
+        /* unlinked first: whatever is linked and unlinked meanwhile, the
+         * difference cannot go below zero */
+        uint64_t unlinked = stats_ctr_all(s, CTR_UNLINKED);
+
+        stats_u64(emit, ctx, "curr_items",
+                  stats_ctr_all(s, CTR_LINKED) - unlinked);
+    }
     stats_u64(emit, ctx, "total_items", t.total_items);
     stats_u64(emit, ctx, "slab_global_page_pool",
               slabs_pool_pages(s->slabs));
@@ -242,7 +249,10 @@ store_stats_reset(struct store *s)
     for (i = 0; i < STORE_CTR_SHARDS; i++) {
         for (id = 0; id < SLAB_CLASS_MAX; id++) {
             for (c = 0; c < CTR_COUNT; c++) {
-                __atomic_store_n(&s->ctr[i].c[id][c], 0, __ATOMIC_RELAXED);
+                if (c != CTR_LINKED && c != CTR_UNLINKED) {
+                    __atomic_store_n(&s->ctr[i].c[id][c], 0,
+                                     __ATOMIC_RELAXED);
+                }
             }
         }
     }
