@@ -1,7 +1,8 @@
 /*
  * check_slabs.c -- class layout: memcached's (default -n/-f and another
- * pair) less 8 bytes but the last class, class lookup, allocation and free, the page budget
- * (first page of a class always granted) and limit changes.
+ * pair) less 8 bytes but the last class; class lookup, allocation and
+ * free, the page budget (first page of a class always granted) and limit
+ * changes.
  */
 #include <check.h>
 #include <stdlib.h>
