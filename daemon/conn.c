@@ -179,6 +179,7 @@ conn_px_init(struct conn *c)
     c->px.owner = c;
     c->px.pin = conn_px_pin;
     c->px.park = conn_px_park;
+    c->px.authed = c->w->srv->auth == NULL;
     /* and the server-side wait's (daemon/wait.h) */
     c->ws.wt = c->w->srv->wait;
     c->ws.w = c->w;
@@ -694,6 +695,20 @@ conn_process_wait(struct conn *c, struct request *req)
     return false;
 }
 
+/* Parse for a connection not yet authenticated: under -Y a text one may
+ * send only the ascii auth request. */
+static int
+conn_parse_unauthed(struct conn *c, struct request *req)
+{
+    const char *p = c->rbuf + c->rpos;
+    size_t n = c->rlen - c->rpos;
+
+    if (c->ops == &text_proto) {
+        return text_auth_parse(req, p, n);
+    }
+    return c->ops->parse(req, p, n);
+}
+
 /* Parse and execute buffered requests until the buffer needs more bytes,
  * the budget is used up, the connection must close or a request parks
  * (then it stays unconsumed at rpos, to run again when resumed). */
@@ -747,7 +762,14 @@ conn_execute(struct conn *c, long *budget)
             }
             c->rscan = 0;
         }
-        rc = c->ops->parse(&req, c->rbuf + c->rpos, c->rlen - c->rpos);
+        if (c->px.authed) {
+            rc = c->ops->parse(&req, c->rbuf + c->rpos, c->rlen - c->rpos);
+        } else {
+            rc = conn_parse_unauthed(c, &req);
+            if (process_auth_refused(&c->px, &req, rc)) {
+                return EXEC_CLOSE;
+            }
+        }
         switch (rc) {
         case PARSE_OK:
             (*budget)--;

@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "daemon/auth.h"
 #include "daemon/detail.h"
 #include "daemon/bigkeys.h"
 #include "daemon/hotkeys.h"
@@ -60,6 +61,19 @@ main_on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     log_info("signal %d: shutting down", (int)sig);
     server_stop(srv);
+}
+
+/* SIGHUP: reread the -Y / -S password file, as memcached rereads -Y's. */
+static void
+main_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+
+    (void)sig;
+    (void)what;
+    if (srv->auth != NULL) {
+        auth_reload(srv->auth);
+    }
 }
 
 static void
@@ -266,7 +280,7 @@ main(int argc, char **argv)
 {
     struct settings st;
     struct server srv;
-    struct event *sigint_ev, *sigterm_ev, *tick_ev;
+    struct event *sigint_ev, *sigterm_ev, *tick_ev, *sighup_ev;
     struct timeval one = {1, 0};
     int rc;
 
@@ -302,9 +316,18 @@ main(int argc, char **argv)
     text_setup((uint32_t)st.item_size_max);
     bin_setup((uint32_t)st.item_size_max);
     meta_setup((uint32_t)st.item_size_max);
+    bin_setup_sasl(st.sasl);
 
     memset(&srv, 0, sizeof(srv));
     srv.settings = &st;
+    if (st.auth_file != NULL || st.sasl) {
+        /* settings_parse made sure only one of them is set */
+        srv.auth = auth_create(st.auth_file != NULL ? st.auth_file
+                                                    : st.sasl_pwdb);
+        if (srv.auth == NULL) {
+            return EXIT_FAILURE; /* as memcached */
+        }
+    }
     srv.clock = clock_create();
     srv.watch = watch_create();
     srv.store = srv.clock && srv.watch ? main_store(&st, srv.clock, srv.watch)
@@ -367,8 +390,10 @@ main(int argc, char **argv)
     }
     sigint_ev = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
     sigterm_ev = evsignal_new(srv.base, SIGTERM, main_on_signal, &srv);
+    sighup_ev = evsignal_new(srv.base, SIGHUP, main_on_hup, &srv);
     tick_ev = event_new(srv.base, -1, EV_PERSIST, main_on_tick, &srv);
     if (sigint_ev == NULL || sigterm_ev == NULL || tick_ev == NULL ||
+        sighup_ev == NULL || event_add(sighup_ev, NULL) != 0 ||
         event_add(sigint_ev, NULL) != 0 || event_add(sigterm_ev, NULL) != 0 ||
         event_add(tick_ev, &one) != 0) {
         log_error("failed to set up the main event loop");
@@ -396,11 +421,13 @@ main(int argc, char **argv)
     }
     free(srv.hotkeys);
     event_free(tick_ev);
+    event_free(sighup_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);
     event_base_free(srv.base);
     store_destroy(srv.store);
     watch_destroy(srv.watch);
+    auth_destroy(srv.auth);
     clock_destroy(srv.clock);
     if (st.daemonize && st.pidfile != NULL) {
         unlink(st.pidfile);

@@ -810,6 +810,10 @@ process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
                              strncmp(req->err, too_large,
                                      sizeof(too_large) - 1) == 0;
 
+    if (req->op == REQ_AUTH) {
+        /* -Y data too long to be credentials: a failed attempt */
+        process_auth_count(px, false);
+    }
     if (req->op == REQ_STORE && req->err != NULL &&
         strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {
         /* memcached counts a value refused for its size */
@@ -928,6 +932,12 @@ process_request(struct process_ctx *px, struct request *req)
         break;
     case REQ_ADMIN:
         return admin_process(px, req);
+    case REQ_AUTH:
+        process_auth(px, req);
+        break;
+    case REQ_SASL:
+        process_sasl(px, req);
+        break;
     default:
         exec_reply_code(&x, RES_E_UNKNOWN);
         break;

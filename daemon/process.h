@@ -23,6 +23,13 @@ struct result;
 struct server;
 struct thread_stats;
 
+/* Where a binary connection is in a SASL exchange (-S). */
+enum process_sasl_state {
+    PROCESS_SASL_NONE = 0,  /* nothing started, or the last try failed */
+    PROCESS_SASL_STEP,      /* AUTH PLAIN came empty: credentials in STEP */
+    PROCESS_SASL_DONE,      /* authenticated by SASL */
+};
+
 /*
  * What the executor may touch while it runs one request: it knows nothing
  * of connections or workers.  The caller (conn.c) owns one per connection
@@ -53,6 +60,11 @@ struct process_ctx {
                                  * caller may send with MSG_MORE, so the
                                  * peer wakes per full segment, not per
                                  * pass (daemon/admin_crawler.c) */
+    /* -Y / -S (daemon/process_auth.c): whether requests may run, and where
+     * a SASL exchange is; the caller sets authed once, when the server
+     * has no password table, and the executor writes both back */
+    bool authed;
+    uint8_t sasl_state;         /* enum process_sasl_state */
     /* A resumable request: one that stopped midway because its output
      * reached the high-water mark (a long multiget, a dump) stays
      * unconsumed and runs again once out has drained; the executor picks
@@ -119,6 +131,26 @@ void process_store(struct process_ctx *px, struct request *req,
 /* process_store for meta ms (daemon/process_meta.c). */
 void process_meta_store(struct process_ctx *px, struct request *req,
                         struct item *staged, int staged_rc);
+
+/* -Y: check a REQ_AUTH request's credentials, count it, answer
+ * "STORED" (px is then authenticated) or memcached's failure line;
+ * daemon/process_auth.c. */
+void process_auth(struct process_ctx *px, struct request *req);
+
+/* Count an authentication attempt (auth_cmds, and auth_errors unless ok)
+ * and (de)authenticate px accordingly. */
+void process_auth_count(struct process_ctx *px, bool ok);
+
+/* -S: execute a binary SASL request (REQ_SASL), which may authenticate
+ * or de-authenticate px; daemon/process_auth.c. */
+void process_sasl(struct process_ctx *px, struct request *req);
+
+/* For a request parsed (status rc) on a connection not yet authenticated:
+ * true if it is refused, as memcached does ("Auth failure.", then close;
+ * px->closing is set); false for what may run first (-Y's text auth
+ * request, binary VERSION and SASL). */
+bool process_auth_refused(struct process_ctx *px, const struct request *req,
+                          int rc);
 
 /* The store's mode for a request's enum req_store_mode. */
 enum store_mode process_store_mode(uint8_t req_mode);

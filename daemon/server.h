@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+struct auth;
 struct bigkeys;
 struct clock;
 struct detail;
@@ -46,6 +47,8 @@ struct server {
                                      * NULL: nothing kept */
     struct hotkeys **hotkeys;       /* stats hotkeys: one sketch per worker
                                      * (daemon/hotkeys.h), or NULL */
+    struct auth *auth;              /* -Y / -S password table, reloaded on
+                                     * SIGHUP; NULL: no authentication */
     time_t started;
 
     /* connection counters, atomics: written by listener and workers */

@@ -514,6 +514,49 @@ static const struct option settings_long[] = {
     {NULL, 0, NULL, 0},
 };
 
+/*
+ * -S and -Y, as memcached 1.6.18: SASL is binary only and -Y ascii only,
+ * so each picks the protocol unless -B names the other (then, or with
+ * both, memcached's error).  stashd checks PLAIN itself against the
+ * user:password file memcached's own SASL reads from MEMCACHED_SASL_PWDB;
+ * it has no Cyrus SASL, so -S without that variable is refused rather
+ * than letting every client fail.
+ */
+static int
+settings_check_auth(struct settings *s)
+{
+    if (s->sasl) {
+        if (s->auth_file != NULL ||
+            (s->protocol_given && strcmp(s->protocol, "binary") != 0)) {
+            log_error("ERROR: You cannot allow the ASCII protocol while "
+                      "using SASL.");
+            return -1;
+        }
+        if (s->udpport != 0) {
+            log_error("ERROR: Cannot enable UDP while using binary SASL "
+                      "authentication.");
+            return -1;
+        }
+        s->protocol = "binary";
+        s->sasl_pwdb = getenv("MEMCACHED_SASL_PWDB");
+        if (s->sasl_pwdb == NULL || s->sasl_pwdb[0] == '\0') {
+            log_error("-S needs MEMCACHED_SASL_PWDB set to a file of "
+                      "user:password lines: stashd checks SASL PLAIN "
+                      "itself and has no Cyrus SASL database");
+            return -1;
+        }
+    }
+    if (s->auth_file != NULL) {
+        if (s->protocol_given && strcmp(s->protocol, "ascii") != 0) {
+            log_error("ERROR: You cannot allow the BINARY protocol while "
+                      "using ascii authentication tokens.");
+            return -1;
+        }
+        s->protocol = "ascii";
+    }
+    return 0;
+}
+
 /* Checks that involve several flags, after all are parsed. */
 static int
 settings_check(struct settings *s)
@@ -558,7 +601,7 @@ settings_check(struct settings *s)
     }
     /* every worker reads every UDP socket (daemon/udp.c) */
     s->threads_per_udp = s->threads;
-    return 0;
+    return settings_check_auth(s);
 }
 
 int
@@ -739,6 +782,7 @@ settings_parse(struct settings *s, int argc, char **argv)
                           optarg);
                 return -1;
             }
+            s->protocol_given = true;
             break;
         case 'I':
             if (!parse_size(optarg, &sz)) {
@@ -760,11 +804,11 @@ settings_parse(struct settings *s, int argc, char **argv)
             log_error("WARNING: -N has no effect in stashd");
             break;
         case 'S':
-            log_error("stashd does not support SASL (-S)");
-            return -1;
+            s->sasl = true;
+            break;
         case 'Y':
-            log_error("stashd does not support ascii authentication (-Y)");
-            return -1;
+            s->auth_file = optarg;
+            break;
         case 'e':
             log_error("stashd is memory only: -e (memory file) is not "
                       "supported");
@@ -866,10 +910,15 @@ settings_emit(const struct settings *s,
             break;
         case SK_STR:
         case SK_CSTR:
+        case SK_STRNO:
             /* emitted whole: a file path may not fit buf */
             str = *(const char *const *)p;
-            emit(ctx, d->name,
-                 str != NULL ? str : d->kind == SK_STR ? "NULL" : "(null)");
+            if (str == NULL) {
+                str = d->kind == SK_STR    ? "NULL"
+                      : d->kind == SK_CSTR ? "(null)"
+                                           : "no";
+            }
+            emit(ctx, d->name, str);
             continue;
         }
         emit(ctx, d->name, buf);

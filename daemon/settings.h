@@ -26,6 +26,7 @@ enum setting_kind {
     SK_STR,     /* const char *, NULL prints "NULL" */
     SK_CSTR,    /* const char *, NULL prints "(null)" (as memcached's
                  * printf of a NULL pointer does) */
+    SK_STRNO,   /* const char *, NULL prints "no" */
 };
 
 /*       stats name          kind       C type         field            default */
@@ -48,6 +49,8 @@ enum setting_kind {
     X(cas_enabled,          SK_BOOL,   bool,          use_cas,         true) \
     X(tcp_backlog,          SK_INT,    long,          backlog,         1024) \
     X(binding_protocol,     SK_STR,    const char *,  protocol,        "auto-negotiate") \
+    X(auth_enabled_sasl,    SK_BOOL,   bool,          sasl,            false) \
+    X(auth_enabled_ascii,   SK_STRNO,  const char *,  auth_file,       NULL) \
     X(item_size_max,        SK_SIZE,   size_t,        item_size_max,   1024 * 1024) \
     X(maxconns_fast,        SK_BOOL,   bool,          maxconns_fast,   true) \
     X(hashpower_init,       SK_INT,    long,          hashpower,       0)   \
@@ -103,6 +106,9 @@ struct settings {
     const char *user;
     const char *pidfile;
     bool listen_given;      /* -l was given (else 127.0.0.1) */
+    bool protocol_given;    /* -B was given (-S, -Y pick one otherwise) */
+    const char *sasl_pwdb;  /* -S: $MEMCACHED_SASL_PWDB, user:password
+                             * lines (daemon/auth.h) */
     long wait_max;          /* -o wait_max: parked mg w requests in all,
                              * 0 = default (daemon/wait.h) */
     long wait_max_per_key;  /* -o wait_max_per_key: parked on one key */

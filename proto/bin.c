@@ -19,8 +19,8 @@
  *   Flush (Q)                 0|4    0   none    delay:4
  *   Noop Version Quit (Q)       0    0   none
  *   Stat                        0   any  none    key = sub-command
- *   SASL List                   0    0   none    -> "Unknown command"
- *   SASL Auth/Step              0   >0   any     -> "Unknown command"
+ *   SASL List                   0    0   none    (without -S: "Unknown
+ *   SASL Auth/Step              0   >0   any      command", see below)
  *
  * Error handling follows memcached 1.6.18, checked on loopback:
  *   - magic != 0x80: close, nothing sent;
@@ -62,6 +62,14 @@
 
 /* -I, set once by bin_setup() before workers start; read-only after. */
 static uint32_t bin_item_max = BIN_ITEM_MAX_DEFAULT;
+/* -S, set once by bin_setup_sasl() likewise. */
+static bool bin_sasl;
+
+void
+bin_setup_sasl(bool on)
+{
+    bin_sasl = on;
+}
 
 void
 bin_setup(uint32_t item_size_max)
@@ -292,6 +300,45 @@ bin_fill(struct request *req, const struct bin_cmd *cmd, const uint8_t *p,
     }
 }
 
+/*
+ * SASL_LIST_MECHS, SASL_AUTH, SASL_STEP.  Without -S memcached answers
+ * "Unknown command" and swallows the body.  With it, as memcached, a
+ * mechanism name over BIN_SASL_MECH_MAX is "Invalid arguments"; data over
+ * BIN_SASL_DATA_MAX (memcached takes up to an item) is "Out of memory":
+ * credentials are far shorter, and the body is then swallowed unbuffered.
+ */
+static int
+bin_parse_sasl(struct request *req, const uint8_t *p, size_t len,
+               uint32_t nkey, uint32_t body)
+{
+    if (!bin_sasl) {
+        return bin_fail(req, PARSE_ERROR, BIN_ST_UNKNOWN_COMMAND,
+                        BIN_HEADER_LEN, body);
+    }
+    req->op = REQ_SASL; /* errors included: allowed before auth */
+    if (nkey > BIN_SASL_MECH_MAX) {
+        return bin_fail(req, PARSE_ERROR, BIN_ST_EINVAL, BIN_HEADER_LEN,
+                        body);
+    }
+    if (body - nkey > BIN_SASL_DATA_MAX) {
+        return bin_fail(req, PARSE_ERROR, BIN_ST_ENOMEM, BIN_HEADER_LEN,
+                        body);
+    }
+    if (len - BIN_HEADER_LEN < body) {
+        req->need = BIN_HEADER_LEN + body;
+        return PARSE_AGAIN;
+    }
+    req->mode = p[1] == BIN_OP_SASL_LIST_MECHS ? REQ_SASL_LIST
+                : p[1] == BIN_OP_SASL_AUTH     ? REQ_SASL_AUTH
+                                               : REQ_SASL_STEP;
+    req->key = nkey > 0 ? (const char *)p + BIN_HEADER_LEN : "";
+    req->nkey = nkey;
+    req->value = (const char *)p + BIN_HEADER_LEN + nkey;
+    req->vlen = body - nkey;
+    req->consumed = BIN_HEADER_LEN + body;
+    return PARSE_OK;
+}
+
 int
 bin_parse(struct request *req, const char *buf, size_t len)
 {
@@ -331,8 +378,7 @@ bin_parse(struct request *req, const char *buf, size_t len)
         return bin_fail(req, PARSE_CLOSE, BIN_ST_EINVAL, BIN_HEADER_LEN, 0);
     }
     if (cmd->shape == SHAPE_SASL_LIST || cmd->shape == SHAPE_SASL_AUTH) {
-        return bin_fail(req, PARSE_ERROR, BIN_ST_UNKNOWN_COMMAND,
-                        BIN_HEADER_LEN, body);
+        return bin_parse_sasl(req, p, len, nkey, body);
     }
     head = BIN_HEADER_LEN + ext + nkey;
     if ((cmd->shape == SHAPE_STORE || cmd->shape == SHAPE_CONCAT) &&
@@ -405,6 +451,8 @@ bin_status_text(uint16_t status)
         return "Unknown command";
     case BIN_ST_ENOMEM:
         return "Out of memory";
+    case BIN_ST_AUTH_ERROR:
+        return "Auth failure.";
     default:
         return "Unknown error";
     }
@@ -618,6 +666,17 @@ bin_reply(struct out *o, const struct request *req, const struct result *res)
     case RES_E_UNKNOWN:
         status = BIN_ST_UNKNOWN_COMMAND;
         break;
+    case RES_AUTH_OK:
+        bin_packet(o, req, BIN_ST_OK, NULL, 0, res->msg,
+                   res->msg != NULL ? strlen(res->msg) : 0, 0);
+        return;
+    case RES_AUTH_CONTINUE:
+        bin_packet(o, req, BIN_ST_AUTH_CONTINUE, NULL, 0, NULL, 0, 0);
+        return;
+    case RES_AUTH_ERROR:
+        /* whatever the opcode, stats included */
+        bin_status_packet(o, req, BIN_ST_AUTH_ERROR);
+        return;
     case RES_E_MSG:
     default:
         if (req->op == REQ_STATS && res->msg != NULL &&

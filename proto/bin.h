@@ -15,6 +15,7 @@
 #define STASHD_PROTO_BIN_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct request;
@@ -73,6 +74,8 @@ enum bin_status {
     BIN_ST_EINVAL = 0x0004,
     BIN_ST_NOT_STORED = 0x0005,
     BIN_ST_DELTA_BADVAL = 0x0006,
+    BIN_ST_AUTH_ERROR = 0x0020,
+    BIN_ST_AUTH_CONTINUE = 0x0021,
     BIN_ST_UNKNOWN_COMMAND = 0x0081,
     BIN_ST_ENOMEM = 0x0082,
 };
@@ -81,6 +84,15 @@ enum bin_status {
  * A store whose value is larger is answered "Too large." and its body
  * swallowed without buffering it.  Default 1 MiB. */
 void bin_setup(uint32_t item_size_max);
+
+/* Longest SASL mechanism name (memcached's) and SASL data accepted. */
+#define BIN_SASL_MECH_MAX 32
+#define BIN_SASL_DATA_MAX 1024
+
+/* Whether SASL is on (-S); call once before any bin_parse().  Off, the
+ * SASL opcodes are "Unknown command" as in memcached without -S; on, they
+ * parse to REQ_SASL.  Default off. */
+void bin_setup_sasl(bool on);
 
 /* Parse one packet from buf[0..len): enum parse_status, see proto.h and
  * request.h.  Never reads past len; key and value point into buf. */

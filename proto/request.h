@@ -60,6 +60,16 @@ enum req_op {
     REQ_ADMIN,      /* lru, lru_crawler, slabs, watch: req->key/nkey is
                      * the command word, req->keys/keys_len its argument
                      * tokens (space separated); daemon/admin.c */
+    REQ_AUTH,       /* -Y ascii auth "set": key/nkey = user, value/vlen =
+                     * password (on PARSE_ERROR: a failed attempt) */
+    REQ_SASL,       /* binary SASL: mode is an enum req_sasl_mode, key/nkey
+                     * the mechanism, value/vlen the data */
+};
+
+enum req_sasl_mode {
+    REQ_SASL_LIST = 0,
+    REQ_SASL_AUTH,
+    REQ_SASL_STEP,
 };
 
 enum req_store_mode {
@@ -178,6 +188,11 @@ enum res_code {
     RES_E_NON_NUMERIC,  /* CLIENT_ERROR cannot increment or decrement ... */
     RES_E_UNKNOWN,      /* ERROR / binary 0x81 */
     RES_E_MSG,          /* msg holds the whole text error line */
+    /* binary SASL */
+    RES_AUTH_OK,        /* status 0, msg is the body ("Authenticated",
+                         * the mechanism list) */
+    RES_AUTH_CONTINUE,  /* status 0x21, empty body: send SASL_STEP */
+    RES_AUTH_ERROR,     /* status 0x20 "Auth failure." */
 };
 
 /* One slice of a value; the executor keeps the memory alive until sent. */

@@ -129,4 +129,18 @@ void text_error(struct out *o, const struct request *req, const char *line);
  * number of bytes written. */
 size_t text_u64(char *dst, uint64_t v);
 
+/* -Y: data blocks longer than this are not credentials (two fields of
+ * at most 255 bytes): text_auth_parse() does not buffer them. */
+#define TEXT_AUTH_DATA_MAX 1024
+
+/*
+ * Parse what an unauthenticated text connection sent under -Y
+ * (proto/text_auth.c has the grammar): PARSE_OK with op = REQ_AUTH, key =
+ * user, value = password; PARSE_ERROR with memcached's line in err (op =
+ * REQ_AUTH, with swallow, for a data block over TEXT_AUTH_DATA_MAX: a
+ * failed attempt); PARSE_AGAIN (need = total bytes once the line is
+ * known); PARSE_CLOSE.
+ */
+int text_auth_parse(struct request *req, const char *buf, size_t len);
+
 #endif
