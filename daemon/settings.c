@@ -2,10 +2,11 @@
  * settings.c -- command line parsing with memcached 1.6's flags and rules.
  *
  * Differences from memcached, on purpose: stashd listens on 127.0.0.1
- * unless -l is given.  memcached's tuning knobs that
- * mean nothing here are accepted with a one-line warning; features stashd
- * does not have (SASL, TLS, extstore, memory files) are errors, because
- * silently running without them would surprise the operator.
+ * unless -l is given.  Every flag and -o option stashd does not implement
+ * (-L, -N, TLS, extstore, memory files, memcached's other tuning
+ * knobs) is an error, because silently running without it would surprise
+ * the operator; only options memcached 1.6.18 itself ignores are accepted
+ * (settings_noop), and -W, since stashd has no watch command to disable.
  */
 #include "daemon/settings.h"
 
@@ -59,7 +60,8 @@ static const char settings_help[] =
     "(default: 1.25)\n"
     "-n, --slab-min-size=<bytes> min space used for key+value+flags "
     "(default: 48)\n"
-    "-L, --enable-largepages   accepted, no effect\n"
+    "-L, --enable-largepages   not implemented: stashd refuses to start "
+    "with it\n"
     "-D <char>                 prefix delimiter of stats detail (default :);\n"
     "                          turns per-prefix stats on\n"
     "-t, --threads=<num>       number of worker threads (default: 4)\n"
@@ -76,14 +78,23 @@ static const char settings_help[] =
     "-W, --disable-watch       refuse the watch command\n"
     "-Z, --enable-ssl          TLS on every TCP listener but those given as\n"
     "                          -l notls:<addr>:<port>\n"
-    "-S, -Y, -e                SASL, ascii auth and memory file are not "
-    "supported:\n"
+    "-S, --enable-sasl         binary protocol only, SASL PLAIN checked "
+    "against the\n"
+    "                          user:password file in $MEMCACHED_SASL_PWDB\n"
+    "-Y, --auth-file=<file>    ascii protocol only; clients authenticate "
+    "with\n"
+    "                          \"set <any> 0 0 <n>\\r\\n<user> <password>"
+    "\\r\\n\";\n"
+    "                          <file> holds user:password lines, reread on "
+    "SIGHUP\n"
+    "-N, --napi_ids=<num>      not implemented: stashd refuses to start "
+    "with it\n"
+    "-e, --memory-file         memory files are not supported:\n"
     "                          stashd refuses to start with them\n"
-    "-N, --napi_ids=<num>      accepted, no effect\n"
     "-o, --extended            comma separated list of extended options:\n"
     "   - maxconns_fast        close new connections at the limit at once "
     "(default)\n"
-    "   - no_maxconns_fast     (accepted, behaves as maxconns_fast)\n"
+    "   - no_maxconns_fast     not implemented: refused\n"
     "   - hashpower=<num>      initial log2 of hash table buckets\n"
     "   - idle_timeout=<secs>  close connections idle this long (default: 0, "
     "off)\n"
@@ -96,7 +107,7 @@ static const char settings_help[] =
     "(default: 100)\n"
     "   - lru_crawler_tocrawl=<num> items checked per LRU per crawl "
     "(default: 0, all)\n"
-    "   - slab_chunk_max=<KiB> largest slab chunk (default: 512)\n"
+    "   - slab_chunk_max=<KiB> largest slab chunk: only 512 (the default)\n"
     "   - no_lru_maintainer    no LRU maintainer thread; also turns off the\n"
     "                          segmented LRU (one flat LRU per class)\n"
     "   - lru_segmented, no_lru_segmented  HOT/WARM/COLD segments "
@@ -140,9 +151,12 @@ static const char settings_help[] =
     "   - ssl_handshake_timeout=<s> close clients that have not finished "
     "the\n"
     "                          TLS handshake after s seconds (default: 10)\n"
-    "   other memcached tuning options (lru_crawler_*,\n"
-    "   tail_repair_time, hash_algorithm, *_logbuf_size, modern,\n"
-    "   no_hashexpand, ...) are accepted with a warning and have no effect.\n";
+    "   modern, inline_ascii_resp and resp_obj_mem_limit are accepted "
+    "(memcached\n"
+    "   ignores them too); memcached's other tuning options "
+    "(tail_repair_time,\n"
+    "   hash_algorithm, *_logbuf_size, no_hashexpand, ...) are not\n"
+    "   implemented and refused.\n";
 
 static const char settings_license[] =
     "stashd is distributed under the BSD 3-Clause license; see COPYING.\n"
@@ -218,13 +232,15 @@ parse_size(const char *str, size_t *out)
     return true;
 }
 
-/* The -o options stashd has no use for: accepted with a warning. */
-static const char *const settings_ignored[] = {
-    "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
-    "worker_logbuf_size", "no_hashexpand", "modern",
-    "no_modern", "sock_cookie_id", "slab_automove_freeratio",
-    "inline_ascii_resp", "no_inline_ascii_resp",
-    "resp_obj_mem_limit", "no_maxconns_fast", NULL,
+/* The -o options memcached 1.6.18 itself does nothing with (modern: its
+ * defaults are already modern; the inline_ascii_resp pair went with 1.6's
+ * response objects; resp_obj_mem_limit: it prints a deprecation): accepted
+ * as memcached accepts them.  Every other option stashd does not
+ * implement is refused: running without what it asks for would surprise
+ * the operator. */
+static const char *const settings_noop[] = {
+    "modern", "inline_ascii_resp", "no_inline_ascii_resp",
+    "resp_obj_mem_limit", NULL,
 };
 
 /* Parse a factor (> 0) as memcached's strtod does. */
@@ -298,6 +314,29 @@ settings_lru_option(struct settings *s, const char *opt, const char *val,
         return false;
     }
     return true;
+}
+
+/* memcached's -o options that stashd does not implement, for a message
+ * that says so rather than "Illegal suboption". */
+static const char *const settings_unimplemented[] = {
+    "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
+    "worker_logbuf_size", "no_hashexpand", "no_modern",
+    "sock_cookie_id", "slab_automove_freeratio", "no_maxconns_fast",
+    NULL,
+};
+
+static int
+settings_refuse_option(const char *opt)
+{
+    for (int i = 0; settings_unimplemented[i] != NULL; i++) {
+        if (strcmp(opt, settings_unimplemented[i]) == 0) {
+            log_error("stashd does not implement -o %s: remove it (stashd "
+                      "refuses to run without what a flag asks for)", opt);
+            return -1;
+        }
+    }
+    log_error("Illegal suboption \"%s\"", opt);
+    return -1;
 }
 
 static int
@@ -435,6 +474,12 @@ settings_extended_one(struct settings *s, char *opt)
             log_error("Invalid slab_chunk_max: %s", val ? val : "");
             return -1;
         }
+        if (sz != 512) {
+            /* the store's largest chunk is fixed (slab/) */
+            log_error("stashd does not implement -o slab_chunk_max other "
+                      "than 512 (KiB)");
+            return -1;
+        }
         /* memcached takes kilobytes here */
         s->slab_chunk_max = sz * 1024;
         return 0;
@@ -446,14 +491,12 @@ settings_extended_one(struct settings *s, char *opt)
         log_error("stashd does not support %s (no extstore)", opt);
         return -1;
     }
-    for (int i = 0; settings_ignored[i] != NULL; i++) {
-        if (strcmp(opt, settings_ignored[i]) == 0) {
-            log_error("WARNING: -o %s has no effect in stashd", opt);
+    for (int i = 0; settings_noop[i] != NULL; i++) {
+        if (strcmp(opt, settings_noop[i]) == 0) {
             return 0;
         }
     }
-    log_error("Illegal suboption \"%s\"", opt);
-    return -1;
+    return settings_refuse_option(opt);
 }
 
 static int
@@ -737,8 +780,9 @@ settings_parse(struct settings *s, int argc, char **argv)
             s->chunk_size = (long)n;
             break;
         case 'L':
-            log_error("WARNING: -L has no effect in stashd");
-            break;
+            log_error("stashd does not implement -L (large pages): remove "
+                      "it");
+            return -1;
         case 'D':
             /* as memcached: a delimiter turns per-prefix stats on */
             s->prefix_delimiter = optarg[0];
@@ -801,8 +845,8 @@ settings_parse(struct settings *s, int argc, char **argv)
             s->watch_disabled = true;
             break;
         case 'N':
-            log_error("WARNING: -N has no effect in stashd");
-            break;
+            log_error("stashd does not implement -N (NAPI ids): remove it");
+            return -1;
         case 'S':
             s->sasl = true;
             break;

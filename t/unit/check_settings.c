@@ -134,6 +134,8 @@ START_TEST(test_unsupported_features_refused)
 {
     struct settings s;
 
+    unsetenv("MEMCACHED_SASL_PWDB");
+    /* -S checks PLAIN against $MEMCACHED_SASL_PWDB: without it, refused */
     ck_assert_int_eq(parse(&s, "-S", NULL), -1);
     ck_assert_int_eq(parse(&s, "-e", "/tmp/mem", NULL), -1);
     ck_assert_int_eq(parse(&s, "-o", "ext_path=/tmp/x:1G", NULL), -1);
@@ -200,6 +202,54 @@ START_TEST(test_listen_accumulates)
                      0);
     ck_assert_str_eq(s.listen, "127.0.0.1,notls:127.0.0.1:11212");
     settings_teardown(&s);
+}
+END_TEST
+
+/* Flags stashd does not implement stop it, instead of a warning. */
+START_TEST(test_unimplemented_refused)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-L", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-N", "1", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "hash_algorithm=murmur3", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "tail_repair_time=10", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "no_maxconns_fast", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "no_modern", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "watcher_logbuf_size=64", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-o", "slab_chunk_max=16", NULL), -1);
+    /* what memcached 1.6.18 itself ignores stays accepted */
+    ck_assert_int_eq(parse(&s, "-o", "modern,inline_ascii_resp", NULL), 0);
+    ck_assert_int_eq(parse(&s, "-o", "slab_chunk_max=512", NULL), 0);
+    ck_assert_int_eq(parse(&s, "-W", NULL), 0);
+}
+END_TEST
+
+/* -Y and -S pick their protocol; the other one is memcached's error. */
+START_TEST(test_auth_flags)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", NULL), 0);
+    ck_assert_str_eq(s.auth_file, "/etc/pw");
+    ck_assert_str_eq(s.protocol, "ascii");
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-B", "ascii", NULL), 0);
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-B", "binary", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-B", "auto", NULL), -1);
+    ck_assert_int_eq(parse(&s, "--auth-file=/x", NULL), 0);
+    ck_assert_str_eq(s.auth_file, "/x");
+
+    setenv("MEMCACHED_SASL_PWDB", "/etc/sasl-pw", 1);
+    ck_assert_int_eq(parse(&s, "-S", NULL), 0);
+    ck_assert(s.sasl);
+    ck_assert_str_eq(s.protocol, "binary");
+    ck_assert_str_eq(s.sasl_pwdb, "/etc/sasl-pw");
+    ck_assert_int_eq(parse(&s, "-S", "-B", "ascii", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-S", "-B", "auto", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-S", "-Y", "/etc/pw", NULL), -1);
+    setenv("MEMCACHED_SASL_PWDB", "", 1);
+    ck_assert_int_eq(parse(&s, "-S", NULL), -1);
+    unsetenv("MEMCACHED_SASL_PWDB");
 }
 END_TEST
 
@@ -321,6 +371,14 @@ START_TEST(test_emit_names)
     ck_assert_ptr_nonnull(strstr(buf, "domain_socket=NULL\n"));
     ck_assert_ptr_nonnull(strstr(buf, "item_size_max=1048576\n"));
     ck_assert_ptr_nonnull(strstr(buf, "binding_protocol=auto-negotiate\n"));
+    /* memcached's lines and order: the -S and -Y state follows */
+    ck_assert_ptr_nonnull(strstr(buf, "binding_protocol=auto-negotiate\n"
+                                      "auth_enabled_sasl=no\n"
+                                      "auth_enabled_ascii=no\n"));
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/stashd-auth", NULL), 0);
+    buf[0] = '\0';
+    settings_emit(&s, collect, buf);
+    ck_assert_ptr_nonnull(strstr(buf, "auth_enabled_ascii=/etc/stashd-auth\n"));
 }
 END_TEST
 
@@ -337,6 +395,8 @@ settings_suite(void)
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_unsupported_features_refused);
     tcase_add_test(tc, test_extended_options);
+    tcase_add_test(tc, test_unimplemented_refused);
+    tcase_add_test(tc, test_auth_flags);
     tcase_add_test(tc, test_lru_options);
     tcase_add_test(tc, test_udp_port);
     tcase_add_test(tc, test_emit_names);
