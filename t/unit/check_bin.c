@@ -521,6 +521,64 @@ START_TEST(test_item_max_boundary)
 }
 END_TEST
 
+/* -S: the SASL opcodes parse to REQ_SASL (the executor answers them);
+ * memcached's limits on the mechanism name, stashd's on the data. */
+START_TEST(test_sasl_on)
+{
+    static char val[BIN_SASL_DATA_MAX + 1];
+    struct request req;
+    struct pkt k;
+
+    bin_setup_sasl(true);
+    mkpkt(&k, BIN_OP_SASL_LIST_MECHS, NULL, 0, NULL, NULL, 0);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, k.len), PARSE_OK);
+    ck_assert_uint_eq(req.op, REQ_SASL);
+    ck_assert_uint_eq(req.mode, REQ_SASL_LIST);
+    ck_assert_uint_eq(req.consumed, 24);
+
+    mkpkt_raw(&k, 0x80, BIN_OP_SASL_AUTH, NULL, 0, "PLAIN", 5, "\0u\0p", 4,
+              0, 0);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, k.len - 1),
+                     PARSE_AGAIN);
+    ck_assert_uint_eq(req.need, k.len);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, k.len), PARSE_OK);
+    ck_assert_uint_eq(req.op, REQ_SASL);
+    ck_assert_uint_eq(req.mode, REQ_SASL_AUTH);
+    ck_assert_uint_eq(req.nkey, 5);
+    ck_assert_mem_eq(req.key, "PLAIN", 5);
+    ck_assert_uint_eq(req.vlen, 4);
+    ck_assert_mem_eq(req.value, "\0u\0p", 4);
+    ck_assert_uint_eq(req.bin_opaque, OPAQUE);
+    ck_assert_uint_eq(req.consumed, k.len);
+
+    mkpkt(&k, BIN_OP_SASL_STEP, NULL, 0, "PLAIN", NULL, 0);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, k.len), PARSE_OK);
+    ck_assert_uint_eq(req.mode, REQ_SASL_STEP);
+    ck_assert_uint_eq(req.vlen, 0);
+
+    /* a mechanism name over 32 bytes: Invalid arguments, body dropped */
+    mkpkt(&k, BIN_OP_SASL_AUTH, NULL, 0,
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", "x", 0);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24), PARSE_ERROR);
+    ck_assert_uint_eq(req.bin_status, BIN_ST_EINVAL);
+    ck_assert_uint_eq(req.op, REQ_SASL);
+    ck_assert_uint_eq(req.consumed, 24);
+    ck_assert_uint_eq(req.swallow, 34);
+    /* data over BIN_SASL_DATA_MAX: refused from the header alone */
+    memset(val, 'x', sizeof(val));
+    mkpkt_raw(&k, 0x80, BIN_OP_SASL_AUTH, NULL, 0, "PLAIN", 5, val,
+              sizeof(val), 0, 0);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, 24), PARSE_ERROR);
+    ck_assert_uint_eq(req.bin_status, BIN_ST_ENOMEM);
+    ck_assert_uint_eq(req.swallow, 5 + sizeof(val));
+    bin_setup_sasl(false);
+    /* off again: memcached without -S */
+    mkpkt(&k, BIN_OP_SASL_LIST_MECHS, NULL, 0, NULL, NULL, 0);
+    ck_assert_int_eq(bin_parse(&req, (const char *)k.b, k.len), PARSE_ERROR);
+    ck_assert_uint_eq(req.bin_status, BIN_ST_UNKNOWN_COMMAND);
+}
+END_TEST
+
 /* A value of REQ_STREAM_MIN bytes or more not all buffered: PARSE_VALUE
  * once extras and key are in; the value is left to the caller. */
 START_TEST(test_stream_value)
@@ -1034,6 +1092,7 @@ bin_suite(void)
     tcase_add_loop_test(tc, test_malformed, 0, N_BAD);
     tcase_add_test(tc, test_item_max_boundary);
     tcase_add_test(tc, test_stream_value);
+    tcase_add_test(tc, test_sasl_on);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("write");
