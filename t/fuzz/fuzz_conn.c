@@ -26,13 +26,21 @@
  * Between inputs the store is flushed and the memory limit and log level
  * set back, so one input's effects do not leak into the next more than a
  * long-lived server's would.
+ *
+ * One input in 16 (control's top byte has low nibble 0xa) runs as under
+ * -Y / -S: the connection starts unauthenticated against a password table
+ * holding fuzz:pw and alice:secret, and the binary parser takes SASL:
+ * text goes through the ascii auth request first, binary through the
+ * SASL gate.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "daemon/auth.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/process.h"
@@ -50,6 +58,28 @@
 #include "t/fuzz/fuzz_util.h"
 
 #define FUZZ_CHUNK_MAX 16384
+
+/* The password table of the -Y / -S inputs, made on first use. */
+static struct auth *
+fuzz_auth(void)
+{
+    static struct auth *a;
+
+    if (a == NULL) {
+        char path[] = "/tmp/fuzz_conn_auth.XXXXXX";
+        int fd = mkstemp(path);
+        static const char users[] = "fuzz:pw\nalice:secret\n";
+
+        FUZZ_CHECK(fd >= 0);
+        FUZZ_CHECK(write(fd, users, sizeof(users) - 1) ==
+                   (ssize_t)(sizeof(users) - 1));
+        close(fd);
+        a = auth_create(path);
+        unlink(path);
+        FUZZ_CHECK(a != NULL);
+    }
+    return a;
+}
 
 /* Response framing of a binary connection, carried across drains. */
 struct fuzz_frame {
@@ -130,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t off = 4;
     unsigned drain_every;
     unsigned chunks = 0, stalls = 0;
+    bool auth_mode;
     long rc = 0;
 
     if (!fuzz_ready) {
@@ -145,8 +176,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     store_flush(fuzz_srv.store, 0);
     memset(&frame, 0, sizeof(frame));
+    auth_mode = ((control >> 24) & 0x0f) == 0x0a;
+    /* as main() sets them up for -Y / -S: the connection then starts
+     * unauthenticated */
+    fuzz_srv.auth = auth_mode ? fuzz_auth() : NULL;
+    bin_setup_sasl(auth_mode);
     c = conn_create_detached(fuzz_worker, "fuzz");
     FUZZ_CHECK(c != NULL);
+    FUZZ_CHECK(c->px.authed == !auth_mode);
     while (off < size) {
         size_t left = size - off;
         size_t n;
@@ -201,5 +238,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     store_set_mem_limit(fuzz_srv.store, FUZZ_MEM_LIMIT);
     log_set_level(0);
+    bin_setup_sasl(false);
+    fuzz_srv.auth = NULL;
     return 0;
 }

@@ -288,6 +288,30 @@ def tls_seeds():
     return out
 
 
+# Connections that must authenticate first: the -Y ascii auth set (right,
+# wrong, malformed, oversized, pipelined) and binary SASL PLAIN.
+AUTH_CONTROLS = [b"\0\0\0\x0a", b"\x01\x02\x03\x1a", b"\xff\xff\xff\xfa"]
+AUTH_SEEDS = [
+    b"set auth 0 0 7\r\nfuzz pw\r\nset k 0 0 1\r\nv\r\nget k\r\n"
+    b"mg k v\r\n",
+    b"get k\r\nmn\r\nset a 0 0 8\r\nfuzz pwX\r\nset a 0 0 4\r\nfuzz\r\n"
+    b"set a 0 0 7\r\nfuzz pwXY\r\nset a 1 2 12 noreply\r\nalice secret"
+    b"\r\nget k\r\n",
+    b"set a 0 0 3000\r\n" + b"u" * 3000 + b"\r\nset a 0 0 7\r\nfuzz pw"
+    b"\r\n",
+    b"set a 0 0 4294967303\r\nfuzz pw\r\nversion\r\n",
+    bin_req(0x0b) + bin_req(0x20) + bin_req(0x21, b"PLAIN",
+                                            value=b"\0fuzz\0pw") +
+    bin_req(0x01, b"k", struct.pack(">II", 0, 0), b"v") + bin_req(0x00, b"k"),
+    bin_req(0x21, b"PLAIN", value=b"\0fuzz\0no") +
+    bin_req(0x21, b"PLAIN") + bin_req(0x22, b"PLAIN", value=b"fuzz\0fuzz\0pw")
+    + bin_req(0x21, b"PLAIN", value=b"\0fuzz\0pw") + bin_req(0x0a),
+    bin_req(0x21, b"M" * 40, value=b"x") + bin_req(0x21, b"PLAIN",
+                                                   value=b"y" * 2000) +
+    bin_req(0x00, b"k"),
+]
+
+
 def write(outdir, sub, data):
     d = os.path.join(outdir, sub)
     os.makedirs(d, exist_ok=True)
@@ -326,6 +350,12 @@ def main():
         write(outdir, "udp", s)
     for i, s in enumerate(tls_seeds()):
         write(outdir, "tls", controls[i % len(controls)] + s)
+    # -Y / -S mode (control's top byte 0x?a, see fuzz_conn.c)
+    for i, s in enumerate(AUTH_SEEDS):
+        write(outdir, "conn", AUTH_CONTROLS[i % len(AUTH_CONTROLS)] + s)
+    for s in AUTH_SEEDS:
+        if s[:1] != b"\x80":
+            write(outdir, "text", s)
     return 0
 
 

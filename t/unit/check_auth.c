@@ -234,9 +234,9 @@ START_TEST(test_parse_long)
     char line[TEXT_LINE_MAX + 2];
 
     /* data too long to be credentials: a failure, swallowed unread */
-    ck_assert_int_eq(PARSE("set x 0 0 4000000000\r\n"), PARSE_OK);
+    ck_assert_int_eq(PARSE("set x 0 0 4000000000\r\n"), PARSE_ERROR);
     ck_assert_int_eq(req.op, REQ_AUTH);
-    ck_assert_ptr_null(req.key);
+    ck_assert_str_eq(req.err, "CLIENT_ERROR authentication failure");
     ck_assert_uint_eq(req.consumed, 22);
     ck_assert_uint_eq(req.swallow, 4000000002ULL);
     /* 2^32 + 5 is 5 for memcached's 32-bit read */
