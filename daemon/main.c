@@ -282,6 +282,7 @@ main(int argc, char **argv)
     struct server srv;
     struct event *sigint_ev, *sigterm_ev, *tick_ev, *sighup_ev;
     struct timeval one = {1, 0};
+    struct auth *auth = NULL;
     int rc;
 
     settings_default(&st);
@@ -302,6 +303,16 @@ main(int argc, char **argv)
     }
     main_raise_nofile(&st);
     main_drop_privileges(&st);
+    if (st.auth_file != NULL || st.sasl) {
+        /* as the -u user, who must read it again on SIGHUP; before -d, so
+         * that a bad file stops the command the operator ran.
+         * settings_parse made sure only one of them is set. */
+        auth = auth_create(st.auth_file != NULL ? st.auth_file
+                                                : st.sasl_pwdb);
+        if (auth == NULL) {
+            return EXIT_FAILURE; /* as memcached */
+        }
+    }
     if (st.daemonize) {
         main_daemonize(&st);
     }
@@ -320,14 +331,7 @@ main(int argc, char **argv)
 
     memset(&srv, 0, sizeof(srv));
     srv.settings = &st;
-    if (st.auth_file != NULL || st.sasl) {
-        /* settings_parse made sure only one of them is set */
-        srv.auth = auth_create(st.auth_file != NULL ? st.auth_file
-                                                    : st.sasl_pwdb);
-        if (srv.auth == NULL) {
-            return EXIT_FAILURE; /* as memcached */
-        }
-    }
+    srv.auth = auth;
     srv.clock = clock_create();
     srv.watch = watch_create();
     srv.store = srv.clock && srv.watch ? main_store(&st, srv.clock, srv.watch)
