@@ -2,8 +2,8 @@
  * process_auth.c -- executing -Y ascii authentication and -S SASL PLAIN.
  *
  * A connection starts authenticated (px->authed) unless the server has a
- * password table (srv->auth, daemon/auth.h).  A text connection under -Y sends only
- * text_auth_parse()'s one request until it succeeds; a binary connection
+ * password table (srv->auth, daemon/auth.h).  A text connection under -Y
+ * sends only text_auth_parse()'s one request until it succeeds; a binary connection
  * under -S may send VERSION and the SASL commands, anything else is
  * answered "Auth failure." and closed, as memcached 1.6.18 does.
  *
@@ -28,8 +28,8 @@
 #include "proto/request.h"
 
 static void
-process_auth_reply(struct process_ctx *px, const struct request *req, uint8_t code,
-                   const char *msg)
+process_auth_reply(struct process_ctx *px, const struct request *req,
+                   uint8_t code, const char *msg)
 {
     struct result res;
 

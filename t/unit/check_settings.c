@@ -378,7 +378,8 @@ START_TEST(test_emit_names)
     ck_assert_int_eq(parse(&s, "-Y", "/etc/stashd-auth", NULL), 0);
     buf[0] = '\0';
     settings_emit(&s, collect, buf);
-    ck_assert_ptr_nonnull(strstr(buf, "auth_enabled_ascii=/etc/stashd-auth\n"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "auth_enabled_ascii=/etc/stashd-auth\n"));
 }
 END_TEST
 
