@@ -590,6 +590,12 @@ settings_check_auth(struct settings *s)
         }
     }
     if (s->auth_file != NULL) {
+        if (s->udpport != 0) {
+            /* a datagram has no connection to authenticate */
+            log_error("Cannot use UDP with ascii authentication enabled "
+                      "(-U 0 to disable)");
+            return -1;
+        }
         if (s->protocol_given && strcmp(s->protocol, "ascii") != 0) {
             log_error("ERROR: You cannot allow the BINARY protocol while "
                       "using ascii authentication tokens.");

@@ -397,6 +397,10 @@ def startup(tap, t, tmp):
     tap.ok(rc not in (None, 0) and "You cannot allow the BINARY protocol "
            "while using ascii authentication tokens." in err,
            tag + "-Y with -B binary refused", (rc, err))
+    # the refuses() helper passes -U 0 first; a later -U wins
+    rc, err = t.refuses(["-Y", pwfile, "-U", str(st.free_port())])
+    tap.ok(rc not in (None, 0) and "Cannot use UDP with ascii authentication "
+           "enabled" in err, tag + "-Y with UDP refused", (rc, err))
     rc, err = t.refuses(["-Y", os.path.join(tmp, "missing")])
     tap.ok(rc not in (None, 0) and "Could not open authfile" in err,
            tag + "-Y with a missing file refused", (rc, err))

@@ -236,6 +236,8 @@ START_TEST(test_auth_flags)
     ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-B", "ascii", NULL), 0);
     ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-B", "binary", NULL), -1);
     ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-B", "auto", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-U", "11211", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-Y", "/etc/pw", "-U", "0", NULL), 0);
     ck_assert_int_eq(parse(&s, "--auth-file=/x", NULL), 0);
     ck_assert_str_eq(s.auth_file, "/x");
 
@@ -247,6 +249,7 @@ START_TEST(test_auth_flags)
     ck_assert_int_eq(parse(&s, "-S", "-B", "ascii", NULL), -1);
     ck_assert_int_eq(parse(&s, "-S", "-B", "auto", NULL), -1);
     ck_assert_int_eq(parse(&s, "-S", "-Y", "/etc/pw", NULL), -1);
+    ck_assert_int_eq(parse(&s, "-S", "-U", "11211", NULL), -1);
     setenv("MEMCACHED_SASL_PWDB", "", 1);
     ck_assert_int_eq(parse(&s, "-S", NULL), -1);
     unsetenv("MEMCACHED_SASL_PWDB");
