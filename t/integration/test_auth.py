@@ -423,7 +423,7 @@ def startup(tap, t, tmp):
     tap.ok(rc not in (None, 0) and "MEMCACHED_SASL_PWDB" in err,
            tag + "-S without MEMCACHED_SASL_PWDB refused", (rc, err))
     # flags stashd does not implement stop it (memcached runs with them)
-    for flags in (["-L"], ["-D", ":"], ["-N", "1"],
+    for flags in (["-L"], ["-N", "1"],
                   ["-o", "hash_algorithm=murmur3"],
                   ["-o", "tail_repair_time=10"]):
         rc, err = t.refuses(flags)
