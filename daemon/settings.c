@@ -89,7 +89,7 @@ static const char settings_help[] =
     "SIGHUP\n"
     "-N, --napi_ids=<num>      not implemented: stashd refuses to start "
     "with it\n"
-    "-e, --memory-file         memory files are not supported:\n"
+    "-e <file>                 memory files are not supported:\n"
     "                          stashd refuses to start with them\n"
     "-o, --extended            comma separated list of extended options:\n"
     "   - maxconns_fast        close new connections at the limit at once "
