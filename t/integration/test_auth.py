@@ -245,6 +245,50 @@ def ascii_auth(tap, t, tmp):
     tap.ok(srv.check(), tag + "server stopped cleanly")
 
 
+# -- -Y inside TLS ----------------------------------------------------------
+
+def make_cert(tmp):
+    """A self-signed certificate and key for -Z; None without openssl."""
+    tool = shutil.which("openssl")
+    if tool is None:
+        return None
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    r = subprocess.run([tool, "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=localhost"],
+                       capture_output=True, timeout=60)
+    return (cert, key) if r.returncode == 0 else None
+
+
+def ascii_auth_tls(tap, t, tmp, certkey):
+    """-Y with -Z: the auth set travels inside TLS, same replies."""
+    import socket
+    import ssl
+    tag = "[%s -Y -Z] " % t.name
+    pwfile = os.path.join(tmp, "auth-tls-%s" % t.name)
+    write_users(pwfile, USERS)
+    srv = t.server(["-Y", pwfile, "-Z", "-o",
+                    "ssl_chain_cert=%s,ssl_key=%s" % certkey])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    sock = ctx.wrap_socket(socket.create_connection((srv.host, srv.port),
+                                                    timeout=5),
+                           server_hostname="localhost")
+    c = st.Conn(sock=sock)
+    tap.eq(c.cmd("get k"), UNAUTH, tag + "before auth: refused")
+    c.send(auth_set("alice", "wrong"))
+    tap.eq(c.readline().decode(), FAILURE, tag + "wrong password")
+    c.send(auth_set(*USERS[0]))
+    tap.eq(c.readline().decode(), "STORED", tag + "right password")
+    c.send(b"set k 0 0 2\r\nhi\r\nget k\r\n")
+    tap.eq([c.readline() for _ in range(4)],
+           [b"STORED", b"VALUE k 0 2", b"hi", b"END"],
+           tag + "set/get after auth")
+    c.close()
+    tap.ok(srv.check(), tag + "server stopped cleanly")
+
+
 # -- -S ---------------------------------------------------------------------
 
 def plain(user, password, authzid=""):
@@ -447,9 +491,18 @@ def main():
         os.environ["MEMCACHED_SASL_PWDB"] = pwdb
         if saslconf:
             os.environ["SASL_CONF_PATH"] = saslconf
+        certkey = make_cert(tmp)
         for t in targets:
             startup(tap, t, tmp)
             ascii_auth(tap, t, tmp)
+            tls_built = t.name == "memcached" or "--enable-ssl" in \
+                subprocess.run([t.exe, "-h"], capture_output=True,
+                               text=True).stdout
+            if certkey and tls_built:
+                ascii_auth_tls(tap, t, tmp, certkey)
+            else:
+                tap.diag("%s: no TLS build or no openssl: -Y -Z skipped"
+                         % t.name)
             if t.name == "memcached" and not saslconf:
                 tap.diag("no saslpasswd2 (sasl2-bin): memcached -S skipped")
                 continue
