@@ -3,10 +3,10 @@
  *
  * Differences from memcached, on purpose: stashd listens on 127.0.0.1
  * unless -l is given.  Every flag and -o option stashd does not implement
- * (-L, -N, TLS, extstore, memory files, memcached's other tuning
+ * (-L, -N, extstore, memory files, memcached's other tuning
  * knobs) is an error, because silently running without it would surprise
  * the operator; only options memcached 1.6.18 itself ignores are accepted
- * (settings_noop), and -W, since stashd has no watch command to disable.
+ * (settings_noop).
  */
 #include "daemon/settings.h"
 
