@@ -799,16 +799,38 @@ exec_debugtime(struct exec *x)
 #endif
 }
 
+/* False if the store refuses req's item for its size (the probe item is
+ * freed at once; a refused set has dropped the key's old value). */
+static bool
+process_chunk_fits(struct conn *c, const struct request *req)
+{
+    int rc = STORE_OK;
+    struct item *it = process_store_begin(c, req, &rc);
+
+    if (it != NULL) {
+        store_item_abandon(c->w->srv->store, it);
+        return true;
+    }
+    return rc != STORE_TOO_LARGE;
+}
+
 void
 process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
                     struct request *req)
 {
     static const char too_large[] = "SERVER_ERROR object too large";
-    bool refused = req->proto == PROTO_BINARY
-                       ? req->bin_status == BIN_ST_E2BIG
-                       : req->err != NULL &&
-                             strncmp(req->err, too_large,
-                                     sizeof(too_large) - 1) == 0;
+    bool refused;
+
+    if (req->bad_chunk && !process_chunk_fits(c, req)) {
+        /* memcached allocates the item before it reads the block, so an
+         * item it cannot hold is refused whatever the block's trailer */
+        req->err = "SERVER_ERROR object too large for cache";
+    }
+    refused = req->proto == PROTO_BINARY
+                  ? req->bin_status == BIN_ST_E2BIG
+                  : req->err != NULL &&
+                        strncmp(req->err, too_large,
+                                sizeof(too_large) - 1) == 0;
 
     if (req->op == REQ_STORE && req->err != NULL &&
         strncmp(req->err, too_large, sizeof(too_large) - 1) == 0) {

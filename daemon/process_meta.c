@@ -125,6 +125,38 @@ pm_copy_hit(void *ctx, const struct item *it)
     process_reply_copy(h->x->px, &meta_proto, h->x->req, it, &res);
 }
 
+/*
+ * An mg whose opaque is too long is answered with an error, but memcached
+ * finds the error only while walking the flags, after the lookup: it has
+ * vivified (N anywhere), and applied the flags before O (T, N's TTL), not
+ * the ones after; it hands out no token, and when a flag made it lock the
+ * item (N R T h l) it skips the LRU bump it would have made on answering.
+ */
+static void
+pm_refused_opaque(const struct request *req, struct lease_get *g)
+{
+    char order[LEASE_ORDER_MAX + 2];
+    char *o;
+
+    pm_order(req, "TNRtO", order);
+    o = strchr(order, 'O');
+    if (o != NULL) {
+        *o = '\0';
+        if (strchr(o + 1, 'N') != NULL) {
+            /* still vivify, first, with no TTL (N's place is past O) */
+            memmove(order + 1, order, strlen(order) + 1);
+            order[0] = 'N';
+            g->vivify_exptime = 0;
+        }
+    }
+    memcpy(g->order, order, strlen(order) + 1);
+    g->no_win = true;
+    if (req->mflags & (META_BIT('N') | META_BIT('R') | META_BIT('T') |
+                       META_BIT('h') | META_BIT('l'))) {
+        g->no_bump = true;
+    }
+}
+
 static void
 pm_get(struct pm *x)
 {
@@ -143,6 +175,9 @@ pm_get(struct pm *x)
     g.recache_exptime = req->recache_ttl;
     g.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     g.no_bump = pm_has(req, 'u');
+    if (req->opaque_len > REQ_OPAQUE_MAX) {
+        pm_refused_opaque(req, &g);
+    }
     if (wait) {
         /* it may park and run again: count only the run that answers,
          * and keep the item to decide after the lookup */

@@ -414,12 +414,15 @@ text_store(struct request *req, struct text_line *l, uint8_t mode)
         return PARSE_AGAIN;
     }
     req->consumed = l->linelen + (uint32_t)total;
+    req->vlen = (uint32_t)vlen;
     if (memcmp(l->buf + l->linelen + vlen, "\r\n", 2) != 0) {
-        /* memcached reads exactly <bytes> + 2 and rejects them whole */
-        return text_fail(req, E_CHUNK);
+        /* memcached reads exactly <bytes> + 2 and rejects them whole;
+         * op and key stay set (see bad_chunk) */
+        req->bad_chunk = true;
+        req->err = E_CHUNK;
+        return PARSE_ERROR;
     }
     req->value = l->buf + l->linelen;
-    req->vlen = (uint32_t)vlen;
     return PARSE_OK;
 }
 
