@@ -11,6 +11,7 @@
 #include "daemon/process.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -814,6 +815,44 @@ process_chunk_fits(struct conn *c, const struct request *req)
     return rc != STORE_TOO_LARGE;
 }
 
+/* store_read's copy for lookups whose reply is dropped. */
+static void
+process_copy_none(void *ctx, const struct item *it)
+{
+    (void)ctx;
+    (void)it;
+}
+
+/* The keys of a get refused for a later over-long key: looked up (gat:
+ * touched) and counted as memcached does before it meets that key; their
+ * replies are dropped with the rest of its answer. */
+static void
+process_keys_then_error(struct conn *c, const struct request *req)
+{
+    struct store_read r = {req->touch, req->exptime, SIZE_MAX,
+                           process_copy_none, NULL};
+    const char *key;
+    uint32_t nkey;
+    uint32_t pos = 0;
+
+    while (req_next_key(req, &pos, &key, &nkey)) {
+        struct item *it;
+        enum store_read_rc rc = store_read(c->w->srv->store, key, nkey, &r,
+                                           &it);
+
+        if (rc == STORE_READ_REF) {
+            store_release(c->w->srv->store, it);
+        }
+        if (req->touch) {
+            STAT_INC(&c->w->stats, cmd_touch);
+            STAT_ADD(&c->w->stats, touch_misses, rc == STORE_READ_MISS);
+        } else {
+            STAT_INC(&c->w->stats, cmd_get);
+            STAT_ADD(&c->w->stats, get_misses, rc == STORE_READ_MISS);
+        }
+    }
+}
+
 void
 process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
                     struct request *req)
@@ -821,6 +860,9 @@ process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
     static const char too_large[] = "SERVER_ERROR object too large";
     bool refused;
 
+    if (req->keys_then_error) {
+        process_keys_then_error(c, req);
+    }
     if (req->bad_chunk && !process_chunk_fits(c, req)) {
         /* memcached allocates the item before it reads the block, so an
          * item it cannot hold is refused whatever the block's trailer */

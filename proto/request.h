@@ -111,6 +111,11 @@ struct request {
                              * (memcached refuses an item too large or
                              * out of memory before reading its block) */
 
+    bool keys_then_error;   /* PARSE_ERROR: a text get whose key after
+                             * keys/keys_len is too long; memcached has
+                             * looked up (gat: touched) the keys before
+                             * it, so the executor does too, silently */
+
     uint32_t flags;         /* client flags */
     int64_t exptime;        /* as sent: 0 never, <=30d relative, else unix */
     uint64_t cas;           /* compare-and-swap token; 0 = none */
@@ -252,6 +257,7 @@ req_reset(struct request *req, enum req_proto proto)
     req->vlen = 0;
     req->vtrail = 0;
     req->bad_chunk = false;
+    req->keys_then_error = false;
     req->flags = 0;
     req->exptime = 0;
     req->cas = 0;

@@ -327,9 +327,19 @@ text_get(struct request *req, struct text_line *l, bool cas, bool touch)
             t.n = 0;
         }
     }
+    req->want_cas = cas;
     while (t.n != 0) {
         if (t.n > REQ_KEY_MAX) {
-            return text_fail(req, E_FORMAT);
+            if (first == NULL) {
+                return text_fail(req, E_FORMAT);
+            }
+            /* the keys before it still count (see keys_then_error) */
+            req->op = REQ_GET;
+            req->keys = first;
+            req->keys_len = (uint32_t)(last - first);
+            req->keys_then_error = true;
+            req->err = E_FORMAT;
+            return PARSE_ERROR;
         }
         if (first == NULL) {
             first = t.p;
@@ -342,7 +352,6 @@ text_get(struct request *req, struct text_line *l, bool cas, bool touch)
         }
     }
     req->op = REQ_GET;
-    req->want_cas = cas;
     /* never NULL, so "gat 10" iterates zero keys */
     req->keys = first != NULL ? first : l->end;
     req->keys_len = first != NULL ? (uint32_t)(last - first) : 0;

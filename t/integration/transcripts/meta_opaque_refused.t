@@ -15,7 +15,7 @@
 >>> mg z N1000 OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO T0
 <<< CLIENT_ERROR opaque token too long
 >>> mg z t N0
-<<< HD t1000
+<<~ HD t(999|1000)
 >>> set a 0 0 1
 >>> 1
 <<< STORED
@@ -37,7 +37,7 @@
 >>> mg b T100 OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO
 <<< CLIENT_ERROR opaque token too long
 >>> mg b t
-<<< HD t100
+<<~ HD t(99|100)
 >>> mg b R200 OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO
 <<< CLIENT_ERROR opaque token too long
 >>> mg b R200 v
