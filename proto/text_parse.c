@@ -744,6 +744,10 @@ text_parse(struct request *req, const char *buf, size_t len)
     if ((size_t)(nl - buf) >= UINT32_MAX) {
         return PARSE_CLOSE;
     }
+    if ((size_t)(nl - buf) >= TEXT_READ_MAX &&
+        text_partial(req, buf, (size_t)(nl - buf)) == PARSE_CLOSE) {
+        return PARSE_CLOSE;
+    }
     end = nl;
     if (end - buf > 1 && end[-1] == '\r') {
         end--;
