@@ -251,8 +251,12 @@ pm_set(struct pm *x)
         p.val = req->value;
         p.vlen = req->vlen;
         /* C0 compares too, as in pm_delete (ms C0 without I or E
-         * takes the store_put path, which already does) */
-        p.cas_in = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
+         * takes the store_put path, which already does), but only in
+         * CAS mode: memcached checks an append/prepend's CAS only when
+         * it is nonzero */
+        p.cas_in = pm_has(req, 'C') && req->cas == 0 && req->mode == REQ_CAS
+                       ? UINT64_MAX
+                       : req->cas;
         p.stale_ok = pm_has(req, 'I');
         p.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
         p.staged = x->staged;
