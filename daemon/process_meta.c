@@ -17,6 +17,7 @@
  */
 #include "daemon/process.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/detail.h"
@@ -126,6 +127,30 @@ pm_copy_hit(void *ctx, const struct item *it)
 }
 
 /*
+ * pm_order() of the flags before the O token, for a request whose opaque
+ * memcached refuses while walking its flags in order: those after it are
+ * never applied.
+ */
+static void
+pm_order_before_opaque(const struct request *req, const char *letters,
+                       char *order)
+{
+    char all[LEASE_ORDER_MAX + 2];
+    char with_o[LEASE_ORDER_MAX + 2];
+    char *o;
+
+    snprintf(with_o, sizeof(with_o), "%sO", letters);
+    pm_order(req, with_o, all);
+    o = strchr(all, 'O');
+    if (o == NULL) {
+        pm_order(req, letters, order);
+        return;
+    }
+    *o = '\0';
+    memcpy(order, all, strlen(all) + 1);
+}
+
+/*
  * An mg whose opaque is too long is answered with an error, but memcached
  * finds the error only while walking the flags, after the lookup: it has
  * vivified (N anywhere), and applied the flags before O (T, N's TTL), not
@@ -135,21 +160,13 @@ pm_copy_hit(void *ctx, const struct item *it)
 static void
 pm_refused_opaque(const struct request *req, struct lease_get *g)
 {
-    char order[LEASE_ORDER_MAX + 2];
-    char *o;
-
-    pm_order(req, "TNRtO", order);
-    o = strchr(order, 'O');
-    if (o != NULL) {
-        *o = '\0';
-        if (strchr(o + 1, 'N') != NULL) {
-            /* still vivify, first, with no TTL (N's place is past O) */
-            memmove(order + 1, order, strlen(order) + 1);
-            order[0] = 'N';
-            g->vivify_exptime = 0;
-        }
+    pm_order_before_opaque(req, "TNRt", g->order);
+    if ((req->mflags & META_BIT('N')) && strchr(g->order, 'N') == NULL) {
+        /* still vivify, first, with no TTL (N's place is past O) */
+        memmove(g->order + 1, g->order, strlen(g->order) + 1);
+        g->order[0] = 'N';
+        g->vivify_exptime = 0;
     }
-    memcpy(g->order, order, strlen(order) + 1);
     g->no_win = true;
     if (req->mflags & (META_BIT('N') | META_BIT('R') | META_BIT('T') |
                        META_BIT('h') | META_BIT('l'))) {
@@ -354,7 +371,13 @@ pm_arith(struct pm *x)
     la.a.cas_in = req->cas;
     la.a.create = req->create;
     la.a.initial = req->initial;
-    pm_order(req, "TNt", la.order);
+    if (req->opaque_len > REQ_OPAQUE_MAX) {
+        /* memcached meets the over-long opaque in its last walk over the
+         * flags, after the arithmetic: T and N after O never apply */
+        pm_order_before_opaque(req, "TNt", la.order);
+    } else {
+        pm_order(req, "TNt", la.order);
+    }
     la.touch_exptime = req->meta_ttl;
     la.vivify_exptime = req->vivify_ttl;
     la.new_cas = pm_has(req, 'E') ? req->new_cas : 0;

@@ -43,3 +43,19 @@
 >>> mg b R200 v
 <<< VA 1 W
 <<< 1
+# four TTL flags before O: the flags after it still do not apply
+>>> mg c T5 R3 t OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO N0
+<<< CLIENT_ERROR opaque token too long
+>>> mg c t
+<<~ HD t[45]
+# ma: the arithmetic happens, then the walk that applies T and N stops at O
+>>> ma m OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO N-1 J1
+<<< CLIENT_ERROR opaque token too long
+>>> mg m v t
+<<< VA 1 t-1
+<<< 1
+>>> ma m T100 OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO
+<<< CLIENT_ERROR opaque token too long
+>>> mg m v t
+<<~ VA 1 t(99|100)
+<<< 2
