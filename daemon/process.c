@@ -803,13 +803,13 @@ exec_debugtime(struct exec *x)
 /* False if the store refuses req's item for its size (the probe item is
  * freed at once; a refused set has dropped the key's old value). */
 static bool
-process_chunk_fits(struct conn *c, const struct request *req)
+process_chunk_fits(struct process_ctx *px, const struct request *req)
 {
     int rc = STORE_OK;
-    struct item *it = process_store_begin(c, req, &rc);
+    struct item *it = process_store_begin(px, req, &rc);
 
     if (it != NULL) {
-        store_item_abandon(c->w->srv->store, it);
+        store_item_abandon(px->store, it);
         return true;
     }
     return rc != STORE_TOO_LARGE;
@@ -827,7 +827,7 @@ process_copy_none(void *ctx, const struct item *it)
  * touched) and counted as memcached does before it meets that key; their
  * replies are dropped with the rest of its answer. */
 static void
-process_keys_then_error(struct conn *c, const struct request *req)
+process_keys_then_error(struct process_ctx *px, const struct request *req)
 {
     struct store_read r = {req->touch, req->exptime, SIZE_MAX,
                            process_copy_none, NULL};
@@ -837,18 +837,17 @@ process_keys_then_error(struct conn *c, const struct request *req)
 
     while (req_next_key(req, &pos, &key, &nkey)) {
         struct item *it;
-        enum store_read_rc rc = store_read(c->w->srv->store, key, nkey, &r,
-                                           &it);
+        enum store_read_rc rc = store_read(px->store, key, nkey, &r, &it);
 
         if (rc == STORE_READ_REF) {
-            store_release(c->w->srv->store, it);
+            store_release(px->store, it);
         }
         if (req->touch) {
-            STAT_INC(&c->w->stats, cmd_touch);
-            STAT_ADD(&c->w->stats, touch_misses, rc == STORE_READ_MISS);
+            STAT_INC(px->ts, cmd_touch);
+            STAT_ADD(px->ts, touch_misses, rc == STORE_READ_MISS);
         } else {
-            STAT_INC(&c->w->stats, cmd_get);
-            STAT_ADD(&c->w->stats, get_misses, rc == STORE_READ_MISS);
+            STAT_INC(px->ts, cmd_get);
+            STAT_ADD(px->ts, get_misses, rc == STORE_READ_MISS);
         }
     }
 }
@@ -861,9 +860,9 @@ process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
     bool refused;
 
     if (req->keys_then_error) {
-        process_keys_then_error(c, req);
+        process_keys_then_error(px, req);
     }
-    if (req->bad_chunk && !process_chunk_fits(c, req)) {
+    if (req->bad_chunk && !process_chunk_fits(px, req)) {
         /* memcached allocates the item before it reads the block, so an
          * item it cannot hold is refused whatever the block's trailer */
         req->err = "SERVER_ERROR object too large for cache";
