@@ -800,6 +800,15 @@ exec_debugtime(struct exec *x)
 #endif
 }
 
+/* A binary SET/SETQ, with or without a CAS: memcached drops the old value
+ * of any binary SET it cannot allocate (a text cas keeps it). */
+static bool
+process_bin_set(const struct request *req)
+{
+    return req->proto == PROTO_BINARY &&
+           (req->bin_opcode == BIN_OP_SET || req->bin_opcode == BIN_OP_SETQ);
+}
+
 /* False if the store refuses req's item for its size (the probe item is
  * freed at once; a refused set has dropped the key's old value). */
 static bool
@@ -882,8 +891,9 @@ process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
      * value readable (the parser keeps op/mode/key for this); meta ms
      * drops it whatever its mode */
     if (req->op == REQ_STORE &&
-        (req->mode == REQ_SET || req->proto == PROTO_META) && req->nkey > 0 &&
-        req->key != NULL && refused) {
+        (req->mode == REQ_SET || req->proto == PROTO_META ||
+         process_bin_set(req)) &&
+        req->nkey > 0 && req->key != NULL && refused) {
         store_delete(px->store, req->key, req->nkey, 0);
         wait_wake(px->srv, req->key, req->nkey);
     }
@@ -894,7 +904,10 @@ struct item *
 process_store_begin(struct process_ctx *px, const struct request *req,
                     int *rc)
 {
-    return store_item_new(px->store, exec_store_modes[req->mode],
+    /* the mode only decides whether a refusal drops the old value */
+    return store_item_new(px->store,
+                          process_bin_set(req) ? STORE_SET
+                                               : exec_store_modes[req->mode],
                           req->key, req->nkey, req->flags, req->exptime,
                           req->vlen, rc);
 }
