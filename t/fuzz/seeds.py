@@ -167,6 +167,8 @@ META_SEEDS = [
     # an over-long opaque after, before and around the TTL flags
     b"mg op N30 T5 O" + b"o" * 40 + b" R9 t\r\nmg op v t h c\r\n",
     b"mg op O" + b"o" * 40 + b" N30 q\r\nmg op N30 v\r\n",
+    b"ma ct O" + b"o" * 40 + b" N-1 J1\r\nma ct T9 O" + b"o" * 40 +
+    b"\r\nmg ct v t\r\nms ct 1 MP I C0\r\nx\r\n",
     b"ms big 1048517 MA\r\n" + b"d" * 1048517 + b"xy",
 ]
 
@@ -223,6 +225,10 @@ def bin_seeds():
         bin_req(0x01, b"sm", fl, b"y" * 1024) +
         bin_req(0x24, b"sm", tt) * 500 + bin_req(0x0c, b"sm") * 500 +
         bin_req(0x0a),
+        # a Set with a CAS whose item is over -I drops the old value
+        bin_req(0x01, b"k1", fl, b"5") +
+        bin_req(0x01, b"k1", fl, b"v" * (1024 * 1024 - 16), cas=1 << 60) +
+        bin_req(0x00, b"k1"),
     ]
     return seeds
 
