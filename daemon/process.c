@@ -11,6 +11,7 @@
 #include "daemon/process.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -799,16 +800,87 @@ exec_debugtime(struct exec *x)
 #endif
 }
 
+/* A binary SET/SETQ, with or without a CAS: memcached drops the old value
+ * of any binary SET it cannot allocate (a text cas keeps it). */
+static bool
+process_bin_set(const struct request *req)
+{
+    return req->proto == PROTO_BINARY &&
+           (req->bin_opcode == BIN_OP_SET || req->bin_opcode == BIN_OP_SETQ);
+}
+
+/* False if the store refuses req's item for its size (the probe item is
+ * freed at once; a refused set has dropped the key's old value). */
+static bool
+process_chunk_fits(struct process_ctx *px, const struct request *req)
+{
+    int rc = STORE_OK;
+    struct item *it = process_store_begin(px, req, &rc);
+
+    if (it != NULL) {
+        store_item_abandon(px->store, it);
+        return true;
+    }
+    return rc != STORE_TOO_LARGE;
+}
+
+/* store_read's copy for lookups whose reply is dropped. */
+static void
+process_copy_none(void *ctx, const struct item *it)
+{
+    (void)ctx;
+    (void)it;
+}
+
+/* The keys of a get refused for a later over-long key: looked up (gat:
+ * touched) and counted as memcached does before it meets that key; their
+ * replies are dropped with the rest of its answer. */
+static void
+process_keys_then_error(struct process_ctx *px, const struct request *req)
+{
+    struct store_read r = {req->touch, req->exptime, SIZE_MAX,
+                           process_copy_none, NULL};
+    const char *key;
+    uint32_t nkey;
+    uint32_t pos = 0;
+
+    while (req_next_key(req, &pos, &key, &nkey)) {
+        struct item *it;
+        enum store_read_rc rc = store_read(px->store, key, nkey, &r, &it);
+
+        if (rc == STORE_READ_REF) {
+            store_release(px->store, it);
+        }
+        if (req->touch) {
+            STAT_INC(px->ts, cmd_touch);
+            STAT_ADD(px->ts, touch_misses, rc == STORE_READ_MISS);
+        } else {
+            STAT_INC(px->ts, cmd_get);
+            STAT_ADD(px->ts, get_misses, rc == STORE_READ_MISS);
+        }
+    }
+}
+
 void
 process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
                     struct request *req)
 {
     static const char too_large[] = "SERVER_ERROR object too large";
-    bool refused = req->proto == PROTO_BINARY
-                       ? req->bin_status == BIN_ST_E2BIG
-                       : req->err != NULL &&
-                             strncmp(req->err, too_large,
-                                     sizeof(too_large) - 1) == 0;
+    bool refused;
+
+    if (req->keys_then_error) {
+        process_keys_then_error(px, req);
+    }
+    if (req->bad_chunk && !process_chunk_fits(px, req)) {
+        /* memcached allocates the item before it reads the block, so an
+         * item it cannot hold is refused whatever the block's trailer */
+        req->err = "SERVER_ERROR object too large for cache";
+    }
+    refused = req->proto == PROTO_BINARY
+                  ? req->bin_status == BIN_ST_E2BIG
+                  : req->err != NULL &&
+                        strncmp(req->err, too_large,
+                                sizeof(too_large) - 1) == 0;
 
     if (req->op == REQ_AUTH) {
         /* -Y data too long to be credentials: a failed attempt */
@@ -823,8 +895,9 @@ process_parse_error(struct process_ctx *px, const struct proto_ops *ops,
      * value readable (the parser keeps op/mode/key for this); meta ms
      * drops it whatever its mode */
     if (req->op == REQ_STORE &&
-        (req->mode == REQ_SET || req->proto == PROTO_META) && req->nkey > 0 &&
-        req->key != NULL && refused) {
+        (req->mode == REQ_SET || req->proto == PROTO_META ||
+         process_bin_set(req)) &&
+        req->nkey > 0 && req->key != NULL && refused) {
         store_delete(px->store, req->key, req->nkey, 0);
         wait_wake(px->srv, req->key, req->nkey);
     }
@@ -835,7 +908,10 @@ struct item *
 process_store_begin(struct process_ctx *px, const struct request *req,
                     int *rc)
 {
-    return store_item_new(px->store, exec_store_modes[req->mode],
+    /* the mode only decides whether a refusal drops the old value */
+    return store_item_new(px->store,
+                          process_bin_set(req) ? STORE_SET
+                                               : exec_store_modes[req->mode],
                           req->key, req->nkey, req->flags, req->exptime,
                           req->vlen, rc);
 }

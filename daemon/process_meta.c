@@ -17,6 +17,7 @@
  */
 #include "daemon/process.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/detail.h"
@@ -125,6 +126,54 @@ pm_copy_hit(void *ctx, const struct item *it)
     process_reply_copy(h->x->px, &meta_proto, h->x->req, it, &res);
 }
 
+/*
+ * pm_order() of the flags before the O token, for a request whose opaque
+ * memcached refuses while walking its flags in order: those after it are
+ * never applied.
+ */
+static void
+pm_order_before_opaque(const struct request *req, const char *letters,
+                       char *order)
+{
+    char all[LEASE_ORDER_MAX + 2];
+    char with_o[LEASE_ORDER_MAX + 2];
+    char *o;
+
+    snprintf(with_o, sizeof(with_o), "%sO", letters);
+    pm_order(req, with_o, all);
+    o = strchr(all, 'O');
+    if (o == NULL) {
+        pm_order(req, letters, order);
+        return;
+    }
+    *o = '\0';
+    memcpy(order, all, strlen(all) + 1);
+}
+
+/*
+ * An mg whose opaque is too long is answered with an error, but memcached
+ * finds the error only while walking the flags, after the lookup: it has
+ * vivified (N anywhere), and applied the flags before O (T, N's TTL), not
+ * the ones after; it hands out no token, and when a flag made it lock the
+ * item (N R T h l) it skips the LRU bump it would have made on answering.
+ */
+static void
+pm_refused_opaque(const struct request *req, struct lease_get *g)
+{
+    pm_order_before_opaque(req, "TNRt", g->order);
+    if ((req->mflags & META_BIT('N')) && strchr(g->order, 'N') == NULL) {
+        /* still vivify, first, with no TTL (N's place is past O) */
+        memmove(g->order + 1, g->order, strlen(g->order) + 1);
+        g->order[0] = 'N';
+        g->vivify_exptime = 0;
+    }
+    g->no_win = true;
+    if (req->mflags & (META_BIT('N') | META_BIT('R') | META_BIT('T') |
+                       META_BIT('h') | META_BIT('l'))) {
+        g->no_bump = true;
+    }
+}
+
 static void
 pm_get(struct pm *x)
 {
@@ -143,6 +192,9 @@ pm_get(struct pm *x)
     g.recache_exptime = req->recache_ttl;
     g.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
     g.no_bump = pm_has(req, 'u');
+    if (req->opaque_len > REQ_OPAQUE_MAX) {
+        pm_refused_opaque(req, &g);
+    }
     if (wait) {
         /* it may park and run again: count only the run that answers,
          * and keep the item to decide after the lookup */
@@ -216,8 +268,12 @@ pm_set(struct pm *x)
         p.val = req->value;
         p.vlen = req->vlen;
         /* C0 compares too, as in pm_delete (ms C0 without I or E
-         * takes the store_put path, which already does) */
-        p.cas_in = pm_has(req, 'C') && req->cas == 0 ? UINT64_MAX : req->cas;
+         * takes the store_put path, which already does), but only in
+         * CAS mode: memcached checks an append/prepend's CAS only when
+         * it is nonzero */
+        p.cas_in = pm_has(req, 'C') && req->cas == 0 && req->mode == REQ_CAS
+                       ? UINT64_MAX
+                       : req->cas;
         p.stale_ok = pm_has(req, 'I');
         p.new_cas = pm_has(req, 'E') ? req->new_cas : 0;
         p.staged = x->staged;
@@ -315,7 +371,13 @@ pm_arith(struct pm *x)
     la.a.cas_in = req->cas;
     la.a.create = req->create;
     la.a.initial = req->initial;
-    pm_order(req, "TNt", la.order);
+    if (req->opaque_len > REQ_OPAQUE_MAX) {
+        /* memcached meets the over-long opaque in its last walk over the
+         * flags, after the arithmetic: T and N after O never apply */
+        pm_order_before_opaque(req, "TNt", la.order);
+    } else {
+        pm_order(req, "TNt", la.order);
+    }
     la.touch_exptime = req->meta_ttl;
     la.vivify_exptime = req->vivify_ttl;
     la.new_cas = pm_has(req, 'E') ? req->new_cas : 0;

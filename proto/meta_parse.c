@@ -504,6 +504,10 @@ meta_parse_set(struct request *req, const struct meta_tok *t, unsigned nt,
     } else {
         req->consumed = (uint32_t)total;
         if (buf[total - 2] != '\r' || buf[total - 1] != '\n') {
+            /* op and key stay set (see bad_chunk in request.h) */
+            req->op = REQ_STORE;
+            req->vlen = (uint32_t)dlen;
+            req->bad_chunk = true;
             return meta_fail(req, "CLIENT_ERROR bad data chunk");
         }
         req->value = buf + line_len;

@@ -115,6 +115,16 @@ struct request {
     const char *value;
     uint32_t vlen;
     uint8_t vtrail;
+    bool bad_chunk;         /* PARSE_ERROR: the block's trailer is not
+                             * "\r\n"; op, mode, key, flags and vlen stay
+                             * set so the executor sizes the item first
+                             * (memcached refuses an item too large or
+                             * out of memory before reading its block) */
+
+    bool keys_then_error;   /* PARSE_ERROR: a text get whose key after
+                             * keys/keys_len is too long; memcached has
+                             * looked up (gat: touched) the keys before
+                             * it, so the executor does too, silently */
 
     uint32_t flags;         /* client flags */
     int64_t exptime;        /* as sent: 0 never, <=30d relative, else unix */
@@ -261,6 +271,8 @@ req_reset(struct request *req, enum req_proto proto)
     req->value = NULL;
     req->vlen = 0;
     req->vtrail = 0;
+    req->bad_chunk = false;
+    req->keys_then_error = false;
     req->flags = 0;
     req->exptime = 0;
     req->cas = 0;

@@ -78,6 +78,11 @@
  * unbounded). */
 #define TEXT_LINE_MAX 2048
 
+/* memcached reads lines into a buffer of this many bytes: a longer line
+ * (but a get/gets) never arrives whole there, and it closes the connection
+ * without answering it, even when the line end is already in. */
+#define TEXT_READ_MAX 16384
+
 /* Data blocks are refused (and swallowed) when larger than this unless
  * text_setup() says otherwise: memcached's default -I. */
 #define TEXT_ITEM_SIZE_MAX_DEFAULT (1024 * 1024)

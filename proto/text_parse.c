@@ -327,9 +327,19 @@ text_get(struct request *req, struct text_line *l, bool cas, bool touch)
             t.n = 0;
         }
     }
+    req->want_cas = cas;
     while (t.n != 0) {
         if (t.n > REQ_KEY_MAX) {
-            return text_fail(req, E_FORMAT);
+            if (first == NULL) {
+                return text_fail(req, E_FORMAT);
+            }
+            /* the keys before it still count (see keys_then_error) */
+            req->op = REQ_GET;
+            req->keys = first;
+            req->keys_len = (uint32_t)(last - first);
+            req->keys_then_error = true;
+            req->err = E_FORMAT;
+            return PARSE_ERROR;
         }
         if (first == NULL) {
             first = t.p;
@@ -342,7 +352,6 @@ text_get(struct request *req, struct text_line *l, bool cas, bool touch)
         }
     }
     req->op = REQ_GET;
-    req->want_cas = cas;
     /* never NULL, so "gat 10" iterates zero keys */
     req->keys = first != NULL ? first : l->end;
     req->keys_len = first != NULL ? (uint32_t)(last - first) : 0;
@@ -414,12 +423,15 @@ text_store(struct request *req, struct text_line *l, uint8_t mode)
         return PARSE_AGAIN;
     }
     req->consumed = l->linelen + (uint32_t)total;
+    req->vlen = (uint32_t)vlen;
     if (memcmp(l->buf + l->linelen + vlen, "\r\n", 2) != 0) {
-        /* memcached reads exactly <bytes> + 2 and rejects them whole */
-        return text_fail(req, E_CHUNK);
+        /* memcached reads exactly <bytes> + 2 and rejects them whole;
+         * op and key stay set (see bad_chunk) */
+        req->bad_chunk = true;
+        req->err = E_CHUNK;
+        return PARSE_ERROR;
     }
     req->value = l->buf + l->linelen;
-    req->vlen = (uint32_t)vlen;
     return PARSE_OK;
 }
 
@@ -730,6 +742,10 @@ text_parse(struct request *req, const char *buf, size_t len)
         return text_partial(req, buf, len);
     }
     if ((size_t)(nl - buf) >= UINT32_MAX) {
+        return PARSE_CLOSE;
+    }
+    if ((size_t)(nl - buf) >= TEXT_READ_MAX &&
+        text_partial(req, buf, (size_t)(nl - buf)) == PARSE_CLOSE) {
         return PARSE_CLOSE;
     }
     end = nl;

@@ -156,7 +156,7 @@ lease_get(struct store *s, const char *key, size_t nkey, struct lease_get *g,
     if (g->stale && !g->lease_lost) {
         win = true;
     }
-    if (win) {
+    if (win && !g->no_win) {
         item_set_iflag(it, ITEM_WON);
         g->win = true;
     }

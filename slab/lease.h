@@ -55,6 +55,9 @@ struct lease_get {
     int64_t recache_exptime;    /* R: an expiry, converted as for T */
     uint64_t new_cas;           /* E: CAS of a vivified item, 0 = next */
     bool no_bump;               /* u: no LRU bump, no fetched mark */
+    bool no_win;                /* grant no W (the caller answers an
+                                 * error: memcached marks a token as sent
+                                 * only in a reply that carries it) */
     bool defer_count;           /* the caller counts the hit itself with
                                  * lease_count() (an mg w that parks runs
                                  * again: only its answered run counts) */

@@ -126,6 +126,13 @@ TEXT_EXTRA = [
     b" b nope" * 600 + b"\r\ngats 0 b\r\n",
     b"set a 0 0 1024\r\n" + b"a" * 1024 + b"\r\nset c 0 0 1025\r\n" +
     b"c" * 1025 + b"\r\nget a c a c\r\n",
+    # difftest's findings (issue 12): a bad chunk on an item memcached
+    # cannot hold, a get's k-th key over 250 bytes, lines past 16 KiB
+    b"set k 0 0 1048517\r\n" + b"d" * 1048517 + b"xy",
+    b"set k 0 0 1\r\nx\r\ngat 10 k k " + b"y" * 251 + b" k\r\nget k\r\n",
+    b"mn\r\n" + b"x" * 16383 + b"\r\nmn\r\n",
+    b"mn\r\n" + b"x" * 16382 + b"\r\nmn\r\n",
+    b"get k" + b" " * 16400 + b"\r\n",
 ]
 
 META_SEEDS = [
@@ -157,6 +164,12 @@ META_SEEDS = [
     b"ms sm 1024 T0\r\n" + b"s" * 1024 + b"\r\n" + b"mg sm v t q\r\n" * 600
     + b"mn\r\n",
     b"mg lk N30 v c\r\nmg lk v w100\r\nmg lk v\r\n",
+    # an over-long opaque after, before and around the TTL flags
+    b"mg op N30 T5 O" + b"o" * 40 + b" R9 t\r\nmg op v t h c\r\n",
+    b"mg op O" + b"o" * 40 + b" N30 q\r\nmg op N30 v\r\n",
+    b"ma ct O" + b"o" * 40 + b" N-1 J1\r\nma ct T9 O" + b"o" * 40 +
+    b"\r\nmg ct v t\r\nms ct 1 MP I C0\r\nx\r\n",
+    b"ms big 1048517 MA\r\n" + b"d" * 1048517 + b"xy",
 ]
 
 
@@ -212,6 +225,10 @@ def bin_seeds():
         bin_req(0x01, b"sm", fl, b"y" * 1024) +
         bin_req(0x24, b"sm", tt) * 500 + bin_req(0x0c, b"sm") * 500 +
         bin_req(0x0a),
+        # a Set with a CAS whose item is over -I drops the old value
+        bin_req(0x01, b"k1", fl, b"5") +
+        bin_req(0x01, b"k1", fl, b"v" * (1024 * 1024 - 16), cas=1 << 60) +
+        bin_req(0x00, b"k1"),
     ]
     return seeds
 

@@ -206,7 +206,15 @@ START_TEST(test_get_key_limits)
     ck_assert_int_eq(parse(longkey("get n ", 251, " n\r\n")), PARSE_ERROR);
     ck_assert_str_eq(req.err, E_FORMAT);
     ck_assert_uint_eq(req.consumed, 6 + 251 + 4);
+    /* memcached has looked up the keys before the bad one: they stay */
+    ck_assert_int_eq(req.op, REQ_GET);
+    ck_assert(req.keys_then_error);
+    ck_assert_str_eq(keys_of(&req), "n");
+    /* a bad first key leaves nothing to look up */
+    ck_assert_int_eq(parse(longkey("gat 10 ", 251, " n\r\n")), PARSE_ERROR);
+    ck_assert_str_eq(req.err, E_FORMAT);
     ck_assert_int_eq(req.op, REQ_NONE);
+    ck_assert(!req.keys_then_error);
 }
 END_TEST
 
@@ -409,7 +417,11 @@ START_TEST(test_bad_data_chunk)
     ck_assert_str_eq(req.err, E_CHUNK);
     ck_assert_uint_eq(req.consumed, 18);
     ck_assert_uint_eq(req.swallow, 0);
-    ck_assert_int_eq(req.op, REQ_NONE);
+    /* the request stays described: the executor sizes the item first */
+    ck_assert(req.bad_chunk);
+    ck_assert_int_eq(req.op, REQ_STORE);
+    ck_assert_uint_eq(req.vlen, 3);
+    ck_assert_uint_eq(req.nkey, 1);
     ck_assert(!req.noreply);
     ck_assert_int_eq(parse("\r\n"), PARSE_ERROR);
     ck_assert_str_eq(req.err, E_ERROR);
@@ -971,6 +983,20 @@ START_TEST(test_line_limits)
     ck_assert_int_eq(parse_n(buf, 5002), PARSE_ERROR);
     ck_assert_str_eq(req.err, E_ERROR);
     ck_assert_uint_eq(req.consumed, 5002);
+
+    /* but not one longer than memcached's 16 KiB read buffer, which it
+     * never holds whole: it closes unanswered (a get/gets excepted) */
+    buf = realloc(buf, 16400);
+    ck_assert_ptr_nonnull(buf);
+    memset(buf, 'x', 16385);
+    memcpy(buf + 16382, "\r\n", 2);
+    ck_assert_int_eq(parse_n(buf, 16384), PARSE_ERROR);
+    memcpy(buf + 16382, "x\r\n", 3);
+    ck_assert_int_eq(parse_n(buf, 16385), PARSE_CLOSE);
+    ck_assert_ptr_null(req.err);
+    memset(buf, ' ', 16382);
+    memcpy(buf, "get x", 5);
+    ck_assert_int_eq(parse_n(buf, 16385), PARSE_OK);
     free(buf);
 }
 END_TEST
@@ -1028,7 +1054,7 @@ START_TEST(test_pipeline)
         {PARSE_OK, REQ_ARITH, NULL, false, 10},
         {PARSE_OK, REQ_DELETE, NULL, true, 18},
         {PARSE_ERROR, REQ_NONE, E_ERROR, false, 5},
-        {PARSE_ERROR, REQ_NONE, E_CHUNK, false, 18},
+        {PARSE_ERROR, REQ_STORE, E_CHUNK, false, 18},
         {PARSE_ERROR, REQ_NONE, E_ERROR, false, 2},  /* the "\r\n" left */
         {PARSE_OK, REQ_VERSION, NULL, false, 9},
         {PARSE_OK, REQ_GET, NULL, false, 8},

@@ -99,3 +99,13 @@
 >>> ms nokey-msc0 1 C0 I
 >>> 2
 <<< NF
+# but an append/prepend compares only a nonzero CAS, with or without I
+>>> ms msc0 1 MP I C0
+>>> 0
+<<< HD
+>>> ms msc0 1 MA C0
+>>> 2
+<<< HD
+>>> mg msc0 v
+<<< VA 3
+<<< 012
