@@ -108,6 +108,7 @@ static const char settings_help[] =
     "   - lru_crawler_tocrawl=<num> items checked per LRU per crawl "
     "(default: 0, all)\n"
     "   - slab_chunk_max=<KiB> largest slab chunk: only 512 (the default)\n"
+    "                          (or at least -I when -I is smaller)\n"
     "   - no_lru_maintainer    no LRU maintainer thread; also turns off the\n"
     "                          segmented LRU (one flat LRU per class)\n"
     "   - lru_segmented, no_lru_segmented  HOT/WARM/COLD segments "
@@ -474,13 +475,12 @@ settings_extended_one(struct settings *s, char *opt)
             log_error("Invalid slab_chunk_max: %s", val ? val : "");
             return -1;
         }
-        if (sz != 512) {
-            /* the store's largest chunk is fixed (slab/) */
-            log_error("stashd does not implement -o slab_chunk_max other "
-                      "than 512 (KiB)");
+        if (sz > SIZE_MAX / 1024) {
+            log_error("Invalid slab_chunk_max: %s", val);
             return -1;
         }
-        /* memcached takes kilobytes here */
+        /* memcached takes kilobytes here; whether stashd can honour the
+         * value depends on -I, so settings_check decides */
         s->slab_chunk_max = sz * 1024;
         return 0;
     }
@@ -623,9 +623,21 @@ settings_check(struct settings *s)
                   "max.");
         return -1;
     }
-    if (s->slab_chunk_max > s->item_size_max) {
-        /* memcached clamps the chunk size to the item size the same way */
-        s->slab_chunk_max = s->item_size_max;
+    {
+        /* memcached clamps the chunk size to the item size; stashd's
+         * largest chunk is fixed (slab/), so only a value that comes to the
+         * same chunk size after that clamp can be honoured */
+        size_t fixed = s->item_size_max < SETTINGS_CHUNK_MAX
+                           ? s->item_size_max : SETTINGS_CHUNK_MAX;
+        size_t want = s->slab_chunk_max < s->item_size_max
+                          ? s->slab_chunk_max : s->item_size_max;
+
+        if (want != fixed) {
+            log_error("stashd does not implement -o slab_chunk_max other "
+                      "than 512 (KiB), or at least -I when -I is smaller");
+            return -1;
+        }
+        s->slab_chunk_max = fixed;
     }
     if (s->hot_lru_pct + s->warm_lru_pct > 80) {
         log_error("hot_lru_pct + warm_lru_pct cannot be more than 80%% "

@@ -30,6 +30,10 @@ enum setting_kind {
 };
 
 /*       stats name          kind       C type         field            default */
+/* The store's largest slab chunk (slab/ fixes it; -o slab_chunk_max can
+ * only name it). */
+#define SETTINGS_CHUNK_MAX (512 * 1024)
+
 #define SETTINGS_TABLE(X)                                                    \
     X(maxbytes,             SK_SIZE,   size_t,        mem_limit,       (size_t)64 << 20) \
     X(maxconns,             SK_INT,    long,          maxconns,        1024) \
@@ -58,7 +62,8 @@ enum setting_kind {
     X(slab_automove,        SK_INT,    long,          slab_automove,   1)   \
     X(slab_automove_ratio,  SK_DOUBLE, double,        slab_automove_ratio, 0.8) \
     X(slab_automove_window, SK_INT,    long,          slab_automove_window, 30) \
-    X(slab_chunk_max,       SK_SIZE,   size_t,        slab_chunk_max,  512 * 1024) \
+    X(slab_chunk_max,       SK_SIZE,   size_t,        slab_chunk_max,        \
+      SETTINGS_CHUNK_MAX)                                                  \
     X(lru_crawler,          SK_BOOL,   bool,          lru_crawler,     true) \
     X(lru_crawler_sleep,    SK_INT,    long,          lru_crawler_sleep, 100) \
     X(lru_crawler_tocrawl,  SK_INT,    long,          lru_crawler_tocrawl, 0) \

@@ -221,6 +221,14 @@ START_TEST(test_unimplemented_refused)
     /* what memcached 1.6.18 itself ignores stays accepted */
     ck_assert_int_eq(parse(&s, "-o", "modern,inline_ascii_resp", NULL), 0);
     ck_assert_int_eq(parse(&s, "-o", "slab_chunk_max=512", NULL), 0);
+    /* a chunk limit clamped by a small -I comes to stashd's own */
+    ck_assert_int_eq(parse(&s, "-I", "2k", "-o", "slab_chunk_max=1024",
+                           NULL), 0);
+    ck_assert_uint_eq(s.slab_chunk_max, 2048);
+    ck_assert_int_eq(parse(&s, "-I", "2k", "-o", "slab_chunk_max=1",
+                           NULL), -1);
+    ck_assert_int_eq(parse(&s, "-I", "2m", "-o", "slab_chunk_max=1024",
+                           NULL), -1);
     ck_assert_int_eq(parse(&s, "-W", NULL), 0);
 }
 END_TEST
