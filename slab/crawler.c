@@ -208,6 +208,31 @@ store_crawl(struct store *s, bool force)
     return crawler_run(s, force ? ~(uint64_t)0 : 0);
 }
 
+/* One step of the job (bg_lock held, released around the step).  A job
+ * that waits sleeps on bg_cond until crawler_job_wake or a stop; the
+ * expiry crawl waits behind it, as memcached's crawler waits behind its
+ * dump's client. */
+static void
+crawler_job_step_locked(struct store *s)
+{
+    uint64_t seq = s->job_seq;
+    enum crawler_job_rc rc;
+
+    s->job_kick = false;
+    pthread_mutex_unlock(&s->bg_lock);
+    rc = s->job_fn(s->job_arg, false);
+    pthread_mutex_lock(&s->bg_lock);
+    if (rc == CRAWLER_JOB_DONE && s->job_seq == seq) {
+        /* (after crawler_job_end another job may have started) */
+        s->job_fn = NULL;
+        s->job_arg = NULL;
+    } else if (rc == CRAWLER_JOB_WAIT) {
+        while (!s->job_kick && !s->bg_stop) {
+            pthread_cond_wait(&s->bg_cond, &s->bg_lock);
+        }
+    }
+}
+
 static void *
 crawler_main(void *arg)
 {
@@ -217,6 +242,11 @@ crawler_main(void *arg)
     while (!s->bg_stop) {
         struct timespec ts;
         uint64_t req = s->crawl_req;
+
+        if (s->job_fn != NULL) {
+            crawler_job_step_locked(s);
+            continue;
+        }
 
         /* a requested crawl stays "busy" until its walk is over */
         s->crawl_req = 0;
@@ -236,6 +266,15 @@ crawler_main(void *arg)
         pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
     }
     s->crawl_req = 0;
+    if (s->job_fn != NULL) {
+        /* stopping mid-job: its last call lets go of it */
+        crawler_job_fn fn = s->job_fn;
+
+        s->job_fn = NULL;
+        pthread_mutex_unlock(&s->bg_lock);
+        fn(s->job_arg, true);
+        return NULL;
+    }
     pthread_mutex_unlock(&s->bg_lock);
     return NULL;
 }
@@ -299,7 +338,7 @@ crawler_request(struct store *s, uint64_t classes)
         return CRAWLER_DISABLED;
     }
     pthread_mutex_lock(&s->bg_lock);
-    if (s->crawl_req != 0 || s->crawl_manual) {
+    if (s->crawl_req != 0 || s->crawl_manual || s->job_fn != NULL) {
         rc = CRAWLER_BUSY;
     } else {
         s->crawl_req = classes & ~(uint64_t)1;
@@ -308,6 +347,49 @@ crawler_request(struct store *s, uint64_t classes)
     pthread_mutex_unlock(&s->bg_lock);
     pthread_mutex_unlock(&s->bg_ctl);
     return rc;
+}
+
+int
+crawler_job_start(struct store *s, crawler_job_fn fn, void *arg)
+{
+    int rc = CRAWLER_OK;
+
+    pthread_mutex_lock(&s->bg_ctl);
+    if (!s->bg_started) {
+        pthread_mutex_unlock(&s->bg_ctl);
+        return CRAWLER_DISABLED;
+    }
+    pthread_mutex_lock(&s->bg_lock);
+    if (s->job_fn != NULL || s->crawl_req != 0 || s->crawl_manual) {
+        rc = CRAWLER_BUSY;
+    } else {
+        s->job_fn = fn;
+        s->job_arg = arg;
+        s->job_seq++;
+        s->job_kick = false;
+        pthread_cond_signal(&s->bg_cond);
+    }
+    pthread_mutex_unlock(&s->bg_lock);
+    pthread_mutex_unlock(&s->bg_ctl);
+    return rc;
+}
+
+void
+crawler_job_end(struct store *s)
+{
+    pthread_mutex_lock(&s->bg_lock);
+    s->job_fn = NULL;
+    s->job_arg = NULL;
+    pthread_mutex_unlock(&s->bg_lock);
+}
+
+void
+crawler_job_wake(struct store *s)
+{
+    pthread_mutex_lock(&s->bg_lock);
+    s->job_kick = true;
+    pthread_cond_signal(&s->bg_cond);
+    pthread_mutex_unlock(&s->bg_lock);
 }
 
 int
