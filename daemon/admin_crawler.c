@@ -12,14 +12,17 @@
  * Replies and argument rules are memcached 1.6.18's, byte for byte (mgdump,
  * which 1.6.18 lacks, follows the later memcached releases).  Numbers are
  * read as memcached's safe_strtoul reads them: strtoul, sign refused, the
- * value cut to 32 bits.  A dump runs on the worker, not on a crawler
- * thread: each pass formats batches from slab/dump.h until the output is
- * full, then pauses (the request stays unconsumed) and resumes from its job
- * once the socket drains; a client that closes mid-dump frees the job.
- * Unlike memcached, dumps may run concurrently, and a dump may follow
- * other pipelined commands.
+ * value cut to 32 bits.  metadump and mgdump are formatted on the crawler
+ * thread, as memcached's are, one at a time (BUSY otherwise); the worker
+ * only sends (admin_bgdump below).  stats cachedump, bounded by its
+ * limit, and dumps on connections without a socket run on the worker:
+ * each pass formats batches from slab/dump.h until the output is full,
+ * then pauses (the request stays unconsumed) and resumes from its job
+ * once the socket drains.  A client that closes mid-dump frees the job,
+ * and a dump may follow other pipelined commands.
  *
- * Calls: slab/dump.h, slab/crawler.h, proto/out.h, proto/base64.h.
+ * Calls: slab/dump.h, slab/crawler.h (crawler_job_*), daemon/worker.h
+ * (the wake-up task), proto/out.h, proto/base64.h.
  */
 #include "daemon/admin_crawler.h"
 
@@ -339,9 +342,9 @@ admin_dump_start(struct process_ctx *px, struct request *req,
  * kicks a waiting producer; finding buf empty, it goes idle
  * (px->resume_idle) and the producer's next append posts it a wake-up.
  * Memory per dumping connection is thus bounded: buf and the output each
- * hold at most ADMIN_BGDUMP_BUF plus one batch (32 lines of at most
- * ADMIN_LINE_MAX bytes, more only for one long hash chain), the scratch
- * one batch.  A client that stops reading stops the producer; one that
+ * hold at most ADMIN_BGDUMP_BUF (or one batch if larger), the scratch one
+ * batch: 32 lines of at most ADMIN_LINE_MAX bytes, more only for a long
+ * hash chain.  Some 160 KiB, and one dump runs at a time.  A client that stops reading stops the producer; one that
  * leaves makes it quit at its next step.
  *
  * Lifetime: refs counts the owner, the producer and a posted wake-up;
