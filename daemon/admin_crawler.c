@@ -21,8 +21,8 @@
  * once the socket drains.  A client that closes mid-dump frees the job,
  * and a dump may follow other pipelined commands.
  *
- * Calls: slab/dump.h, slab/crawler.h (crawler_job_*), daemon/worker.h
- * (the wake-up task), proto/out.h, proto/base64.h.
+ * Calls: slab/dump.h, slab/crawler.h (crawler_job_*), px->post (the
+ * wake-up, a daemon/task.h node), proto/out.h, proto/base64.h.
  */
 #include "daemon/admin_crawler.h"
 
@@ -37,7 +37,7 @@
 
 #include "daemon/server.h"
 #include "daemon/settings.h"
-#include "daemon/worker.h"
+#include "daemon/task.h"
 #include "proto/base64.h"
 #include "proto/out.h"
 #include "proto/request.h"
