@@ -259,6 +259,16 @@ admin_dump_line(char *p, enum admin_dump_fmt fmt, const struct dump_rec *r)
     return n;
 }
 
+/* px's dump has let go of its job: the request is answered in full. */
+static enum process_rc
+admin_dump_over(struct process_ctx *px)
+{
+    px->resume_job = NULL;
+    px->resume_free = NULL;
+    px->resume_pos = 0;
+    return PROCESS_DONE;
+}
+
 /* Run (or resume) px's dump until it ends or the output is full. */
 static enum process_rc
 admin_dump_run(struct process_ctx *px)
@@ -298,10 +308,7 @@ admin_dump_run(struct process_ctx *px)
     }
     out_str(px->out, end[j->fmt]);
     admin_dump_free(j);
-    px->resume_job = NULL;
-    px->resume_free = NULL;
-    px->resume_pos = 0;
-    return PROCESS_DONE;
+    return admin_dump_over(px);
 }
 
 /* Start a dump job on px and run its first pass. */
@@ -591,10 +598,7 @@ admin_bgdump_run(struct process_ctx *px)
         out_str(px->out, end[j->fmt]);
     }
     admin_bgdump_release(j);
-    px->resume_job = NULL;
-    px->resume_free = NULL;
-    px->resume_pos = 0;
-    return PROCESS_DONE;
+    return admin_dump_over(px);
 }
 
 /* Start a metadump or mgdump on the crawler thread. */

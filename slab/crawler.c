@@ -327,11 +327,12 @@ store_crawler_wake(struct store *s)
 
 /* ---- lru_crawler controls (slab/crawler.h) ------------------------- */
 
-int
-crawler_request(struct store *s, uint64_t classes)
+/* Take bg_ctl and bg_lock if the thread runs and is free for a requested
+ * crawl or a job: CRAWLER_OK with both held (crawler_claimed lets go),
+ * else why not, with neither held. */
+static int
+crawler_claim(struct store *s)
 {
-    int rc = CRAWLER_OK;
-
     pthread_mutex_lock(&s->bg_ctl);
     if (!s->bg_started) {
         pthread_mutex_unlock(&s->bg_ctl);
@@ -339,38 +340,46 @@ crawler_request(struct store *s, uint64_t classes)
     }
     pthread_mutex_lock(&s->bg_lock);
     if (s->crawl_req != 0 || s->crawl_manual || s->job_fn != NULL) {
-        rc = CRAWLER_BUSY;
-    } else {
-        s->crawl_req = classes & ~(uint64_t)1;
-        pthread_cond_signal(&s->bg_cond);
+        pthread_mutex_unlock(&s->bg_lock);
+        pthread_mutex_unlock(&s->bg_ctl);
+        return CRAWLER_BUSY;
     }
+    return CRAWLER_OK;
+}
+
+/* The claimed thread has its work: wake it and let go of both locks. */
+static void
+crawler_claimed(struct store *s)
+{
+    pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
     pthread_mutex_unlock(&s->bg_ctl);
+}
+
+int
+crawler_request(struct store *s, uint64_t classes)
+{
+    int rc = crawler_claim(s);
+
+    if (rc == CRAWLER_OK) {
+        s->crawl_req = classes & ~(uint64_t)1;
+        crawler_claimed(s);
+    }
     return rc;
 }
 
 int
 crawler_job_start(struct store *s, crawler_job_fn fn, void *arg)
 {
-    int rc = CRAWLER_OK;
+    int rc = crawler_claim(s);
 
-    pthread_mutex_lock(&s->bg_ctl);
-    if (!s->bg_started) {
-        pthread_mutex_unlock(&s->bg_ctl);
-        return CRAWLER_DISABLED;
-    }
-    pthread_mutex_lock(&s->bg_lock);
-    if (s->job_fn != NULL || s->crawl_req != 0 || s->crawl_manual) {
-        rc = CRAWLER_BUSY;
-    } else {
+    if (rc == CRAWLER_OK) {
         s->job_fn = fn;
         s->job_arg = arg;
-        s->job_seq++;
         s->job_kick = false;
-        pthread_cond_signal(&s->bg_cond);
+        s->job_seq++;
+        crawler_claimed(s);
     }
-    pthread_mutex_unlock(&s->bg_lock);
-    pthread_mutex_unlock(&s->bg_ctl);
     return rc;
 }
 
