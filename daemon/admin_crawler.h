@@ -10,7 +10,8 @@
 
 /* lru_crawler enable|disable|crawl|metadump|mgdump|sleep|tocrawl: the
  * admin table's handler.  A dump returns PROCESS_PAUSED whenever px's output
- * is full and continues from px->resume_job when run again. */
+ * is full, or (px->resume_idle) while the crawler thread has formatted
+ * nothing new, and continues from px->resume_job when run again. */
 enum process_rc admin_crawler(struct process_ctx *px, struct request *req,
                               const struct admin_args *a);
 

@@ -169,6 +169,28 @@ conn_ws_unpark(void *owner)
 }
 
 /* The executor's context: what it may touch of this connection. */
+/* px->post: hand t to this connection's worker. */
+static void
+conn_px_post(void *owner, struct worker_task *t)
+{
+    struct conn *c = owner;
+
+    worker_post(c->w, t, t);
+}
+
+/* px->resume: a dump's producer has bytes for this idle connection. */
+static void
+conn_px_resume(void *owner)
+{
+    struct conn *c = owner;
+
+    if (!c->px.resume_idle) {
+        return;
+    }
+    c->px.resume_idle = false;
+    conn_unpark(c);
+}
+
 static void
 conn_px_init(struct conn *c)
 {
@@ -180,6 +202,9 @@ conn_px_init(struct conn *c)
     c->px.pin = conn_px_pin;
     c->px.park = conn_px_park;
     c->px.authed = c->w->srv->auth == NULL;
+    /* a detached connection cannot wait for a producer: dumps run inline */
+    c->px.post = c->fd >= 0 ? conn_px_post : NULL;
+    c->px.resume = conn_px_resume;
     /* and the server-side wait's (daemon/wait.h) */
     c->ws.wt = c->w->srv->wait;
     c->ws.w = c->w;
@@ -785,8 +810,9 @@ conn_execute(struct conn *c, long *budget)
                     return EXEC_PARKED;
                 }
             } else if (process_request(&c->px, &req) == PROCESS_PAUSED) {
-                /* stays at rpos; runs again once out has drained */
-                return EXEC_PAUSED;
+                /* stays at rpos; runs again once out has drained, or
+                 * (idle) once its producer calls px.resume */
+                return c->px.resume_idle ? EXEC_PARKED : EXEC_PAUSED;
             }
             c->rpos += req.consumed;
             if (c->px.closing) {
@@ -876,7 +902,7 @@ conn_run(struct conn *c, bool try_read)
     enum conn_exec ex = EXEC_IDLE;
     int rc;
 
-    if (c->ws.waiter != NULL) {
+    if (c->ws.waiter != NULL || c->px.resume_idle) {
         conn_park_read(c);
         return;
     }
@@ -931,6 +957,11 @@ conn_run(struct conn *c, bool try_read)
             /* replies before the parked request are out; EV_READ stays on
              * so a client that goes away is noticed (conn_park_read) */
             conn_set_state(c, CONN_WAITING);
+            if (c->px.resume_idle && conn_set_events(c, EV_READ) != 0) {
+                /* a dump waiting for its producer: a client that leaves
+                 * is noticed by reading, as a parked one is */
+                conn_destroy(c);
+            }
             return;
         }
         if (!try_read && (c->tls == NULL || !tls_sock_pending(c->tls))) {

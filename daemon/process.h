@@ -22,6 +22,7 @@ struct request;
 struct result;
 struct server;
 struct thread_stats;
+struct worker_task;
 
 /* Where a binary connection is in a SASL exchange (-S). */
 enum process_sasl_state {
@@ -50,6 +51,14 @@ struct process_ctx {
     int (*park)(void *owner, struct request *req, const char *key,
                 size_t nkey, uint32_t lease_ttl_left);
 
+    /* post: run t on the owner's thread soon; any thread may call it, and
+     * the owner's worker drops t unrun if it is destroyed first.  NULL for
+     * an owner that cannot wait (no socket): its dumps run inline. */
+    void (*post)(void *owner, struct worker_task *t);
+    /* resume: run the owner's idle paused request (resume_idle) again; the
+     * owner's thread only */
+    void (*resume)(void *owner);
+
     struct hotkeys *hot;        /* the calling worker's stats hotkeys
                                  * sketch (daemon/hotkeys.h), or NULL */
     int fd;                     /* the client socket (watch hands it over,
@@ -71,6 +80,10 @@ struct process_ctx {
      * up where it left from resume_pos / resume_job.  All zero when no
      * request is paused.  resume_free(resume_job) runs if the owner goes
      * away first. */
+    bool resume_idle;           /* with PROCESS_PAUSED: nothing to send
+                                 * until another thread has produced
+                                 * more and called resume through post;
+                                 * wait for that, not for the socket */
     uint64_t resume_pos;
     void *resume_job;
     void (*resume_free)(void *job);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "daemon/stats.h"
+#include "daemon/task.h"
 
 struct conn;
 struct event;
@@ -24,17 +25,7 @@ struct server;
 #define WORKER_RBUF_SIZE 65536  /* resting read buffer size */
 #define WORKER_RBUF_CACHE 16    /* idle read buffers kept per worker */
 
-/*
- * Work another thread hands to a worker's thread (wait.c's wake-ups): a
- * node embedded in the poster's own object, so posting allocates nothing.
- * run() executes it on the worker's thread when the post arrives; drop()
- * frees it instead if the worker is destroyed first.
- */
-struct worker_task {
-    struct worker_task *next;
-    void (*run)(struct worker_task *t);
-    void (*drop)(struct worker_task *t);
-};
+/* struct worker_task: work posted to a worker's thread (daemon/task.h). */
 
 struct worker_handoff {
     int fd;

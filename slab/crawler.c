@@ -208,6 +208,31 @@ store_crawl(struct store *s, bool force)
     return crawler_run(s, force ? ~(uint64_t)0 : 0);
 }
 
+/* One step of the job (bg_lock held, released around the step).  A job
+ * that waits sleeps on bg_cond until crawler_job_wake or a stop; the
+ * expiry crawl waits behind it, as memcached's crawler waits behind its
+ * dump's client. */
+static void
+crawler_job_step_locked(struct store *s)
+{
+    uint64_t seq = s->job_seq;
+    enum crawler_job_rc rc;
+
+    s->job_kick = false;
+    pthread_mutex_unlock(&s->bg_lock);
+    rc = s->job_fn(s->job_arg, false);
+    pthread_mutex_lock(&s->bg_lock);
+    if (rc == CRAWLER_JOB_DONE && s->job_seq == seq) {
+        /* (after crawler_job_end another job may have started) */
+        s->job_fn = NULL;
+        s->job_arg = NULL;
+    } else if (rc == CRAWLER_JOB_WAIT) {
+        while (!s->job_kick && !s->bg_stop) {
+            pthread_cond_wait(&s->bg_cond, &s->bg_lock);
+        }
+    }
+}
+
 static void *
 crawler_main(void *arg)
 {
@@ -217,6 +242,11 @@ crawler_main(void *arg)
     while (!s->bg_stop) {
         struct timespec ts;
         uint64_t req = s->crawl_req;
+
+        if (s->job_fn != NULL) {
+            crawler_job_step_locked(s);
+            continue;
+        }
 
         /* a requested crawl stays "busy" until its walk is over */
         s->crawl_req = 0;
@@ -236,6 +266,15 @@ crawler_main(void *arg)
         pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
     }
     s->crawl_req = 0;
+    if (s->job_fn != NULL) {
+        /* stopping mid-job: its last call lets go of it */
+        crawler_job_fn fn = s->job_fn;
+
+        s->job_fn = NULL;
+        pthread_mutex_unlock(&s->bg_lock);
+        fn(s->job_arg, true);
+        return NULL;
+    }
     pthread_mutex_unlock(&s->bg_lock);
     return NULL;
 }
@@ -288,26 +327,78 @@ store_crawler_wake(struct store *s)
 
 /* ---- lru_crawler controls (slab/crawler.h) ------------------------- */
 
-int
-crawler_request(struct store *s, uint64_t classes)
+/* Take bg_ctl and bg_lock if the thread runs and is free for a requested
+ * crawl or a job: CRAWLER_OK with both held (crawler_claimed lets go),
+ * else why not, with neither held. */
+static int
+crawler_claim(struct store *s)
 {
-    int rc = CRAWLER_OK;
-
     pthread_mutex_lock(&s->bg_ctl);
     if (!s->bg_started) {
         pthread_mutex_unlock(&s->bg_ctl);
         return CRAWLER_DISABLED;
     }
     pthread_mutex_lock(&s->bg_lock);
-    if (s->crawl_req != 0 || s->crawl_manual) {
-        rc = CRAWLER_BUSY;
-    } else {
-        s->crawl_req = classes & ~(uint64_t)1;
-        pthread_cond_signal(&s->bg_cond);
+    if (s->crawl_req != 0 || s->crawl_manual || s->job_fn != NULL) {
+        pthread_mutex_unlock(&s->bg_lock);
+        pthread_mutex_unlock(&s->bg_ctl);
+        return CRAWLER_BUSY;
     }
+    return CRAWLER_OK;
+}
+
+/* The claimed thread has its work: wake it and let go of both locks. */
+static void
+crawler_claimed(struct store *s)
+{
+    pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
     pthread_mutex_unlock(&s->bg_ctl);
+}
+
+int
+crawler_request(struct store *s, uint64_t classes)
+{
+    int rc = crawler_claim(s);
+
+    if (rc == CRAWLER_OK) {
+        s->crawl_req = classes & ~(uint64_t)1;
+        crawler_claimed(s);
+    }
     return rc;
+}
+
+int
+crawler_job_start(struct store *s, crawler_job_fn fn, void *arg)
+{
+    int rc = crawler_claim(s);
+
+    if (rc == CRAWLER_OK) {
+        s->job_fn = fn;
+        s->job_arg = arg;
+        s->job_kick = false;
+        s->job_seq++;
+        crawler_claimed(s);
+    }
+    return rc;
+}
+
+void
+crawler_job_end(struct store *s)
+{
+    pthread_mutex_lock(&s->bg_lock);
+    s->job_fn = NULL;
+    s->job_arg = NULL;
+    pthread_mutex_unlock(&s->bg_lock);
+}
+
+void
+crawler_job_wake(struct store *s)
+{
+    pthread_mutex_lock(&s->bg_lock);
+    s->job_kick = true;
+    pthread_cond_signal(&s->bg_cond);
+    pthread_mutex_unlock(&s->bg_lock);
 }
 
 int

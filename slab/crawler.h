@@ -25,6 +25,34 @@ enum crawler_rc {
                              * could not be started) */
 };
 
+/* What a crawler job's step says. */
+enum crawler_job_rc {
+    CRAWLER_JOB_MORE = 0,   /* call again */
+    CRAWLER_JOB_WAIT,       /* call again after crawler_job_wake */
+    CRAWLER_JOB_DONE,       /* over: the job is forgotten */
+};
+
+/* One step of a crawler job, run on the crawler thread with no store lock
+ * held; stop is true once, for a last call when the thread stops with the
+ * job unfinished (the job must then let go of everything). */
+typedef enum crawler_job_rc (*crawler_job_fn)(void *arg, bool stop);
+
+/*
+ * Run fn(arg, false) on the crawler thread until it says CRAWLER_JOB_DONE
+ * (a dump's producer: the crawler thread formats it, not a worker).  One
+ * job at a time, and not while a requested crawl runs: CRAWLER_OK,
+ * CRAWLER_BUSY (arg untouched) or CRAWLER_DISABLED.
+ */
+int crawler_job_start(struct store *s, crawler_job_fn fn, void *arg);
+
+/* Called by the running job's step just before it reports its end (the
+ * step then returns CRAWLER_JOB_DONE): the slot is free from here, so a
+ * client that has seen the job's end may start the next one at once. */
+void crawler_job_end(struct store *s);
+
+/* The running job's CRAWLER_JOB_WAIT is over: step it again (any thread). */
+void crawler_job_wake(struct store *s);
+
 /* lru_crawler crawl: walk the classes whose bit is set (bit id for class
  * id) as soon as possible.  CRAWLER_OK, CRAWLER_BUSY, CRAWLER_DISABLED. */
 int crawler_request(struct store *s, uint64_t classes);

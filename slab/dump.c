@@ -25,8 +25,8 @@
 
 #include "slab/store_int.h"
 
-/* Records copied per lock hold: a hash shard's keys wait for it, and so
- * do gets on the dump's worker (daemon/admin_crawler.c). */
+/* Records copied per lock hold: a hash shard's keys wait for it (and,
+ * for a dump run on a worker, gets on that worker: daemon/admin_crawler.c). */
 #define DUMP_BATCH 32
 
 /* List entries (live, dead or markers) passed per LRU lock hold. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "slab/clock.h"
+#include "slab/crawler.h"
 #include "slab/hash.h"
 #include "slab/item.h"
 #include "slab/item_layout.h"
@@ -98,6 +99,12 @@ struct store {
     uint64_t crawl_req;         /* under bg_lock: classes asked for by
                                  * lru_crawler crawl, not yet started */
     bool crawl_manual;          /* under bg_lock: such a crawl is running */
+    crawler_job_fn job_fn;      /* under bg_lock: the job running on the
+                                 * thread (crawler_job_start), or NULL */
+    void *job_arg;
+    uint64_t job_seq;           /* under bg_lock: jobs started */
+    bool job_kick;              /* under bg_lock: crawler_job_wake since the
+                                 * job last said CRAWLER_JOB_WAIT */
     uint32_t crawl_sleep;       /* atomic: lru_crawler sleep, usec */
     uint32_t crawl_tocrawl;     /* atomic: lru_crawler tocrawl, 0 all */
     uint64_t crawler_starts;    /* atomic */

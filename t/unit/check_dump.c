@@ -488,6 +488,82 @@ START_TEST(test_crawler_controls)
 }
 END_TEST
 
+/* A crawler job that counts its steps, waits at step 3 until woken, and
+ * ends at step 6 (crawler_job_end, then DONE). */
+struct step_job {
+    unsigned steps;     /* atomic */
+    unsigned stops;     /* atomic */
+};
+
+static enum crawler_job_rc
+step_job_fn(void *arg, bool stop)
+{
+    struct step_job *j = arg;
+    unsigned n;
+
+    if (stop) {
+        __atomic_add_fetch(&j->stops, 1, __ATOMIC_RELAXED);
+        return CRAWLER_JOB_DONE;
+    }
+    n = __atomic_add_fetch(&j->steps, 1, __ATOMIC_RELAXED);
+    if (n == 3) {
+        return CRAWLER_JOB_WAIT;
+    }
+    if (n == 6) {
+        crawler_job_end(st);
+        return CRAWLER_JOB_DONE;
+    }
+    return CRAWLER_JOB_MORE;
+}
+
+/* Wait up to a second for *v to reach want. */
+static bool
+wait_for(const unsigned *v, unsigned want)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (__atomic_load_n(v, __ATOMIC_RELAXED) == want) {
+            return true;
+        }
+        usleep(1000);
+    }
+    return false;
+}
+
+/* The job slot a dump's producer runs in: one job at a time (and not
+ * beside a requested crawl), WAIT sleeps until woken, crawler_job_end
+ * frees the slot, a stop calls the job once more with stop set. */
+START_TEST(test_crawler_job)
+{
+    struct step_job a = {0}, b = {0};
+
+    ck_assert_int_eq(crawler_job_start(st, step_job_fn, &a),
+                     CRAWLER_DISABLED);
+    ck_assert_int_eq(crawler_enable(st), CRAWLER_OK);
+    ck_assert_int_eq(crawler_job_start(st, step_job_fn, &a), CRAWLER_OK);
+    ck_assert(wait_for(&a.steps, 3));
+    /* waiting: no more steps until woken, and the slot stays taken */
+    usleep(50000);
+    ck_assert_uint_eq(__atomic_load_n(&a.steps, __ATOMIC_RELAXED), 3);
+    ck_assert_int_eq(crawler_job_start(st, step_job_fn, &b), CRAWLER_BUSY);
+    ck_assert_int_eq(crawler_request(st, ~(uint64_t)0), CRAWLER_BUSY);
+    crawler_job_wake(st);
+    ck_assert(wait_for(&a.steps, 6));
+    /* ended: the next job starts (retry: the end and the start race) */
+    for (int i = 0; i < 1000; i++) {
+        if (crawler_job_start(st, step_job_fn, &b) == CRAWLER_OK) {
+            break;
+        }
+        ck_assert_int_lt(i, 999);
+        usleep(1000);
+    }
+    ck_assert(wait_for(&b.steps, 3));
+    /* disable mid-job: one last call with stop */
+    crawler_disable(st);
+    ck_assert_uint_eq(b.stops, 1);
+    ck_assert_uint_eq(a.stops, 0);
+}
+END_TEST
+
 /* tocrawl bounds the items checked per list per crawl. */
 START_TEST(test_crawler_tocrawl)
 {
@@ -527,6 +603,7 @@ dump_suite(void)
     tcase_set_timeout(tk, 30);
     tcase_add_test(tk, test_crawler_controls);
     tcase_add_test(tk, test_crawler_tocrawl);
+    tcase_add_test(tk, test_crawler_job);
     suite_add_tcase(s, tk);
     return s;
 }
