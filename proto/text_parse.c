@@ -303,6 +303,98 @@ text_partial(struct request *req, const char *buf, size_t len)
     return PARSE_CLOSE;
 }
 
+/*
+ * The head of a get/gets line whose newline has not come: every key but
+ * the last token can run now.  The last token stays (it may be partial,
+ * and a line must keep one key so that its end still answers END), with
+ * the one separator after it (' ' or the NUL that ends the line early);
+ * what follows that separator is blanks or, after a NUL, ignored bytes.
+ */
+int
+text_parse_get_head(struct request *req, const char *buf, size_t len)
+{
+    const char *end = buf + len;
+    const char *p = buf;
+    const char *first = NULL, *last = NULL, *tail = NULL;
+    bool cas;
+
+    req_reset(req, PROTO_TEXT);
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    if (p - buf > TEXT_LEAD_MAX || memchr(p, '\n', (size_t)(end - p))) {
+        return PARSE_AGAIN;
+    }
+    if (end - p >= 4 && memcmp(p, "get ", 4) == 0) {
+        cas = false;
+        p += 4;
+    } else if (end - p >= 5 && memcmp(p, "gets ", 5) == 0) {
+        cas = true;
+        p += 5;
+    } else {
+        return PARSE_AGAIN;
+    }
+    for (;;) {
+        const char *t;
+
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        if (p == end || *p == '\0') {
+            break;
+        }
+        t = p;
+        while (p < end && *p != ' ' && *p != '\0') {
+            p++;
+        }
+        if (tail != NULL) {
+            if (first == NULL) {
+                first = tail;
+            }
+            last = tail;
+        }
+        tail = t;
+        /* a 250-byte key may still get its "\r" */
+        if ((size_t)(p - t) > REQ_KEY_MAX + (p == end ? 1 : 0)) {
+            return text_fail(req, E_FORMAT);
+        }
+        if (p < end && *p == '\0') {
+            break;
+        }
+    }
+    req->op = REQ_GET;
+    req->want_cas = cas;
+    req->more = true;
+    /* the keys that run: from the first token to the one before tail */
+    req->keys = first != NULL ? first : end;
+    req->keys_len = 0;
+    if (last != NULL) {
+        while (last < tail && *last != ' ' && *last != '\0') {
+            last++;
+        }
+        req->keys_len = (uint32_t)(last - first);
+    }
+    if (tail == NULL) {
+        /* blanks only so far: keep the command and one blank */
+        req->consumed = (uint32_t)len;
+        req->keep = 0;
+    } else {
+        req->consumed = (uint32_t)(tail - buf);
+        req->keep = (uint32_t)(p - tail) + (p < end ? 1 : 0);
+    }
+    return PARSE_OK;
+}
+
+size_t
+text_get_continue(char *line, size_t off, bool cas)
+{
+    const char *cmd = cas ? "gets " : "get ";
+    size_t n = cas ? 5 : 4;
+
+    memcpy(line + off - n, cmd, n);
+    return off - n;
+}
+
 /* get, bget, gets, gat, gats */
 static int
 text_get(struct request *req, struct text_line *l, bool cas, bool touch)
