@@ -771,8 +771,8 @@ conn_get_head(struct conn *c, long *budget)
          * executor's key cursor */
         return EXEC_PAUSED;
     }
-    c->rlen = c->rpos + req.consumed + req.keep;
-    c->rpos += (uint32_t)text_get_continue(line, req.consumed, req.want_cas);
+    c->rlen = c->rpos + req.consumed + req.keep + req.nkeep_trail;
+    c->rpos += (uint32_t)text_get_continue(line, &req);
     c->want_more = true;
     return EXEC_IDLE;
 }

@@ -166,7 +166,10 @@ struct request {
     bool more;              /* text_parse_get_head: the line goes on, so
                              * no END after these keys */
     uint32_t keep;          /* text_parse_get_head: bytes after consumed
-                             * that stay for the line's next head */
+                             * that stay for the line's next head, then
+                             * keep_trail (text_get_continue writes it) */
+    char keep_trail[2];
+    uint8_t nkeep_trail;
     const char *err;        /* PARSE_ERROR/PARSE_CLOSE reply line, no CRLF */
 };
 
@@ -304,6 +307,7 @@ req_reset(struct request *req, enum req_proto proto)
     req->need = 0;
     req->more = false;
     req->keep = 0;
+    req->nkeep_trail = 0;
     req->err = NULL;
 }
 

@@ -121,18 +121,19 @@ int text_parse(struct request *req, const char *buf, size_t len);
  * in buf[0..len): PARSE_OK with op REQ_GET, want_cas, more = true and
  * keys/keys_len = the keys that can run now (all complete ones but the
  * last, maybe none; answer them without END).  The line goes on as
- * text_get_continue(buf, consumed, want_cas) followed by the keep bytes
- * at buf + consumed; the rest of buf is blanks or (after a NUL) ignored.
- * PARSE_ERROR (CLIENT_ERROR bad command line format) when a key is over
- * REQ_KEY_MAX: drop the rest of the line.  PARSE_AGAIN when buf is not
- * such a line.  Pure: pointers into buf, nothing allocated.
+ * text_get_continue() writes it: "get "/"gets ", the keep bytes at
+ * buf + consumed (the last token), then keep_trail; the rest of buf is
+ * blanks or (after a NUL) ignored.  PARSE_ERROR (CLIENT_ERROR bad command
+ * line format) when a key is over REQ_KEY_MAX: drop the rest of the line.
+ * PARSE_AGAIN when buf is not such a line.  Pure: pointers into buf,
+ * nothing allocated.
  */
 int text_parse_get_head(struct request *req, const char *buf, size_t len);
 
-/* Write "get " or "gets " into line just before line + off (the head
- * parse guarantees the room); returns the offset where the line now
- * starts. */
-size_t text_get_continue(char *line, size_t off, bool cas);
+/* After text_parse_get_head(req, line, ...) returned PARSE_OK and its keys
+ * ran: rewrite line in place so that line[start, consumed + keep +
+ * nkeep_trail) is the rest of the get line; returns start. */
+size_t text_get_continue(char *line, const struct request *req);
 
 /* Write the reply for one result; nothing for noreply requests. */
 void text_reply(struct out *o, const struct request *req,

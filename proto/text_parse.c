@@ -315,7 +315,7 @@ text_parse_get_head(struct request *req, const char *buf, size_t len)
 {
     const char *end = buf + len;
     const char *p = buf;
-    const char *first = NULL, *last = NULL, *tail = NULL;
+    const char *first = NULL, *last = NULL, *tail = NULL, *tail_end = NULL;
     bool cas;
 
     req_reset(req, PROTO_TEXT);
@@ -334,6 +334,10 @@ text_parse_get_head(struct request *req, const char *buf, size_t len)
     } else {
         return PARSE_AGAIN;
     }
+    if (end[-1] == '\r') {
+        /* maybe the line's end: "\r\n" drops it, so it is no token */
+        end--;
+    }
     for (;;) {
         const char *t;
 
@@ -347,52 +351,48 @@ text_parse_get_head(struct request *req, const char *buf, size_t len)
         while (p < end && *p != ' ' && *p != '\0') {
             p++;
         }
-        if (tail != NULL) {
-            if (first == NULL) {
-                first = tail;
-            }
-            last = tail;
-        }
-        tail = t;
-        /* a 250-byte key may still get its "\r" */
-        if ((size_t)(p - t) > REQ_KEY_MAX + (p == end ? 1 : 0)) {
+        if ((size_t)(p - t) > REQ_KEY_MAX) {
             return text_fail(req, E_FORMAT);
         }
-        if (p < end && *p == '\0') {
-            break;
+        if (tail != NULL) {
+            first = first != NULL ? first : tail;
+            last = tail_end;
         }
+        tail = t;
+        tail_end = p;
     }
     req->op = REQ_GET;
     req->want_cas = cas;
     req->more = true;
     /* the keys that run: from the first token to the one before tail */
     req->keys = first != NULL ? first : end;
-    req->keys_len = 0;
-    if (last != NULL) {
-        while (last < tail && *last != ' ' && *last != '\0') {
-            last++;
-        }
-        req->keys_len = (uint32_t)(last - first);
+    req->keys_len = first != NULL ? (uint32_t)(last - first) : 0;
+    req->consumed = (uint32_t)((tail != NULL ? tail : p) - buf);
+    req->keep = tail != NULL ? (uint32_t)(tail_end - tail) : 0;
+    /* then what must follow the kept token: a separator (a NUL ends the
+     * line: what comes after it is ignored up to the newline), and the
+     * "\r" that may end the line */
+    if (p < end && *p == '\0') {
+        req->keep_trail[req->nkeep_trail++] = '\0';
+    } else if (tail != NULL && tail_end < end) {
+        req->keep_trail[req->nkeep_trail++] = ' ';
     }
-    if (tail == NULL) {
-        /* blanks only so far: keep the command and one blank */
-        req->consumed = (uint32_t)len;
-        req->keep = 0;
-    } else {
-        req->consumed = (uint32_t)(tail - buf);
-        req->keep = (uint32_t)(p - tail) + (p < end ? 1 : 0);
+    if (end < buf + len) {
+        req->keep_trail[req->nkeep_trail++] = '\r';
     }
     return PARSE_OK;
 }
 
 size_t
-text_get_continue(char *line, size_t off, bool cas)
+text_get_continue(char *line, const struct request *req)
 {
-    const char *cmd = cas ? "gets " : "get ";
-    size_t n = cas ? 5 : 4;
+    const char *cmd = req->want_cas ? "gets " : "get ";
+    size_t n = req->want_cas ? 5 : 4;
 
-    memcpy(line + off - n, cmd, n);
-    return off - n;
+    memcpy(line + req->consumed - n, cmd, n);
+    memcpy(line + req->consumed + req->keep, req->keep_trail,
+           req->nkeep_trail);
+    return req->consumed - n;
 }
 
 /* get, bget, gets, gat, gats */
