@@ -4,6 +4,9 @@
   * a line of 1 MB without newline: closed once it passes 2048 bytes (as
     memcached), unless it is a get/gets, which may be longer (64 MB of
     one get line is answered in seconds: no rescan per read);
+  * long get/gets lines cut across reads (keys, a 300-byte key, a NUL,
+    blanks, a CR and LF apart) answer memcached's bytes; long gat and
+    blank lines are closed;
   * read buffers shrink back after a large request (read_buf_bytes), and
     a large set holds none while its value streams into the item;
   * a slow reader pipelining huge multigets: the server's RSS stays
@@ -127,6 +130,81 @@ def test_long_lines(tap):
     tap.ok(took < 15, "in %.1f s (< 15 s)" % took)
     c.close()
     tap.ok(server.check(), "server stopped cleanly (long lines)")
+
+
+def send_cut(c, data, step=7919):
+    """Send data in pieces of step bytes (a prime: keys and the command
+    straddle the reads), pausing now and then so the server reads them
+    apart."""
+    for i in range(0, len(data), step):
+        c.send(data[i:i + step])
+        if i % (step * 16) == 0:
+            time.sleep(0.01)
+
+
+def test_long_get_lines(tap):
+    """Long get lines arriving in pieces: same bytes as memcached (whole
+    line buffered there, head by head in stashd)."""
+    server = st.Server().start()
+    c = st.Conn(server)
+    c.sock.settimeout(30)
+    for k in (b"h1", b"h2", b"h3"):
+        c.send(b"set %s 0 0 2\r\n%s\r\n" % (k, k))
+        tap.eq(c.readline(), b"STORED", "stored %s" % k.decode())
+    misses = b" ".join(b"m%06d" % i for i in range(30000))   # ~210 kB
+    send_cut(c, b"get h1 " + misses + b" h2 " + misses + b" h3\r\n")
+    tap.eq([c.readline() for _ in range(7)],
+           [b"VALUE h1 0 2", b"h1", b"VALUE h2 0 2", b"h2",
+            b"VALUE h3 0 2", b"h3", b"END"],
+           "a 420 kB get line cut every 7919 bytes: every hit, END once")
+    send_cut(c, b"gets h1 " + misses + b" h2\r\n", step=4093)
+    got = [c.readline() for _ in range(5)]
+    tap.eq([g.rsplit(b" ", 1)[0] if g.startswith(b"VALUE") else g
+            for g in got],
+           [b"VALUE h1 0 2", b"h1", b"VALUE h2 0 2", b"h2", b"END"],
+           "a 210 kB gets line: VALUE lines with CAS")
+
+    # a key over 250 bytes split across reads, a hit before it: only the
+    # error (the rest of the line is dropped), then the next request
+    send_cut(c, b"get h1 " + b"x" * 300 + b" " + misses + b" h2\r\n"
+             b"get h3\r\n", step=101)
+    tap.eq([c.readline() for _ in range(4)],
+           [b"CLIENT_ERROR bad command line format", b"VALUE h3 0 2", b"h3",
+            b"END"], "a 300-byte key early in a 210 kB line: only "
+           "CLIENT_ERROR, then the next get is answered")
+
+    # a NUL ends the line: the keys after it are not looked up
+    send_cut(c, b"get h1 " + misses + b" \0h2 " + misses + b" h3\r\n")
+    tap.eq([c.readline() for _ in range(3)], [b"VALUE h1 0 2", b"h1", b"END"],
+           "a NUL 210 kB into a get line ends it there")
+
+    # blanks: a get line of only blanks is ERROR, with a key it is a get
+    send_cut(c, b"get" + b" " * 100000 + b"\r\n")
+    tap.eq(c.readline(), b"ERROR", "get and 100 kB of blanks: ERROR")
+    send_cut(c, b"get h1" + b" " * 100000 + b"h2" + b" " * 100000 + b"\r\n")
+    tap.eq([c.readline() for _ in range(5)],
+           [b"VALUE h1 0 2", b"h1", b"VALUE h2 0 2", b"h2", b"END"],
+           "keys between 100 kB runs of blanks")
+    # "\r" at the end of a read is not a key: the "\n" follows
+    c.send(b"get h1 " + misses + b" h2 \r")
+    time.sleep(0.3)
+    c.send(b"\n")
+    tap.eq([c.readline() for _ in range(5)],
+           [b"VALUE h1 0 2", b"h1", b"VALUE h2 0 2", b"h2", b"END"],
+           "a 210 kB line whose \"\\r\" and \"\\n\" come apart")
+    tap.eq(c.cmd("version")[:8], "VERSION ", "connection still usable")
+    c.close()
+
+    # only get/gets lines may be long: gat, blanks alone, others close
+    for what, data in (("gat", b"gat 0 h1 " + misses),
+                       ("blanks", b" " * 100000),
+                       ("100-blank-lead get", b" " * 101 + b"get " + misses)):
+        s = server.connect()
+        send_all_or_reset(s, data)
+        tap.ok(closed_by_server(s), "a %s line of %d bytes without newline: "
+               "closed" % (what, len(data)))
+        s.close()
+    tap.ok(server.check(), "server stopped cleanly (long get lines)")
 
 
 def test_read_buffers(tap):
@@ -543,6 +621,7 @@ def main():
         st.skip("needs its own server flags; STASHD_ADDR is set")
     tap = st.Tap()
     test_long_lines(tap)
+    test_long_get_lines(tap)
     if STASHD:
         test_read_buffers(tap)
         test_read_buf_mem_limit(tap)
