@@ -105,7 +105,9 @@ struct conn {
  * and keeps only its tail (conn.c), so a multiget line of any length is
  * read through the resting read buffer (WORKER_RBUF_SIZE) and never grows
  * it. */
+#ifndef CONN_GET_CUT /* (scripts/fuzz lowers it to fit small inputs) */
 #define CONN_GET_CUT (WORKER_RBUF_SIZE / 2)
+#endif
 
 /* Emit c's "stats conns" lines (addr, listen_addr, state,
  * secs_since_last_cmd; now is the current rel time).  Any thread, with
