@@ -124,7 +124,8 @@ int text_parse(struct request *req, const char *buf, size_t len);
  * text_get_continue() writes it: "get "/"gets ", the keep bytes at
  * buf + consumed (the last token), then keep_trail; the rest of buf is
  * blanks or (after a NUL) ignored.  PARSE_ERROR (CLIENT_ERROR bad command
- * line format) when a key is over REQ_KEY_MAX: drop the rest of the line.
+ * line format) when a key is over REQ_KEY_MAX, with keys_then_error and
+ * the keys before it as text_parse gives them: drop the rest of the line.
  * PARSE_AGAIN when buf is not such a line.  Pure: pointers into buf,
  * nothing allocated.
  */

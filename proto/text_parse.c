@@ -351,12 +351,22 @@ text_parse_get_head(struct request *req, const char *buf, size_t len)
         while (p < end && *p != ' ' && *p != '\0') {
             p++;
         }
-        if ((size_t)(p - t) > REQ_KEY_MAX) {
-            return text_fail(req, E_FORMAT);
-        }
         if (tail != NULL) {
             first = first != NULL ? first : tail;
             last = tail_end;
+        }
+        if ((size_t)(p - t) > REQ_KEY_MAX) {
+            if (first == NULL) {
+                return text_fail(req, E_FORMAT);
+            }
+            /* the keys before it still count, as in text_get */
+            req->op = REQ_GET;
+            req->want_cas = cas;
+            req->keys = first;
+            req->keys_len = (uint32_t)(last - first);
+            req->keys_then_error = true;
+            req->err = E_FORMAT;
+            return PARSE_ERROR;
         }
         tail = t;
         tail_end = p;

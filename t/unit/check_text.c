@@ -294,6 +294,12 @@ START_TEST(test_get_heads_edges)
     ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)),
                      PARSE_ERROR);
     ck_assert_str_eq(req.err, E_FORMAT);
+    ck_assert(req.keys_then_error);     /* "a" is looked up, as memcached */
+    ck_assert_str_eq(keys_of(&req), "a");
+    snprintf(line, sizeof(line), "get %s b", longkey("", 251, ""));
+    ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)),
+                     PARSE_ERROR);
+    ck_assert(!req.keys_then_error);
     snprintf(line, sizeof(line), "get a %s\r", longkey("", 250, ""));
     ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)), PARSE_OK);
     snprintf(line, sizeof(line), "get a %s", longkey("", 251, ""));
