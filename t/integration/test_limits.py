@@ -275,8 +275,11 @@ def test_read_buf_mem_limit(tap):
     tap.eq(c.readline(), b"STORED", "stored k1")
     oom0 = int(c.stats()["read_buf_oom"])
     c.sock.settimeout(30)
-    c.send(b"get k1 " + b"miss " * 300000 + b"k1\r\n")
-    got = [c.readline() for _ in range(5)]
+    send_all_or_reset(c.sock, b"get k1 " + b"miss " * 300000 + b"k1\r\n")
+    try:
+        got = [c.readline() for _ in range(5)]
+    except (OSError, EOFError):
+        got = "(closed)"    # what stashd did before: refused, closed
     tap.eq(got, [b"VALUE k1 0 2", b"v1"] * 2 + [b"END"], "a 1.5 MB get "
            "line under a 1 MiB read_buf_mem_limit is answered")
     stats = c.stats()
