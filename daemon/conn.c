@@ -734,6 +734,49 @@ conn_parse_unauthed(struct conn *c, struct request *req)
     return c->ops->parse(req, p, n);
 }
 
+/*
+ * A get/gets line of CONN_GET_CUT bytes or more and no newline yet: answer
+ * the keys of its head now and keep only "get <tail>" (text_parse_get_head),
+ * so that however long the line, its read buffer stays at the resting
+ * size.  (memcached 1.6.18 buffers the whole line first; the reply is the
+ * same bytes unless a key past the first head is over 250 bytes: then the
+ * heads already answered stay answered before the CLIENT_ERROR.)
+ */
+static enum conn_exec
+conn_get_head(struct conn *c, long *budget)
+{
+    struct request req;
+    char *line = c->rbuf + c->rpos;
+    int rc = text_parse_get_head(&req, line, c->rlen - c->rpos);
+
+    c->rscan = 0;
+    if (rc == PARSE_AGAIN) {
+        c->want_more = true;
+        return EXEC_IDLE;
+    }
+    (*budget)--;
+    if (rc == PARSE_ERROR) {
+        process_parse_error(&c->px, c->ops, &req);
+        c->rpos = c->rlen;
+        c->skipline = true;
+        return EXEC_IDLE;
+    }
+    if (log_get_level() >= LOG_INFO) {
+        conn_log_request(c, &req);
+    }
+    __atomic_store_n(&c->last_cmd, clock_now(c->w->srv->clock),
+                     __ATOMIC_RELAXED);
+    if (process_request(&c->px, &req) == PROCESS_PAUSED) {
+        /* the buffer stays as it is: the same head runs on from the
+         * executor's key cursor */
+        return EXEC_PAUSED;
+    }
+    c->rlen = c->rpos + req.consumed + req.keep + req.nkeep_trail;
+    c->rpos += (uint32_t)text_get_continue(line, &req);
+    c->want_more = true;
+    return EXEC_IDLE;
+}
+
 /* Parse and execute buffered requests until the buffer needs more bytes,
  * the budget is used up, the connection must close or a request parks
  * (then it stays unconsumed at rpos, to run again when resumed). */
@@ -768,6 +811,14 @@ conn_execute(struct conn *c, long *budget)
             c->swallow -= n;
             continue;
         }
+        if (c->skipline) {
+            const char *nl =
+                memchr(c->rbuf + c->rpos, '\n', c->rlen - c->rpos);
+
+            c->skipline = nl == NULL;
+            c->rpos = nl == NULL ? c->rlen : (uint32_t)(nl - c->rbuf) + 1;
+            continue;
+        }
         if (*budget == 0) {
             return EXEC_YIELD;
         }
@@ -781,6 +832,9 @@ conn_execute(struct conn *c, long *budget)
             /* only the new bytes can hold the newline the line waits for */
             if (memchr(c->rbuf + c->rpos + c->rscan, '\n',
                        c->rlen - c->rpos - c->rscan) == NULL) {
+                if (c->rlen - c->rpos >= CONN_GET_CUT && c->px.authed) {
+                    return conn_get_head(c, budget);
+                }
                 c->rscan = c->rlen - c->rpos;
                 c->want_more = true;
                 return EXEC_IDLE;
@@ -828,6 +882,10 @@ conn_execute(struct conn *c, long *budget)
             conn_stream_begin(c, &req);
             break;
         case PARSE_AGAIN:
+            if (req.need == 0 && c->ops == &text_proto && c->px.authed &&
+                c->rlen - c->rpos >= CONN_GET_CUT) {
+                return conn_get_head(c, budget);
+            }
             c->want_more = true;
             c->rneed = req.need;
             /* a text line without newline past TEXT_LINE_MAX: the parser
@@ -864,7 +922,7 @@ conn_rest(struct conn *c)
     if (c->stream != NULL || (c->want_more && c->rneed > 0)) {
         /* a value (or the rest of a binary request) is due */
         conn_set_state(c, CONN_NREAD);
-    } else if (c->swallow > 0) {
+    } else if (c->swallow > 0 || c->skipline) {
         conn_set_state(c, CONN_SWALLOW);
     } else {
         conn_set_state(c, CONN_READ);

@@ -63,6 +63,8 @@ struct conn {
                              * TEXT_LINE_MAX with no newline yet: not parsed
                              * again until a newline arrives */
     uint64_t swallow;       /* bytes still to discard (rejected data block) */
+    bool skipline;          /* discard up to and past the next newline (a
+                             * long get line refused after its head ran) */
     struct conn_stream *stream; /* a storage request whose value is being
                              * read straight into its item (PARSE_VALUE):
                              * the bytes at rpos are its value, then its
@@ -98,6 +100,14 @@ struct conn {
 /* Output bytes queued on a connection before it stops executing and sends:
  * the executor's resumable requests pause at the same mark. */
 #define CONN_OUT_HIGH PROCESS_OUT_HIGH
+
+/* A get/gets line this long with no newline yet runs the keys it holds
+ * and keeps only its tail (conn.c), so a multiget line of any length is
+ * read through the resting read buffer (WORKER_RBUF_SIZE) and never grows
+ * it. */
+#ifndef CONN_GET_CUT /* (scripts/fuzz lowers it to fit small inputs) */
+#define CONN_GET_CUT (WORKER_RBUF_SIZE / 2)
+#endif
 
 /* Emit c's "stats conns" lines (addr, listen_addr, state,
  * secs_since_last_cmd; now is the current rel time).  Any thread, with

@@ -249,7 +249,10 @@ exec_get(struct exec *x)
     } else {
         exec_get_one(x, req->key, req->nkey);
     }
-    x->ops->end(px->out, req);
+    if (!req->more) {
+        /* (the head of a long line: its END comes with its last key) */
+        x->ops->end(px->out, req);
+    }
     return PROCESS_DONE;
 }
 

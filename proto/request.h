@@ -163,6 +163,13 @@ struct request {
     uint32_t consumed;      /* bytes of the buffer this request used */
     uint64_t swallow;       /* further bytes to discard after consumed */
     uint32_t need;          /* PARSE_AGAIN: total bytes needed, 0 unknown */
+    bool more;              /* text_parse_get_head: the line goes on, so
+                             * no END after these keys */
+    uint32_t keep;          /* text_parse_get_head: bytes after consumed
+                             * that stay for the line's next head, then
+                             * keep_trail (text_get_continue writes it) */
+    char keep_trail[2];
+    uint8_t nkeep_trail;
     const char *err;        /* PARSE_ERROR/PARSE_CLOSE reply line, no CRLF */
 };
 
@@ -298,6 +305,9 @@ req_reset(struct request *req, enum req_proto proto)
     req->consumed = 0;
     req->swallow = 0;
     req->need = 0;
+    req->more = false;
+    req->keep = 0;
+    req->nkeep_trail = 0;
     req->err = NULL;
 }
 

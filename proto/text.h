@@ -68,6 +68,7 @@
 #ifndef STASHD_PROTO_TEXT_H
 #define STASHD_PROTO_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,6 +115,26 @@ void text_teardown(void);
 /* Parse one request from buf[0..len): enum parse_status (see above).
  * Never reads past len, never allocates; pointers in req point into buf. */
 int text_parse(struct request *req, const char *buf, size_t len);
+
+/*
+ * A get/gets line longer than the caller wants to buffer, no newline yet,
+ * in buf[0..len): PARSE_OK with op REQ_GET, want_cas, more = true and
+ * keys/keys_len = the keys that can run now (all complete ones but the
+ * last, maybe none; answer them without END).  The line goes on as
+ * text_get_continue() writes it: "get "/"gets ", the keep bytes at
+ * buf + consumed (the last token), then keep_trail; the rest of buf is
+ * blanks or (after a NUL) ignored.  PARSE_ERROR (CLIENT_ERROR bad command
+ * line format) when a key is over REQ_KEY_MAX, with keys_then_error and
+ * the keys before it as text_parse gives them: drop the rest of the line.
+ * PARSE_AGAIN when buf is not such a line.  Pure: pointers into buf,
+ * nothing allocated.
+ */
+int text_parse_get_head(struct request *req, const char *buf, size_t len);
+
+/* After text_parse_get_head(req, line, ...) returned PARSE_OK and its keys
+ * ran: rewrite line in place so that line[start, consumed + keep +
+ * nkeep_trail) is the rest of the get line; returns start. */
+size_t text_get_continue(char *line, const struct request *req);
 
 /* Write the reply for one result; nothing for noreply requests. */
 void text_reply(struct out *o, const struct request *req,

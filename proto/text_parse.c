@@ -303,6 +303,108 @@ text_partial(struct request *req, const char *buf, size_t len)
     return PARSE_CLOSE;
 }
 
+/*
+ * The head of a get/gets line whose newline has not come: every key but
+ * the last token can run now.  The last token stays (it may be partial,
+ * and a line must keep one key so that its end still answers END), with
+ * the one separator after it (' ' or the NUL that ends the line early);
+ * what follows that separator is blanks or, after a NUL, ignored bytes.
+ */
+int
+text_parse_get_head(struct request *req, const char *buf, size_t len)
+{
+    const char *end = buf + len;
+    const char *p = buf;
+    const char *first = NULL, *last = NULL, *tail = NULL, *tail_end = NULL;
+    bool cas;
+
+    req_reset(req, PROTO_TEXT);
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    if (p - buf > TEXT_LEAD_MAX || memchr(p, '\n', (size_t)(end - p))) {
+        return PARSE_AGAIN;
+    }
+    if (end - p >= 4 && memcmp(p, "get ", 4) == 0) {
+        cas = false;
+        p += 4;
+    } else if (end - p >= 5 && memcmp(p, "gets ", 5) == 0) {
+        cas = true;
+        p += 5;
+    } else {
+        return PARSE_AGAIN;
+    }
+    if (end[-1] == '\r') {
+        /* maybe the line's end: "\r\n" drops it, so it is no token */
+        end--;
+    }
+    for (;;) {
+        const char *t;
+
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        if (p == end || *p == '\0') {
+            break;
+        }
+        t = p;
+        while (p < end && *p != ' ' && *p != '\0') {
+            p++;
+        }
+        if (tail != NULL) {
+            first = first != NULL ? first : tail;
+            last = tail_end;
+        }
+        if ((size_t)(p - t) > REQ_KEY_MAX) {
+            if (first == NULL) {
+                return text_fail(req, E_FORMAT);
+            }
+            /* the keys before it still count, as in text_get */
+            req->op = REQ_GET;
+            req->want_cas = cas;
+            req->keys = first;
+            req->keys_len = (uint32_t)(last - first);
+            req->keys_then_error = true;
+            req->err = E_FORMAT;
+            return PARSE_ERROR;
+        }
+        tail = t;
+        tail_end = p;
+    }
+    req->op = REQ_GET;
+    req->want_cas = cas;
+    req->more = true;
+    /* the keys that run: from the first token to the one before tail */
+    req->keys = first != NULL ? first : end;
+    req->keys_len = first != NULL ? (uint32_t)(last - first) : 0;
+    req->consumed = (uint32_t)((tail != NULL ? tail : p) - buf);
+    req->keep = tail != NULL ? (uint32_t)(tail_end - tail) : 0;
+    /* then what must follow the kept token: a separator (a NUL ends the
+     * line: what comes after it is ignored up to the newline), and the
+     * "\r" that may end the line */
+    if (p < end && *p == '\0') {
+        req->keep_trail[req->nkeep_trail++] = '\0';
+    } else if (tail != NULL && tail_end < end) {
+        req->keep_trail[req->nkeep_trail++] = ' ';
+    }
+    if (end < buf + len) {
+        req->keep_trail[req->nkeep_trail++] = '\r';
+    }
+    return PARSE_OK;
+}
+
+size_t
+text_get_continue(char *line, const struct request *req)
+{
+    const char *cmd = req->want_cas ? "gets " : "get ";
+    size_t n = req->want_cas ? 5 : 4;
+
+    memcpy(line + req->consumed - n, cmd, n);
+    memcpy(line + req->consumed + req->keep, req->keep_trail,
+           req->nkeep_trail);
+    return req->consumed - n;
+}
+
 /* get, bget, gets, gat, gats */
 static int
 text_get(struct request *req, struct text_line *l, bool cas, bool touch)

@@ -259,6 +259,22 @@ def stream_seeds():
     ]
 
 
+def long_get_seeds():
+    """Get lines longer than the fuzz build's CONN_GET_CUT (4096) or the
+    resting buffer's half (32 KiB, under max_len 40000): read head by head
+    (text_parse_get_head) when they arrive without newline."""
+    keys = b" ".join(b"m%05d" % i for i in range(5000))     # ~35 kB
+    return [
+        b"set h 0 0 1\r\nh\r\nget h " + keys + b" h\r\nget h\r\n",
+        b"set h 0 0 1\r\nh\r\ngets " + keys[:9000] + b" h   \0" +
+        keys[:3000] + b"\r\n",
+        b"get h " + keys[:6000] + b" " + b"x" * 300 + b" h\r\nget h\r\n",
+        b"get" + b" " * 9000 + b"\r\nget h" + b" " * 9000 + b"h\r\n",
+        b"get h " + keys[:8000] + b" \r\n",
+        b"gat 0 h " + keys[:8000] + b"\r\n",
+    ]
+
+
 def udp_datagrams(*dgrams):
     """The UDP target's input: each datagram behind its 2-byte length."""
     return b"".join(struct.pack(">H", len(d)) + d for d in dgrams)
@@ -360,7 +376,10 @@ def main():
                 b"\x10\x20\x30\xe0"]
     for s in stream_seeds():
         write(outdir, "bin" if s[0] == 0x80 else "text", s)
-    for i, s in enumerate(text + meta + binary + stream_seeds()):
+    for s in long_get_seeds():
+        write(outdir, "text", s)
+    for i, s in enumerate(text + meta + binary + stream_seeds() +
+                          long_get_seeds()):
         write(outdir, "conn", controls[i % len(controls)] + s)
     write(outdir, "conn", controls[1] + b"".join(META_SEEDS))
     for s in udp_seeds(text + meta + binary):

@@ -11,6 +11,10 @@ within bounds:
     reader that never reads: server RSS grows at most 64 MB (the multiget
     pauses at a key cursor when its output reaches the per-connection
     bound and resumes when it drains), then every byte arrives in order;
+  * one 64 MB get line (a missing key repeated, a hit at each end): answered,
+    RSS peak growth at most 8 MB (read head by head through one resting
+    buffer); the same line naming an item with a reader that never reads:
+    the server stops reading the line, RSS bounded;
   * a get of 50,000 distinct keys, read in full: each key answered once,
     in order, END once at the very end, cmd_get/get_hits counted once per
     key across the pauses;
@@ -451,6 +455,51 @@ def test_pipeline(tap, name, make):
     tap.ok(server.check(), "%s: server stopped cleanly" % what)
 
 
+def test_long_get_line(tap):
+    """One 64 MB get line: read head by head through one resting buffer."""
+    what = "64 MB get line of one missing key"
+    server = setup()
+    c = st.Conn(server)
+    set_item(c, b"hot", b"h" * 100)
+    base = settle_rss(server)
+    s = server.connect(timeout=30)
+    s.sendall(b"get hot")
+    chunk = b" nokey" * ((1 << 20) // 6)
+    peak = base
+    for _ in range(64):
+        s.sendall(chunk)
+        peak = max(peak, rss_kb(server))
+    s.sendall(b" hot\r\n")
+    one = b"VALUE hot 0 100\r\n" + b"h" * 100 + b"\r\n"
+    read_expect(s, one * 2 + b"END\r\n", what, tap, timeout=60)
+    grow = (peak - base) / 1024.0
+    tap.diag("%s: RSS before %d kB, peak growth %.1f MB" % (what, base, grow))
+    # (it was buffered whole before: a 128 MB read buffer)
+    tap.ok(grow <= 8, "%s: RSS grew %.1f MB (bound 8)" % (what, grow))
+    after_attack(tap, server, what)
+    st_ = c.stats()
+    tap.eq(st_.get("read_buf_oom"), "0", "%s: no read_buf_oom" % what)
+
+    # the same line naming a 100-byte item, reader never reads: once the
+    # output waits at its bound the server stops reading the line
+    what = "64 MB get line of one item, unread"
+    s2 = server.connect(timeout=10)
+    s2.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    base = settle_rss(server)
+    line = b"get" + b" hot" * (16 << 20) + b"\r\n"
+    sent = push(s2, line, secs=3.0)
+    grow = peak_growth_mb(server, base, 1.0)
+    tap.ok(sent < len(line) // 2, "%s: the server stopped reading after "
+           "%d of %d bytes" % (what, sent, len(line)))
+    tap.ok(grow <= RSS_BOUND_MB, "%s: RSS grew %.1f MB (bound %d)"
+           % (what, grow, RSS_BOUND_MB))
+    after_attack(tap, server, what)
+    s2.close()
+    s.close()
+    c.close()
+    tap.ok(server.check(), "%s: server stopped cleanly" % what)
+
+
 def main():
     if st.target() == "external":
         st.skip("needs its own server flags; STASHD_ADDR is set")
@@ -460,6 +509,7 @@ def main():
     test_repeat(tap, 65537)
     test_repeat(tap, 200000)
     test_huge_multiget(tap)
+    test_long_get_line(tap)
     test_many_keys(tap)
     test_ref_limit(tap)
     test_parked_past_max(tap)

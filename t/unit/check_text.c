@@ -105,6 +105,55 @@ keys_of(const struct request *r)
     return buf;
 }
 
+/*
+ * Parse line[0..n) as conn.c reads a long get line: step bytes at a time,
+ * each time without newline running the head (text_parse_get_head) and
+ * keeping "get <tail>", then text_parse once the newline is in.  Returns
+ * the keys run, joined with '|', and the final parse's status in *rc.
+ */
+static const char *
+keys_in_heads(const char *line, size_t n, size_t step, int *rc)
+{
+    static char all[8192];
+    char buf[4096];
+    size_t blen = 0, pos = 0, alen = 0;
+
+    all[0] = '\0';
+    while (pos < n && memchr(buf, '\n', blen) == NULL) {
+        size_t k = n - pos < step ? n - pos : step, start;
+
+        memcpy(buf + blen, line + pos, k);
+        blen += k;
+        pos += k;
+        if (memchr(buf, '\n', blen) != NULL) {
+            break;
+        }
+        if (text_parse_get_head(&req, buf, blen) == PARSE_AGAIN) {
+            /* (the command itself is not all in yet) */
+            ck_assert_uint_lt(blen, 7);
+            continue;
+        }
+        ck_assert(req.more);
+        ck_assert_uint_le(req.consumed + req.keep + req.nkeep_trail, blen);
+        alen += (size_t)snprintf(all + alen, sizeof(all) - alen, "%s%s",
+                                 alen != 0 && *keys_of(&req) ? "|" : "",
+                                 keys_of(&req));
+        start = text_get_continue(buf, &req);
+        blen = req.consumed + req.keep + req.nkeep_trail - start;
+        memmove(buf, buf + start, blen);
+    }
+    memcpy(buf + blen, line + pos, n - pos);
+    blen += n - pos;
+    *rc = parse_n(buf, blen);
+    if (*rc == PARSE_OK) {
+        ck_assert(!req.more);
+        alen += (size_t)snprintf(all + alen, sizeof(all) - alen, "%s%s",
+                                 alen != 0 && *keys_of(&req) ? "|" : "",
+                                 keys_of(&req));
+    }
+    return all;
+}
+
 /* ------------------------------------------------------------ retrieval */
 
 START_TEST(test_get_single)
@@ -166,6 +215,110 @@ START_TEST(test_get_many_keys)
     ck_assert_int_eq(parse(line), PARSE_OK);
     ck_assert_str_eq(keys_of(&req), want);
     ck_assert_uint_eq(req.consumed, n + 2);
+}
+END_TEST
+
+/* A long get line run head by head answers the same keys as the whole
+ * line, wherever the reads cut it. */
+START_TEST(test_get_heads_same_keys)
+{
+    static const struct {
+        const char *line;
+        const char *keys;
+        bool cas;
+        size_t n;       /* 0: strlen */
+    } cases[] = {
+        {"get a bb ccc dddd e\r\n", "a|bb|ccc|dddd|e", false, 0},
+        {"  gets  x   y z  \r\n", "x|y|z", true, 0},
+        {"get a b\0c d\r\n", "a|b", false, 13},  /* a NUL ends the line */
+        {"get k\r\n", "k", false, 0},
+        {"get k1 k\tx k2\n", "k1|k\tx|k2", false, 0},
+        {"get a   \0b c\r\n", "a", false, 14},   /* blanks, then NUL */
+        {"get a b \0\r\n", "a|b", false, 11},
+        {"get a \r \r\n", "a|\r", false, 0},    /* a lone CR is a key */
+        {"get a \r\r\n", "a|\r", false, 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = cases[i].n != 0 ? cases[i].n : strlen(cases[i].line);
+        int rc;
+
+        for (size_t step = 1; step <= n; step++) {
+            const char *got = keys_in_heads(cases[i].line, n, step, &rc);
+
+            ck_assert_msg(rc == PARSE_OK, "case %zu step %zu: %d", i, step,
+                          rc);
+            ck_assert_msg(strcmp(got, cases[i].keys) == 0,
+                          "case %zu step %zu: got '%s'", i, step, got);
+            ck_assert(req.want_cas == cases[i].cas);
+        }
+        /* and the whole line says the same */
+        ck_assert_int_eq(parse_n(cases[i].line, n), PARSE_OK);
+        ck_assert_str_eq(keys_of(&req), cases[i].keys);
+    }
+}
+END_TEST
+
+START_TEST(test_get_heads_edges)
+{
+    int rc;
+    char line[600];
+
+    /* blanks only: the head keeps "get ", and the line ends in ERROR as
+     * the whole line would */
+    ck_assert_int_eq(keys_in_heads("get        \r\n", 13, 5, &rc)[0], '\0');
+    ck_assert_int_eq(rc, PARSE_ERROR);
+    ck_assert_str_eq(req.err, E_ERROR);
+    ck_assert_int_eq(parse("get        \r\n"), PARSE_ERROR);
+    /* and so do blanks then a NUL */
+    for (size_t step = 1; step < 9; step++) {
+        keys_in_heads("get  \0x\r\n", 9, step, &rc);
+        ck_assert_int_eq(rc, PARSE_ERROR);
+    }
+
+    /* the last token stays: it may be partial, and the END needs a key */
+    ck_assert_int_eq(text_parse_get_head(&req, "get a b", 7), PARSE_OK);
+    ck_assert_str_eq(keys_of(&req), "a");
+    ck_assert_uint_eq(req.consumed, 6);
+    ck_assert_uint_eq(req.keep, 1);
+    ck_assert_uint_eq(req.nkeep_trail, 0);
+    /* blanks after it are dropped but one */
+    ck_assert_int_eq(text_parse_get_head(&req, "get a b    ", 11), PARSE_OK);
+    ck_assert_str_eq(keys_of(&req), "a");
+    ck_assert_uint_eq(req.keep, 1);
+    ck_assert_uint_eq(req.nkeep_trail, 1);
+    ck_assert_int_eq(req.keep_trail[0], ' ');
+
+    /* keys over 250 bytes, complete or not (a final "\r" is no part) */
+    snprintf(line, sizeof(line), "get a %s b", longkey("", 251, ""));
+    ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)),
+                     PARSE_ERROR);
+    ck_assert_str_eq(req.err, E_FORMAT);
+    ck_assert(req.keys_then_error);     /* "a" is looked up, as memcached */
+    ck_assert_str_eq(keys_of(&req), "a");
+    snprintf(line, sizeof(line), "get %s b", longkey("", 251, ""));
+    ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)),
+                     PARSE_ERROR);
+    ck_assert(!req.keys_then_error);
+    snprintf(line, sizeof(line), "get a %s\r", longkey("", 250, ""));
+    ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)), PARSE_OK);
+    snprintf(line, sizeof(line), "get a %s", longkey("", 251, ""));
+    ck_assert_int_eq(text_parse_get_head(&req, line, strlen(line)),
+                     PARSE_ERROR);
+
+    /* not a get/gets line without newline: nothing to do */
+    ck_assert_int_eq(text_parse_get_head(&req, "gat 0 a b c", 11),
+                     PARSE_AGAIN);
+    ck_assert_int_eq(text_parse_get_head(&req, "set a 0 0 1", 11),
+                     PARSE_AGAIN);
+    ck_assert_int_eq(text_parse_get_head(&req, "get a b\n", 8), PARSE_AGAIN);
+    ck_assert_int_eq(text_parse_get_head(&req, longkey("", 100, "get a b"),
+                                         107),
+                     PARSE_AGAIN);  /* 'a' x 100 is not a command */
+    memset(line, ' ', 101);
+    memcpy(line + 101, "get a b", 7);
+    ck_assert_int_eq(text_parse_get_head(&req, line, 108), PARSE_AGAIN);
+    ck_assert_int_eq(text_parse_get_head(&req, line + 1, 107), PARSE_OK);
 }
 END_TEST
 
@@ -1438,6 +1591,8 @@ text_suite(void)
     tcase_add_test(tp, test_get_single);
     tcase_add_test(tp, test_get_multi_and_spacing);
     tcase_add_test(tp, test_get_many_keys);
+    tcase_add_test(tp, test_get_heads_same_keys);
+    tcase_add_test(tp, test_get_heads_edges);
     tcase_add_test(tp, test_gat);
     tcase_add_test(tp, test_get_key_limits);
     tcase_add_test(tp, test_line_ends);
