@@ -67,7 +67,7 @@ def main():
     cmd = [stress_binary(), "-h", server.host, "-p", str(server.port),
            "-a", "-t", "8", "-C", "1", "-n", "0", "-T", str(SECONDS),
            "-k", "32", "-K", "3000", "-v", "6000", "-r", "500",
-           "-f", "1000"]
+           "-f", "2000"]
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True,
