@@ -89,6 +89,27 @@ START_TEST(test_lenient_like_memcached)
 }
 END_TEST
 
+/* Inputs whose answers were taken from memcached 1.6.18 live (mg ... b k
+ * on an item stored with ms ... b): the same rule must give the same key. */
+START_TEST(test_invalid_inputs_like_memcached)
+{
+    /* skipped bytes anywhere: "key:2" and "k!e.y-2" are "key2" */
+    check_decode("key:2", "\x91\xec\xb6");
+    check_decode("k!e.y-2", "\x91\xec\xb6");
+    /* symbol counts that are no multiple of four */
+    check_decode("key:2=", NULL);
+    check_decode("key", NULL);
+    /* '=' in the middle of a group is a pad worth zero bits */
+    check_decode("YW=j", "a`");
+    check_decode("=WJj", "\001b");
+    /* the unused low bits are dropped: YR== is YQ==, YWJ= is YWI= */
+    check_decode("YR==", "a");
+    check_decode("YWJ=", "ab");
+    /* a pad ends the key even if a whole group follows */
+    check_decode("YQ==YWJj", "a");
+}
+END_TEST
+
 START_TEST(test_rejects)
 {
     check_decode("", NULL);
@@ -123,6 +144,7 @@ base64_suite(void)
     tcase_add_test(tc, test_rfc4648_vectors);
     tcase_add_test(tc, test_round_trip_all_bytes);
     tcase_add_test(tc, test_lenient_like_memcached);
+    tcase_add_test(tc, test_invalid_inputs_like_memcached);
     tcase_add_test(tc, test_rejects);
     tcase_add_test(tc, test_output_bound);
     suite_add_tcase(s, tc);
