@@ -7,6 +7,8 @@ normalisation masks ME size= only.
 - no meta flag may set a TTL or recache window between 1 and 3599 s
   (N1, T1, R1 from the random-letter path expired mid-run at different
   moments on the two servers: an item present on one server only);
+- no ma with T (memcached 1.6.18 sets it on the replaced item when the
+  number does not fit in place: the new value keeps its old TTL);
 - b only with a key from the base64 key set (a text key such as key:2
   read as base64 is an item mg N created, whose k memcached prints as raw
   bytes: a documented difference).
@@ -50,7 +52,7 @@ def main():
     tap = st.Tap()
     dt = load_difftest()
     b64_keys = set(base64.b64encode(k) for k in dt.B64_KEYS)
-    short_ttl, stray_b = [], []
+    short_ttl, stray_b, ma_ttl = [], [], []
     for line in meta_lines(dt, 40000):
         toks = line.split(b" ")
         if toks[0] not in (b"mg", b"ms", b"md", b"ma"):
@@ -60,10 +62,14 @@ def main():
                     1 <= int(t[1:]) < 3600 and \
                     not (t[:1] == b"R" and toks[0] == b"mg"):
                 short_ttl.append(line)
+        if toks[0] == b"ma" and any(t[:1] == b"T" and t[1:2].isdigit() or
+                                   t[:2] == b"T-" for t in toks[2:]):
+            ma_ttl.append(line)
         if b"b" in toks[2:] and toks[1] not in b64_keys:
             stray_b.append(line)
     tap.ok(not short_ttl, "no meta TTL of 1..3599 s (first: %r)"
            % (short_ttl[:1],))
+    tap.ok(not ma_ttl, "no ma with a T flag (first: %r)" % (ma_ttl[:1],))
     tap.ok(not stray_b, "b only with a base64 key (first: %r)"
            % (stray_b[:1],))
 

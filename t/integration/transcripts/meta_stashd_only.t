@@ -68,3 +68,16 @@
 # w (stashd's server-side wait) is an mg flag only
 >>> md k w100
 <<< CLIENT_ERROR invalid or duplicate flag
+# ma T when the result does not fit the old value's bytes ("99" + 1):
+# memcached 1.6.18 links a new item but sets the TTL on the replaced one,
+# so the new value keeps its old TTL although the reply shows the new t;
+# stashd gives the value the TTL its reply shows (scripts/difftest header).
+>>> set ma99 0 0 2
+>>> 99
+<<< STORED
+>>> ma ma99 T5000 t v
+<<< VA 3 t5000
+<<< 100
+>>> mg ma99 t v
+<<< VA 3 t5000
+<<< 100
