@@ -2,7 +2,8 @@
 """Checks of scripts/difftest's own rules, without servers: the generator
 never sends what the header lists as not generated because the answer
 depends on timing or on a documented difference, and the "incr size"
-normalisation masks ME size= only.
+normalisation masks ME size= only, and the value probe after an
+incr/decr batch tells padding from other differences.
 
 - no meta flag may set a TTL or recache window between 1 and 3599 s
   (N1, T1, R1 from the random-letter path expired mid-run at different
@@ -81,6 +82,17 @@ def main():
     c = b"ME k exp=-1 la=0 cas=#4 fetch=yes cls=1 size=70\r\n"
     tap.ok(dt.mask_fetched(a, size=True) != dt.mask_fetched(c, size=True),
            "incr size leaves the CAS compared")
+
+    # the value probe after an incr/decr batch: padding on one server only
+    # restarts both ("incr padding"), any other difference is reported
+    dt.small_values = lambda values: values
+    tap.ok(dt.compare_values([{b"k1": b"0  "}, {b"k1": b"0"}]) ==
+           "incr padding", "values differing in padding: incr padding")
+    tap.ok(dt.compare_values([{b"k1": b"07"}, {b"k1": b"07"}]) is None,
+           "equal values: nothing to explain")
+    other = dt.compare_values([{b"k1": b"0"}, {b"k1": b"1"}])
+    tap.ok(other not in (None, "incr padding", "incr past end"),
+           "other differences are reported: %r" % (other,))
     return tap.done()
 
 
