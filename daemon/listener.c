@@ -286,13 +286,39 @@ listener_bound_port(int fd, bool *v6)
     return 0;
 }
 
+int
+listener_resolve(char *spec, long defport, int socktype, char **host,
+                 char *port, size_t n, struct addrinfo **ai)
+{
+    struct addrinfo hints;
+    int rc;
+
+    if (listener_split(spec, defport, host, port, n) != 0) {
+        log_error("bad listen address: %s", spec);
+        return -1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = socktype;
+    if (strcmp(*host, "*") == 0 || **host == '\0') {
+        *host = NULL;
+    }
+    rc = getaddrinfo(*host, port, &hints, ai);
+    if (rc != 0) {
+        log_error("getaddrinfo(%s): %s", spec, gai_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 static int
 listener_tcp_one(struct listener *l, char *spec)
 {
-    struct addrinfo hints, *ai, *p;
+    struct addrinfo *ai, *p;
     char portbuf[16], name[128], hostbuf[48];
     char *host;
-    int rc, fd, one = 1, added = 0;
+    int fd, one = 1, added = 0;
     /* with -Z every TCP listener speaks TLS but those marked notls: */
     bool tls = l->srv->tls != NULL;
 
@@ -305,21 +331,8 @@ listener_tcp_one(struct listener *l, char *spec)
         spec += 6;
         tls = false;
     }
-    if (listener_split(spec, l->srv->settings->port, &host, portbuf,
-                       sizeof(portbuf)) != 0) {
-        log_error("bad listen address: %s", spec);
-        return -1;
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (strcmp(host, "*") == 0 || *host == '\0') {
-        host = NULL;
-    }
-    rc = getaddrinfo(host, portbuf, &hints, &ai);
-    if (rc != 0) {
-        log_error("getaddrinfo(%s): %s", spec, gai_strerror(rc));
+    if (listener_resolve(spec, l->srv->settings->port, SOCK_STREAM, &host,
+                         portbuf, sizeof(portbuf), &ai) != 0) {
         return -1;
     }
     for (p = ai; p != NULL; p = p->ai_next) {

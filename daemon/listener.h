@@ -34,4 +34,12 @@ void listener_each(const struct listener *l,
 int listener_split(char *spec, long defport, char **host, char *port,
                    size_t n);
 
+struct addrinfo;
+
+/* listener_split, then getaddrinfo for a passive socket of socktype
+ * (*host NULL for "*" or none); logs why and returns -1 on failure, else 0
+ * with *ai for the caller to freeaddrinfo. */
+int listener_resolve(char *spec, long defport, int socktype, char **host,
+                     char *port, size_t n, struct addrinfo **ai);
+
 #endif

@@ -224,28 +224,16 @@ udp_on_read(evutil_socket_t fd, short what, void *arg)
 static int
 udp_bind_one(struct udp *u, char *spec, long port)
 {
-    struct addrinfo hints, *ai, *p;
+    struct addrinfo *ai, *p;
     char portbuf[16], hostbuf[48];
     char *host;
-    int rc, fd, one = 1, added = 0;
+    int fd, one = 1, added = 0;
 
     if (strncmp(spec, "notls:", 6) == 0) {
         spec += 6;  /* a -Z plaintext listener: UDP has no TLS anyway */
     }
-    if (listener_split(spec, port, &host, portbuf, sizeof(portbuf)) != 0) {
-        log_error("bad listen address: %s", spec);
-        return -1;
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    if (strcmp(host, "*") == 0 || *host == '\0') {
-        host = NULL;
-    }
-    rc = getaddrinfo(host, portbuf, &hints, &ai);
-    if (rc != 0) {
-        log_error("getaddrinfo(%s): %s", spec, gai_strerror(rc));
+    if (listener_resolve(spec, port, SOCK_DGRAM, &host, portbuf,
+                         sizeof(portbuf), &ai) != 0) {
         return -1;
     }
     for (p = ai; p != NULL && u->nsocks < UDP_SOCK_MAX; p = p->ai_next) {
