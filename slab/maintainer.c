@@ -121,6 +121,9 @@ maint_free_ahead(struct store *s, unsigned id, uint64_t demand)
         done++;
         slabs_class_stats(s->slabs, id, &st);
     }
+    if (done > 0) {
+        store_mover_topup(s, id);
+    }
     return done;
 }
 

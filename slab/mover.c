@@ -54,6 +54,13 @@
 /* Longest window kept (samples). */
 #define MOVER_WINDOW_MAX 1024
 
+/* A class's second-page state (mover->topup). */
+enum {
+    TOPUP_NONE = 0,     /* not asked yet */
+    TOPUP_ASKED,        /* asked, the mover has not looked yet */
+    TOPUP_DONE,         /* looked at: never again */
+};
+
 enum mover_rc {
     MV_DONE = 0,    /* cleared */
     MV_PROGRESS,    /* changed something, look again */
@@ -80,6 +87,11 @@ struct mover {
     uint64_t busy_items;
     uint64_t busy_deletes;
     uint64_t moved;
+
+    /* Second pages: TOPUP_* by class, atomic; topup_any says one is
+     * asked (under lock). */
+    uint8_t topup[SLAB_CLASS_MAX];
+    bool topup_any;
 
     /* Automove samples, mover thread only. */
     uint64_t last_evicted[SLAB_CLASS_MAX];
@@ -305,6 +317,27 @@ mover_pick_any(struct store *s, int dst)
     return src;
 }
 
+/* The class other than dst with the most pages, at least min (ties: the
+ * larger chunks, fewer items to lose), or -1. */
+static int
+mover_pick_donor(struct store *s, unsigned dst, size_t min)
+{
+    unsigned largest = slabs_largest(s->slabs);
+    size_t best = min;
+    int src = -1;
+    unsigned id;
+
+    for (id = 1; id <= largest; id++) {
+        size_t n = slabs_pages(s->slabs, id);
+
+        if (id != dst && n >= best) {
+            best = n;
+            src = (int)id;
+        }
+    }
+    return src;
+}
+
 int
 store_slabs_reassign(struct store *s, int src, int dst)
 {
@@ -478,6 +511,58 @@ mover_shrink(struct store *s)
     return src > 0 && store_move_page(s, (unsigned)src, SLABS_RELEASE);
 }
 
+/* A second page for each class that asked, if it still holds one page and
+ * the budget has none left; mover thread. */
+static void
+mover_topups(struct store *s)
+{
+    struct mover *mv = s->mover;
+    unsigned largest = slabs_largest(s->slabs);
+    unsigned id;
+
+    for (id = 1; id <= largest; id++) {
+        int src;
+
+        if (__atomic_load_n(&mv->topup[id], __ATOMIC_RELAXED) !=
+            TOPUP_ASKED) {
+            continue;
+        }
+        __atomic_store_n(&mv->topup[id], TOPUP_DONE, __ATOMIC_RELAXED);
+        if (slabs_pages(s->slabs, id) != 1 || slabs_limit(s->slabs) == 0 ||
+            slabs_malloced(s->slabs) + s->cfg.page_size <=
+                slabs_limit(s->slabs) ||
+            slabs_pool_pages(s->slabs) > 0) {
+            continue;
+        }
+        src = mover_pick_donor(s, id, 3);
+        if (src > 0) {
+            store_move_page(s, (unsigned)src, (int)id);
+        }
+    }
+}
+
+void
+store_mover_topup(struct store *s, unsigned id)
+{
+    struct mover *mv = s->mover;
+    uint8_t none = TOPUP_NONE;
+
+    if (mv == NULL || !mv->started ||
+        __atomic_load_n(&mv->topup[id], __ATOMIC_RELAXED) != TOPUP_NONE ||
+        __atomic_load_n(&mv->automove, __ATOMIC_RELAXED) == 0) {
+        return;
+    }
+    if (!__atomic_compare_exchange_n(&mv->topup[id], &none, TOPUP_ASKED,
+                                     false, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED)) {
+        return;
+    }
+    pthread_mutex_lock(&mv->lock);
+    mv->topup_any = true;
+    pthread_cond_signal(&mv->cond);
+    pthread_mutex_unlock(&mv->lock);
+}
+
 /* ---- the thread --------------------------------------------------- */
 
 static void
@@ -534,11 +619,23 @@ mover_main(void *arg)
             wait_ms = MOVER_FAST_MS;
         }
         pthread_mutex_lock(&mv->lock);
-        if (mv->stop || mv->pending) {
-            continue;
-        }
         mover_deadline(&ts, wait_ms);
-        pthread_cond_timedwait(&mv->cond, &mv->lock, &ts);
+        /* A second page is given at once and the sample cadence kept:
+         * a window counts samples, not wake-ups. */
+        while (!mv->stop && !mv->pending) {
+            if (mv->topup_any) {
+                mv->topup_any = false;
+                pthread_mutex_unlock(&mv->lock);
+                mover_topups(s);
+                pthread_mutex_lock(&mv->lock);
+                continue;
+            }
+            if (pthread_cond_timedwait(&mv->cond, &mv->lock, &ts) ==
+                    ETIMEDOUT ||
+                !mv->topup_any) {
+                break;
+            }
+        }
     }
     pthread_mutex_unlock(&mv->lock);
     return NULL;

@@ -74,6 +74,9 @@ store_chunk_alloc(struct store *s, unsigned id)
         if (p != NULL) {
             return p;
         }
+        if (evict && tries == 0) {
+            store_mover_topup(s, id);
+        }
         if (!evict_for_alloc(s, id, evict)) {
             break;
         }

@@ -466,6 +466,12 @@ void store_mover_stop(struct store *s);
 /* Wake the mover early (a lowered memory limit, a reassign request). */
 void store_mover_wake(struct store *s);
 
+/* Class id, with the budget spent, is evicting: if it still holds the one
+ * page it started with, the mover gives it a second once (automove on;
+ * slab/mover.c).  Cheap after the first call per class; any thread, no
+ * lock needed. */
+void store_mover_topup(struct store *s, unsigned id);
+
 /*
  * Move one page from class src to dst (a class, SLABS_POOL or
  * SLABS_RELEASE) in the calling thread: every item in it is rescued or
