@@ -3,7 +3,8 @@
  * every "slabs reassign" outcome, rescue and eviction of the items in a
  * moved page (values, CAS, flags, expiry and LRU order unchanged), chunked
  * values (header rescued, continuation chunk's owner evicted), an item
- * held by a reader while its page moves, cache_memlimit shrinking, and
+ * held by a reader while its page moves, cache_memlimit shrinking, the
+ * second page of a class that fills its first after memory ran out, and
  * readers and writers running while pages move.
  */
 #include <check.h>
@@ -477,6 +478,64 @@ START_TEST(test_memlimit_shrink)
 }
 END_TEST
 
+/* A class that fills its first page after the budget ran out gets a second
+ * page once, from the class with the most pages; never with automove 0,
+ * and not twice. */
+static void
+second_page(unsigned automove)
+{
+    unsigned big = clsof(2000), small = clsof(100);
+    size_t per = slabs_perslab(st->slabs, small);
+    unsigned i, n = 0;
+
+    store_slabs_automove(st, automove);
+    for (i = 0; slabs_pages(st->slabs, big) < 4; i++) {
+        ck_assert_int_eq(put(i, 2000), STORE_OK);
+    }
+    n = i + (unsigned)slabs_perslab(st->slabs, big);
+    for (; i < n; i++) {
+        ck_assert_int_eq(put(i, 2000), STORE_OK);
+    }
+    ck_assert_uint_eq(slabs_pages(st->slabs, big), 4);
+    /* The small class's first page is outside the budget; then it must
+     * evict. */
+    for (n = i + (unsigned)per + 100; i < n; i++) {
+        ck_assert_int_eq(put(i, 100), STORE_OK);
+    }
+    if (automove == 0) {
+        sleep_ms(200);
+        ck_assert_uint_eq(stat("slabs_moved"), 0);
+        ck_assert_uint_eq(slabs_pages(st->slabs, small), 1);
+        return;
+    }
+    wait_moved(1);
+    ck_assert_uint_eq(slabs_pages(st->slabs, small), 2);
+    ck_assert_uint_eq(slabs_pages(st->slabs, big), 3);
+    /* Full again and evicting: no more pages that way. */
+    for (n = i + 2 * (unsigned)per; i < n; i++) {
+        ck_assert_int_eq(put(i, 100), STORE_OK);
+    }
+    sleep_ms(200);
+    ck_assert_uint_eq(stat("slabs_moved"), 1);
+    ck_assert_uint_eq(slabs_pages(st->slabs, small), 2);
+}
+
+START_TEST(test_second_page)
+{
+    st = mkstore((size_t)4 << 20, true);
+    ck_assert_ptr_nonnull(st);
+    second_page(1);
+}
+END_TEST
+
+START_TEST(test_second_page_off)
+{
+    st = mkstore((size_t)4 << 20, true);
+    ck_assert_ptr_nonnull(st);
+    second_page(0);
+}
+END_TEST
+
 /* ---- readers and writers while pages move ------------------------- */
 
 struct hammer {
@@ -629,6 +688,8 @@ mover_suite(void)
     tcase_add_test(tc, test_chunked);
     tcase_add_test(tc, test_busy_item);
     tcase_add_test(tc, test_memlimit_shrink);
+    tcase_add_test(tc, test_second_page);
+    tcase_add_test(tc, test_second_page_off);
     tcase_add_test(tc, test_concurrent_moves);
     tcase_add_test(tc, test_stats_order);
     suite_add_tcase(s, tc);
