@@ -15,7 +15,8 @@
  * Dead items met on the way are reclaimed.  All of it goes through
  * evict_pull_tail (one LRU lock, item trylocks, a handful of items per
  * lock hold).  The pass is the only caller of slab/ above the index; it
- * sleeps between passes, longer while there is nothing to do.
+ * sleeps between passes, longer while there is nothing to do, and a store
+ * that had to evict inline ends the sleep (maintainer_kick).
  */
 #include "slab/maintainer.h"
 
@@ -213,10 +214,12 @@ maint_main(void *arg)
 
         pthread_mutex_unlock(&s->maint_lock);
         done = maintainer_pass(s);
-        /* Back off while passes find nothing to do; hurry when they do. */
+        /* Back off while passes find nothing to do; hurry when they do:
+         * back to the shortest sleep at once, since halving from a long
+         * idle sleep left a burst of writes after a pause evicting inline
+         * for a tenth of a second (scripts/memfit --only inline). */
         if (done > 0) {
-            sleep_us = sleep_us / 2 > MAINT_SLEEP_MIN ? sleep_us / 2
-                                                      : MAINT_SLEEP_MIN;
+            sleep_us = MAINT_SLEEP_MIN;
         } else if (sleep_us < MAINT_SLEEP_MAX) {
             sleep_us = sleep_us * 2 < MAINT_SLEEP_MAX ? sleep_us * 2
                                                       : MAINT_SLEEP_MAX;
@@ -229,7 +232,9 @@ maint_main(void *arg)
         ts.tv_nsec += sleep_us * 1000;
         ts.tv_sec += ts.tv_nsec / 1000000000;
         ts.tv_nsec %= 1000000000;
+        __atomic_store_n(&s->maint_napping, true, __ATOMIC_RELAXED);
         pthread_cond_timedwait(&s->maint_cond, &s->maint_lock, &ts);
+        __atomic_store_n(&s->maint_napping, false, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&s->maint_lock);
     return NULL;
@@ -251,6 +256,23 @@ maintainer_start(struct store *s)
     }
     s->maint_started = true;
     return 0;
+}
+
+void
+maintainer_kick(struct store *s)
+{
+    /* The flag keeps a writer that evicts inline over and over to one
+     * signal per sleep, and none while a pass runs. */
+    if (!s->maint_started ||
+        !__atomic_load_n(&s->maint_napping, __ATOMIC_RELAXED)) {
+        return;
+    }
+    pthread_mutex_lock(&s->maint_lock);
+    if (s->maint_napping) {
+        s->maint_napping = false;
+        pthread_cond_signal(&s->maint_cond);
+    }
+    pthread_mutex_unlock(&s->maint_lock);
 }
 
 void

@@ -21,4 +21,8 @@ void maintainer_stop(struct store *s);
  * thread calls it on its own schedule; tests call it directly. */
 uint64_t maintainer_pass(struct store *s);
 
+/* A store had to evict inline: end the maintainer's sleep now if it is
+ * sleeping (at most one wake-up per sleep).  Any thread, no lock held. */
+void maintainer_kick(struct store *s);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "slab/evict.h"
 #include "slab/item.h"
+#include "slab/maintainer.h"
 #include "slab/store.h"
 #include "slab/store_int.h"
 
@@ -76,6 +77,7 @@ store_chunk_alloc(struct store *s, unsigned id)
         }
         if (evict && tries == 0) {
             store_mover_topup(s, id);
+            maintainer_kick(s);
         }
         if (!evict_for_alloc(s, id, evict)) {
             break;

@@ -124,6 +124,8 @@ struct store {
     pthread_t maint_thread;
     bool maint_started;
     bool maint_stop;            /* written under maint_lock, atomically */
+    bool maint_napping;         /* atomic: the maintainer sleeps (set and
+                                 * cleared under maint_lock) */
     uint64_t maint_seen[SLAB_CLASS_MAX];    /* maintainer only: stores
                                              * seen by the last pass */
     /* Page mover (mover.c); NULL until store_mover_start. */
