@@ -178,6 +178,20 @@ text_scan(const struct text_tok *t, struct text_num *v)
 
     v->neg = false;
     v->range = false;
+    if (t->n - 1 < 19) {
+        /* the common token: 1..19 plain digits, which cannot overflow
+         * 64 bits, so no per-digit range check */
+        while (p < e && (unsigned)(*p - '0') < 10) {
+            mag = mag * 10 + (unsigned)(*p - '0');
+            p++;
+        }
+        if (p == e) {
+            v->mag = mag;
+            return true;
+        }
+        p = t->p;
+        mag = 0;
+    }
     while (p < e && text_isspace(*p)) {
         p++;
     }
