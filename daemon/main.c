@@ -375,7 +375,7 @@ main(int argc, char **argv)
     }
     for (int i = 0; i < srv.nworkers; i++) {
         srv.workers[i] = worker_create(&srv, i);
-        if (srv.workers[i] == NULL || worker_start(srv.workers[i]) != 0) {
+        if (srv.workers[i] == NULL) {
             log_error("failed to start worker thread %d", i);
             return EX_OSERR;
         }
@@ -387,6 +387,14 @@ main(int argc, char **argv)
     srv.udp = udp_create(&srv, &rc);
     if (rc != 0) {
         return EX_OSERR;
+    }
+    /* only now: worker bases take no locks, and udp_create added events
+     * to them from this thread (accepted connections wait in the queues) */
+    for (int i = 0; i < srv.nworkers; i++) {
+        if (worker_start(srv.workers[i]) != 0) {
+            log_error("failed to start worker thread %d", i);
+            return EX_OSERR;
+        }
     }
     if (getenv("MEMCACHED_PORT_FILENAME") != NULL &&
         main_port_file(&srv, getenv("MEMCACHED_PORT_FILENAME")) != 0) {

@@ -233,7 +233,15 @@ exec_get(struct exec *x)
     struct request *req = x->req;
     struct process_ctx *px = x->px;
 
-    if (req->keys != NULL) {
+    if (req->keys != NULL && px->resume_pos == 0 && req->keys_len != 0 &&
+        req->key == req->keys && req->nkey == req->keys_len) {
+        /* one key (the parser's first is all of keys): no key walk */
+        exec_get_one(x, req->key, req->nkey);
+        if (process_out_full(px)) {
+            px->resume_pos = req->keys_len;
+            return PROCESS_PAUSED;
+        }
+    } else if (req->keys != NULL) {
         const char *key;
         uint32_t nkey;
         uint32_t pos = (uint32_t)px->resume_pos;

@@ -151,7 +151,7 @@ out_str(struct out *o, const char *s)
 }
 
 char *
-out_reserve(struct out *o, size_t n)
+out_reserve_grow(struct out *o, size_t n)
 {
     if (!out_arena_grow(o, n)) {
         return NULL;

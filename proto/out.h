@@ -48,8 +48,18 @@ void out_str(struct out *o, const char *s);
 
 /* Reserve n bytes of arena for the caller to fill (at most n), then commit
  * the bytes actually written with out_commit(). NULL on allocation failure. */
-char *out_reserve(struct out *o, size_t n);
+char *out_reserve_grow(struct out *o, size_t n);
 void out_commit(struct out *o, size_t n);
+
+/* (inline: every reply reserves, and the arena nearly always has room) */
+static inline char *
+out_reserve(struct out *o, size_t n)
+{
+    if (o->cap - o->used >= n) {
+        return o->arena + o->used;
+    }
+    return out_reserve_grow(o, n);
+}
 
 /* Append a reference to n bytes the caller keeps alive until sent. */
 void out_ref(struct out *o, const void *p, size_t n);

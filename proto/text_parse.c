@@ -86,7 +86,7 @@ struct text_line {
     const char *buf;        /* start of the request */
     size_t len;             /* bytes available from buf */
     const char *args;       /* first byte after the command token */
-    const char *end;        /* end of the line's content */
+    const char *end;        /* end of the content; *end is \r, \n or \0 */
     uint32_t linelen;       /* bytes of the line, "\n" included */
 };
 
@@ -122,6 +122,11 @@ text_next(struct text_line *l, const char **pp, struct text_tok *t)
         return false;
     }
     t->p = p;
+    /* *l->end is '\r', '\n' or '\0' (see text_parse), never above ' ':
+     * printable bytes need no bound check; the rest take the exact test */
+    while ((unsigned char)*p > ' ') {
+        p++;
+    }
     while (p < end && *p != ' ' && *p != '\0') {
         p++;
     }
@@ -178,6 +183,20 @@ text_scan(const struct text_tok *t, struct text_num *v)
 
     v->neg = false;
     v->range = false;
+    if (t->n - 1 < 19) {
+        /* the common token: 1..19 plain digits, which cannot overflow
+         * 64 bits, so no per-digit range check */
+        while (p < e && (unsigned)(*p - '0') < 10) {
+            mag = mag * 10 + (unsigned)(*p - '0');
+            p++;
+        }
+        if (p == e) {
+            v->mag = mag;
+            return true;
+        }
+        p = t->p;
+        mag = 0;
+    }
     while (p < e && text_isspace(*p)) {
         p++;
     }

@@ -29,6 +29,20 @@ text_u64(char *dst, uint64_t v)
     char *p = tmp + sizeof(tmp);
     size_t n;
 
+    if (v < 10) {
+        /* flags 0, small lengths: the common case, no staging copy */
+        *dst = (char)('0' + v);
+        return 1;
+    }
+    if (v < 1000) {
+        if (v < 100) {
+            memcpy(dst, text_digits + 2 * v, 2);
+            return 2;
+        }
+        dst[0] = (char)('0' + v / 100);
+        memcpy(dst + 1, text_digits + 2 * (v % 100), 2);
+        return 3;
+    }
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
 
