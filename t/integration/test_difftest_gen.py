@@ -104,6 +104,13 @@ def main():
     dt.small_values = lambda values: values
     tap.ok(dt.compare_values([{b"k1": b"0  "}, {b"k1": b"0"}]) ==
            "incr padding", "values differing in padding: incr padding")
+    tap.ok(dt.compare_values([{b"k1": b"0r8q"}, {b"k1": b"0  r8q"}]) ==
+           "incr padding", "padding an append carried inside: incr padding")
+    tap.ok(dt.compare_values([{b"k1": b"ar8q"}, {b"k1": b"a  r8q"}]) not in
+           (None, "incr padding", "incr past end") and
+           dt.compare_values([{b"k1": b"0r8q"}, {b"k1": b"0 r 8q"}]) not in
+           (None, "incr padding", "incr past end"),
+           "spaces not after a digit, or two runs: reported")
     tap.ok(dt.compare_values([{b"k1": b"07"}, {b"k1": b"07"}]) is None,
            "equal values: nothing to explain")
     # memcached refused an incr/decr that stashd answered, on equal values
