@@ -22,6 +22,7 @@ import importlib.machinery
 import importlib.util
 import os
 import random
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -120,6 +121,39 @@ def main():
     norm_s = dt.norm_bin(full, tab_s, [], [])
     tap.ok(norm_s.startswith(norm_m) and len(norm_m) == 30,
            "a truncated binary response is a prefix after normalisation")
+
+    # memcached refused an incr/decr whose value a later command replaced:
+    # stashd's answer must show a value of 2^63 or more
+    nn = dt.NON_NUMERIC + b"\r\n"
+    m, s47 = b"STORED\r\n" + nn + b"END\r\n", b"STORED\r\n47\r\nEND\r\n"
+    i = dt.first_diff(m, s47)
+    tap.ok(dt.arith_wrapped("text", [m, s47], i, b"incr key:2 48\r\n") and
+           not dt.arith_wrapped("text", [m, s47], i, b"incr key:2 5\r\n"),
+           "incr past end from stashd's answer: only 2^64-1 + 48 = 47")
+    req = dt.BIN_HDR.pack(0x80, 0x05, 1, 20, 0, 0, 21, 77, 0) + \
+        struct.pack(">QQI", 48, 0, 0) + b"a"
+    bm = dt.BIN_HDR.pack(0x81, 0x05, 0, 0, 0, 6, 4, 77, 0) + b"Nonn"
+    for got, want in ((47, True), (147, False)):
+        bs = dt.BIN_HDR.pack(0x81, 0x05, 0, 0, 0, 0, 8, 77, 5) + \
+            struct.pack(">Q", got)
+        tap.ok(dt.arith_wrapped("bin", [bm, bs], dt.first_diff(bm, bs),
+                                req) == want,
+               "binary INCR by 48 answered %d: %s" % (got, want))
+    # no bad data terminator after a bad storage header
+    gen = dt.Gen(random.Random(9), 1024 * 1024)
+    glued = 0
+    for _ in range(20000):
+        c = gen.t_store()
+        raw = c.render(tab)
+        line, _, rest = raw.partition(b"\r\n")
+        toks = line.split(b" ")
+        n = toks[4] if len(toks) > 4 else b""
+        if n.isdigit() and int(n) == len(rest) - 2 and rest.endswith(b"xy"):
+            # a good header: its data block is read as data
+            continue
+        glued += rest.endswith(b"xy")
+    tap.ok(glued == 0, "no bad data terminator after a bad header (%d)"
+           % glued)
 
     # the value probe after an incr/decr batch: padding on one server only
     # restarts both ("incr padding"), any other difference is reported
