@@ -155,6 +155,14 @@ def main():
     tap.ok(glued == 0, "no bad data terminator after a bad header (%d)"
            % glued)
 
+    # padding carried inside a value in a reply of the same batch
+    m = b"VALUE k 0 8 #1\r\n534xezz0\r\nEND\r\n"
+    p = b"VALUE k 0 26 #1\r\n53" + b" " * 18 + b"4xezz0\r\nEND\r\n"
+    far = b"VALUE k 0 28 #1\r\n53" + b" " * 20 + b"4xezz0\r\nEND\r\n"
+    norm = [dt.norm_text(x, dt.CasTable(), [], []) for x in (m, p, far)]
+    tap.ok(norm[0] == norm[1] and norm[0] != norm[2],
+           "incr padding inside a reply's value: 1-19 spaces after a digit")
+
     # the value probe after an incr/decr batch: padding on one server only
     # restarts both ("incr padding"), any other difference is reported
     dt.small_values = lambda values: values
