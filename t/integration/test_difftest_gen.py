@@ -139,6 +139,17 @@ def main():
         tap.ok(dt.arith_wrapped("bin", [bm, bs], dt.first_diff(bm, bs),
                                 req) == want,
                "binary INCR by 48 answered %d: %s" % (got, want))
+    m0, s0 = b"END\r\n" + nn, b"END\r\n0\r\n"
+    i = dt.first_diff(m0, s0)
+    tap.ok(dt.arith_wrapped("text", [m0, s0], i,
+                            b"decr key:2 18446744073709551615\r\n") and
+           not dt.arith_wrapped("text", [m0, s0], i, b"decr key:2 49\r\n"),
+           "decr answered 0: explained only with a delta of 2^63 or more")
+    pk = dt.BIN_HDR.pack(0x81, 5, 0, 0, 0, 0, 8, 1, 0) + b"12345678"
+    tap.ok(dt.progress("bin", pk + pk[:30]) == 1 and
+           dt.progress("text", b"a\r\nb\r\nc") == 2,
+           "reply progress counts whole replies")
+
     # no bad data terminator after a bad storage header
     gen = dt.Gen(random.Random(9), 1024 * 1024)
     glued = 0
