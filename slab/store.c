@@ -644,10 +644,12 @@ store_arith_locked(struct store *s, uint64_t hv, const char *key,
         item_set_exptime(*it, clock_exptime(s->clk, a->create_exptime));
         a->created = true;
     } else {
-        /* memcached's order: an empty or chunked value is non-numeric
-         * before the CAS is looked at, other values after */
+        /* memcached's order: an empty value, or one memcached would
+         * keep chunked, is non-numeric before the CAS is looked at, other
+         * values after */
         if (item_nbytes(*old) == 0 ||
-            (item_iflags(*old) & ITEM_CHUNKED) != 0) {
+            store_mc_chunked(s, item_nkey(*old), item_flags(*old) != 0,
+                             item_nbytes(*old))) {
             return STORE_NON_NUMERIC;
         }
         if (a->cas_in != 0 && item_cas(*old) != a->cas_in) {

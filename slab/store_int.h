@@ -200,6 +200,25 @@ store_mc_ntotal(const struct store *s, size_t nkey, bool cflags,
            (s->cfg.use_cas ? 8 : 0);
 }
 
+/*
+ * Would memcached keep this item chunked: its ITEM_ntotal over its
+ * largest slab chunk (half a page, or -I when that is smaller)?  stashd's
+ * own ITEM_CHUNKED starts later (smaller header), so replies that depend
+ * on memcached's layout (incr/decr: non-numeric before the CAS compare)
+ * ask this instead.
+ */
+static inline bool
+store_mc_chunked(const struct store *s, size_t nkey, bool cflags,
+                 size_t nbytes)
+{
+    size_t chunk_max = s->cfg.page_size / 2;
+
+    if (s->cfg.item_size_max < chunk_max) {
+        chunk_max = s->cfg.item_size_max;
+    }
+    return store_mc_ntotal(s, nkey, cflags, nbytes) > chunk_max;
+}
+
 /* Count it in (add) or out of the "stats sizes" histogram under
  * memcached's size of it; one call and a load while tracking is off. */
 static inline void

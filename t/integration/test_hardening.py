@@ -8,6 +8,9 @@ before its fix.
     CAS values and flush_all still removes every older item;
   * a binary Set over -I answers "Too large." and unlinks the old value
     (memcached: a failed update never leaves stale data); Add does not;
+  * incr/decr (binary, ma) with a wrong CAS on a large value answer
+    non-numeric before the CAS compare exactly where memcached keeps the
+    item chunked, EEXISTS below (difftest seed 71);
   * -C: gets, mg c and binary replies carry CAS 0, a binary Set/Add/
     Replace carrying a CAS stores as if it carried none (memcached), the
     cas command and meta C never match, and flush_all still removes items
@@ -107,6 +110,34 @@ def test_binary_too_large(tap, server):
             c.readline()
     c.close()
     b.close()
+
+
+def test_arith_chunked_before_cas(tap, server):
+    """incr/decr with a wrong CAS (binary CAS field, ma C) on a large value:
+    memcached answers non-numeric before comparing the CAS when it keeps
+    the item chunked (its item size over 512 KiB: 48-byte header, key +
+    NUL, flags when nonzero, value + CRLF, CAS), else EEXISTS.  stashd's
+    smaller items chunk later; it used to answer by its own layout."""
+    b = st.Conn(server)
+    c = st.Conn(server)
+    for key, flags in ((b"a", 0), (b"k" * 50, 5)):
+        # the largest value memcached keeps in one chunk, and one more byte
+        edge = 512 * 1024 - (48 + len(key) + 1 + (4 if flags else 0) + 2 +
+                             8)
+        for n, status, text in ((edge, 2, "EX"), (edge + 1, 6,
+                                "CLIENT_ERROR cannot increment or "
+                                "decrement non-numeric value")):
+            b.send(bin_packet(0x01, key, b"7" * n,
+                              struct.pack(">II", flags, 0)))
+            tap.eq(bin_reply(b)[0], 0, "stored %d bytes" % n)
+            b.send(bin_packet(0x05, key, b"", struct.pack(">QQI", 1, 0, 0),
+                              cas=12345))
+            tap.eq(bin_reply(b)[0], status, "binary INCR with a wrong CAS "
+                   "on %d bytes (flags %d): status %d" % (n, flags, status))
+            tap.eq(c.cmd("ma %s C12345" % key.decode()), text,
+                   "ma C on %d bytes (flags %d): %s" % (n, flags, text))
+    b.close()
+    c.close()
 
 
 def test_disable_cas(tap):
@@ -239,6 +270,7 @@ def main():
         if STASHD:
             test_explicit_cas(tap, server)
         test_binary_too_large(tap, server)
+        test_arith_chunked_before_cas(tap, server)
         server.check()
     test_disable_cas(tap)
     if STASHD:
