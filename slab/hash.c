@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "slab/item_layout.h"
+#include "slab/lock.h"
 
 #define HASH_SHARD_POWER_MAX 28
 
@@ -127,7 +128,7 @@ hash_bucket(struct hash_shard *s, uint64_t hv)
 void
 hash_lock(struct hash *h, uint64_t hv)
 {
-    pthread_mutex_lock(&hash_shard_of(h, hv)->lock);
+    lock_take(&hash_shard_of(h, hv)->lock, LOCK_ITEM);
 }
 
 void
@@ -139,7 +140,7 @@ hash_unlock(struct hash *h, uint64_t hv)
 bool
 hash_trylock(struct hash *h, uint64_t hv)
 {
-    return pthread_mutex_trylock(&hash_shard_of(h, hv)->lock) == 0;
+    return lock_try(&hash_shard_of(h, hv)->lock, LOCK_ITEM);
 }
 
 struct item *
@@ -333,7 +334,7 @@ hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
     bool far_on = true, near_on = true;
     unsigned i;
 
-    pthread_mutex_lock(&s->lock);
+    lock_take(&s->lock, LOCK_ITEM);
     mask = ((uint64_t)1 << s->power) - 1;
     for (i = 0; i < HASH_AHEAD_FAR && far_on; i++) {
         far_on = hash_walk_ahead(&far, mask);

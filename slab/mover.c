@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "slab/lock.h"
 #include "slab/store_int.h"
 
 /* Passes over a page with busy chunks before busy linked items are
@@ -110,7 +111,7 @@ mover_relink_locked(struct store *s, uint64_t hv, struct item *it,
     struct lru *l = store_lru_of(s, it);
 
     /* Under the LRU lock: neighbours rewrite it->next/prev under it. */
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     memcpy(nit, it, csize);
     __atomic_store_n(&nit->refcount, 1, __ATOMIC_RELAXED);
     if (it->prev != NULL) {
@@ -312,7 +313,7 @@ store_slabs_reassign(struct store *s, int src, int dst)
     int largest = (int)slabs_largest(s->slabs);
     int rc = STORE_REASSIGN_OK;
 
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     if (mv->pending || __atomic_load_n(&mv->running, __ATOMIC_RELAXED)) {
         rc = STORE_REASSIGN_RUNNING;
     } else if (src == dst) {
@@ -374,7 +375,7 @@ mover_sample(struct store *s, unsigned id, struct mover_sample *m)
     for (seg = 0; seg < LRU_SEGS; seg++) {
         struct lru *l = store_lru(s, id, seg);
 
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         ev += l->evicted;
         if (seg == LRU_COLD) {
             struct item *t;
@@ -499,7 +500,7 @@ mover_main(void *arg)
     struct mover *mv = s->mover;
     long wait_ms = MOVER_TICK_MS;
 
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     while (!mv->stop) {
         struct timespec ts;
         unsigned mode;
@@ -516,12 +517,12 @@ mover_main(void *arg)
             pthread_mutex_unlock(&mv->lock);
             store_move_page(s, src, dst);
             __atomic_store_n(&mv->running, 0, __ATOMIC_RELAXED);
-            pthread_mutex_lock(&mv->lock);
+            lock_take(&mv->lock, LOCK_MOVER);
             continue;
         }
         pthread_mutex_unlock(&mv->lock);
         if (mover_shrink(s)) {
-            pthread_mutex_lock(&mv->lock);
+            lock_take(&mv->lock, LOCK_MOVER);
             continue;
         }
         mode = __atomic_load_n(&mv->automove, __ATOMIC_RELAXED);
@@ -533,7 +534,7 @@ mover_main(void *arg)
         } else if (mode == 2) {
             wait_ms = MOVER_FAST_MS;
         }
-        pthread_mutex_lock(&mv->lock);
+        lock_take(&mv->lock, LOCK_MOVER);
         if (mv->stop || mv->pending) {
             continue;
         }
@@ -585,7 +586,7 @@ store_mover_stop(struct store *s)
         return;
     }
     if (mv->started) {
-        pthread_mutex_lock(&mv->lock);
+        lock_take(&mv->lock, LOCK_MOVER);
         __atomic_store_n(&mv->stop, true, __ATOMIC_RELAXED);
         pthread_cond_signal(&mv->cond);
         pthread_mutex_unlock(&mv->lock);
@@ -605,7 +606,7 @@ store_mover_wake(struct store *s)
     if (mv == NULL || !mv->started) {
         return;
     }
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     pthread_cond_signal(&mv->cond);
     pthread_mutex_unlock(&mv->lock);
 }

@@ -39,6 +39,7 @@
  * depends on the old value (append/prepend/incr/decr).  Allocating under an
  * item lock is safe because eviction only trylocks item locks.
  */
+#include "slab/lock.h"
 #include "slab/store.h"
 
 #include <stdio.h>
@@ -84,7 +85,7 @@ store_config_default(struct store_config *cfg)
 void
 store_lru_tune_get(struct store *s, struct store_lru_tune *t)
 {
-    pthread_mutex_lock(&s->tune_lock);
+    lock_take(&s->tune_lock, LOCK_MAINT);
     *t = s->cfg.lru;
     pthread_mutex_unlock(&s->tune_lock);
 }
@@ -92,7 +93,7 @@ store_lru_tune_get(struct store *s, struct store_lru_tune *t)
 void
 store_lru_tune_set(struct store *s, const struct store_lru_tune *t)
 {
-    pthread_mutex_lock(&s->tune_lock);
+    lock_take(&s->tune_lock, LOCK_MAINT);
     /* the hot path reads these three without the lock */
     __atomic_store_n(&s->cfg.lru.segmented, t->segmented, __ATOMIC_RELAXED);
     __atomic_store_n(&s->cfg.lru.temp_lru, t->temp_lru, __ATOMIC_RELAXED);
@@ -146,7 +147,7 @@ store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
     item_clear_iflag(it, ITEM_LINKED);
     hash_remove_locked(s->hash, hv, it);
     if (!lru_held) {
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
     }
     lru_unlink_locked(l, it);
     l->number--;

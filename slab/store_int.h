@@ -18,6 +18,7 @@
 #include "slab/hash.h"
 #include "slab/item.h"
 #include "slab/item_layout.h"
+#include "slab/lock.h"
 #include "slab/lru.h"
 #include "slab/sizes.h"
 #include "slab/slabs.h"
@@ -304,7 +305,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     } else {
         hash_insert_locked(s->hash, hv, it);
     }
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     lru_link_locked(l, it);
     l->number++;
     l->total_items++;
@@ -320,7 +321,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
         struct lru *ol = store_lru_of(s, old);
 
         item_clear_iflag(old, ITEM_LINKED);
-        pthread_mutex_lock(&ol->lock);
+        lock_take(&ol->lock, LOCK_LRU);
         lru_unlink_locked(ol, old);
         ol->number--;
         store_ctr_add(s, item_clsid(old), CTR_UNLINKED);
@@ -392,7 +393,7 @@ store_bump_locked(struct store *s, struct item *it, rel_time_t now)
     } else {
         struct lru *l = store_lru_of(s, it);
 
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         if (item_iflags(it) & ITEM_LINKED) {
             lru_bump_locked(l, it);
             l->moves_within_lru++;
@@ -438,7 +439,7 @@ store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
     rel_time_t old = item_get_exptime(it);
 
     if ((old == 0) != (exp == 0)) {
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         item_set_exptime(it, exp);
         if (exp == 0) {
             l->number_ttl--;
