@@ -241,8 +241,9 @@ START_TEST(test_per_request)
             hit, miss, set_new, set_repl, set_full);
     ck_assert(hit <= 1.0);
     ck_assert(miss <= 1.0);
-    ck_assert(set_new <= 3.0);
-    ck_assert(set_repl <= 5.0);
+    /* + a page from the pool now and then */
+    ck_assert(set_new <= 3.1);
+    ck_assert(set_repl <= 5.1);
     ck_assert(set_full <= 14.0);
 }
 END_TEST
