@@ -218,6 +218,10 @@ slabs_pool_take(struct slabs *sl)
 {
     char *page = NULL;
 
+    /* a full cache finds the pool empty on every allocation: no lock */
+    if (__atomic_load_n(&sl->npool, __ATOMIC_RELAXED) == 0) {
+        return NULL;
+    }
     lock_take(&sl->pool_lock, LOCK_POOL);
     if (sl->npool > 0) {
         page = sl->pool[sl->npool - 1];
