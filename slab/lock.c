@@ -8,6 +8,7 @@
  */
 #include "slab/lock.h"
 
+#include <sched.h>
 #include <stdio.h>
 
 #define LOCK_SLOTS 256
@@ -18,6 +19,7 @@ __thread struct lock_slot *lock_slot_self;
 static struct lock_slot lock_slots[LOCK_SLOTS];
 static struct lock_slot lock_overflow = {.shared = true};
 static unsigned lock_nslots;    /* atomic: slots handed out */
+static uint64_t lock_grace_periods;     /* atomic: lock_grace_wait calls */
 
 static const char *const lock_names[] = {
 #define LOCK_NAME_(id, name) [id] = name,
@@ -51,6 +53,31 @@ lock_total(enum lock_family f, bool contended)
                                __ATOMIC_RELAXED);
     }
     return sum;
+}
+
+void
+lock_grace_wait(void)
+{
+    unsigned n, i;
+
+    /* A full barrier (seq_cst read-modify-write, see lock_read_enter):
+     * whatever was unpublished before it is out of reach of a section
+     * entered after it. */
+    __atomic_add_fetch(&lock_grace_periods, 1, __ATOMIC_SEQ_CST);
+    n = __atomic_load_n(&lock_nslots, __ATOMIC_ACQUIRE);
+    n = n < LOCK_SLOTS ? n : LOCK_SLOTS;
+    for (i = 0; i < n; i++) {
+        const uint64_t *r = &lock_slots[i].reading;
+        uint64_t v = __atomic_load_n(r, __ATOMIC_SEQ_CST);
+
+        if (&lock_slots[i] == lock_slot_self) {
+            continue;
+        }
+        /* a section is a lookup and a small copy: spin, then yield */
+        while ((v & 1) != 0 && __atomic_load_n(r, __ATOMIC_ACQUIRE) == v) {
+            sched_yield();
+        }
+    }
 }
 
 uint64_t

@@ -42,7 +42,9 @@ enum lock_family { LOCK_FAMILIES(LOCK_ENUM_) LOCK_NFAMILIES };
 struct lock_slot {
     uint64_t acquired[LOCK_NFAMILIES];
     uint64_t contended[LOCK_NFAMILIES];
-    bool shared;                /* the overflow slot: atomic adds */
+    uint64_t reading;           /* atomic: odd inside a read section */
+    bool shared;                /* the overflow slot: atomic adds, and
+                                 * no read sections */
 } __attribute__((aligned(64)));
 
 /* This thread's slot, NULL until its first counted lock. */
@@ -105,6 +107,49 @@ lock_try(pthread_mutex_t *m, enum lock_family f)
     lock_count(f, false);
     return true;
 }
+
+/*
+ * Read sections: the lock-free hit (slab/store.c) looks at hash chains and
+ * items without their lock.  Memory such a reader may still look at -- a
+ * shard's old bucket array, a slab page leaving its class -- is released
+ * only after lock_grace_wait(), which returns once every thread that was
+ * inside a read section when it was called has left it.  A read section
+ * never waits for anything (no lock, no sleep), so lock_grace_wait may be
+ * called with locks held.
+ */
+
+/* Enter a read section; false (and not entered) for a thread without a
+ * private slot, which must then take the locks. */
+static inline bool
+lock_read_enter(void)
+{
+    struct lock_slot *s = lock_slot_self;
+
+    if (__builtin_expect(s == NULL, 0)) {
+        s = lock_slot_register();
+    }
+    if (__builtin_expect(s->shared, 0)) {
+        return false;
+    }
+    /* A full barrier: the odd count is visible before any load of the
+     * section (pairs with lock_grace_wait).  A seq_cst read-modify-write
+     * rather than a fence, which gcc refuses under ThreadSanitizer; the
+     * section's loads are acquire loads, which no target moves above it. */
+    __atomic_add_fetch(&s->reading, 1, __ATOMIC_SEQ_CST);
+    return true;
+}
+
+/* Leave the read section entered by lock_read_enter. */
+static inline void
+lock_read_exit(void)
+{
+    struct lock_slot *s = lock_slot_self;
+
+    __atomic_store_n(&s->reading, s->reading + 1, __ATOMIC_RELEASE);
+}
+
+/* Wait until every read section open at the call has been left. */
+void lock_grace_wait(void);
 
 /* Called by lock_stats for each counter (same shape as store_emit_fn). */
 typedef void (*lock_emit_fn)(void *ctx, const char *name,

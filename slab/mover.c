@@ -35,6 +35,7 @@
  * then (to relink) the item's LRU lock and a class lock for the new chunk.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +113,14 @@ mover_relink_locked(struct store *s, uint64_t hv, struct item *it,
 
     /* Under the LRU lock: neighbours rewrite it->next/prev under it. */
     lock_take(&l->lock, LOCK_LRU);
-    memcpy(nit, it, csize);
-    __atomic_store_n(&nit->refcount, 1, __ATOMIC_RELAXED);
+    /* All but the count, which a lock-free reader with a stale pointer to
+     * nit may be trying (item_ref_take_live): it stays 0 until the copy
+     * is complete, then is released. */
+    memcpy(nit, it, offsetof(struct item, refcount));
+    memcpy((char *)nit + offsetof(struct item, iflags),
+           (char *)it + offsetof(struct item, iflags),
+           csize - offsetof(struct item, iflags));
+    __atomic_store_n(&nit->refcount, 1, __ATOMIC_RELEASE);
     if (it->prev != NULL) {
         it->prev->next = nit;
     } else {
@@ -166,16 +173,29 @@ mover_take(struct store *s, unsigned id, char *p, bool *is_chunk,
         *rc = MV_BUSY;
         return NULL;
     }
-    if (item_ref_incr(it) == 1) {
+    if (!item_ref_take_live(it)) {
         /* Its last reference is being dropped: the freer is on its way
-         * (waiting for this lock); undo without freeing. */
-        __atomic_sub_fetch(&it->refcount, 1, __ATOMIC_ACQ_REL);
+         * (waiting for this lock). */
         slabs_unlock(s->slabs, id);
         *rc = MV_BUSY;
         return NULL;
     }
     slabs_unlock(s->slabs, id);
     return it;
+}
+
+/*
+ * Take the last two references of it (the link's and the mover's) at
+ * once, leaving the count 0 so that no lock-free reader can take one
+ * while it is copied and its chunk freed.  False if a reader holds one.
+ */
+static bool
+mover_claim(struct item *it)
+{
+    uint16_t two = 2;
+
+    return __atomic_compare_exchange_n(&it->refcount, &two, 0, false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 /* Clear chunk p of the page being moved out of id (nothing held). */
@@ -213,14 +233,18 @@ mover_chunk(struct store *s, unsigned id, char *p, bool force)
                (nit = slabs_alloc_free(s->slabs, id)) == NULL) {
         mover_inc(&mv->evictions_nomem);
         store_unlink_locked(s, hv, it, false);
+    } else if (!mover_claim(it)) {
+        /* a lock-free reader took a reference since the check above */
+        slabs_free(s->slabs, id, nit);
+        mover_inc(&mv->busy_items);
+        rc = MV_BUSY;
     } else {
         mover_relink_locked(s, hv, it, nit, slabs_size(s->slabs, id));
         mover_inc((item_iflags(nit) & ITEM_CHUNKED) ? &mv->chunk_rescues
                                                      : &mv->rescues);
         hash_unlock(s->hash, hv);
-        /* Ours alone now (link and our reference); its chunks belong to
-         * the copy, so only the header chunk is given back. */
-        __atomic_store_n(&it->refcount, 0, __ATOMIC_RELAXED);
+        /* Ours alone (mover_claim); its chunks belong to the copy, so
+         * only the header chunk is given back. */
         slabs_free(s->slabs, id, it);
         return MV_DONE;
     }
@@ -278,6 +302,9 @@ store_move_page(struct store *s, unsigned src, int dst)
             mover_sleep_us(MOVER_BUSY_SLEEP_US);
         }
     }
+    /* a lock-free reader may still look at a chunk of the page (finding
+     * it unlinked or free): wait for it before the page is wiped */
+    lock_grace_wait();
     slabs_move_end(s->slabs, src, dst);
     mover_inc(&mv->moved);
     __atomic_store_n(&mv->running, 0, __ATOMIC_RELAXED);

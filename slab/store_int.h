@@ -299,7 +299,7 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     /* in no list yet: no LRU lock needed to set the segment */
     item_set_seg(it, store_new_seg(s, it, now));
     l = store_lru_of(s, it);
-    item_set_iflag(it, ITEM_LINKED);
+    item_set_linked(it);
     if (old != NULL) {
         hash_replace_locked(s->hash, hv, old, it);
     } else {

@@ -4,7 +4,8 @@
 - the reply lists <family>_acquired and <family>_contended for every lock
   family, in a fixed order, as unsigned integers, contended <= acquired;
 - counts only grow, and requests show up in the families they take: sets
-  and gets in item, sets in lru and slabs;
+  in item, lru and slabs; gets (hits and misses) in none: they take no
+  item lock;
 - two connections on different workers (-t 2) hammering the same few keys
   at once keep every counter consistent (contention itself depends on
   scheduling, so it is reported, not required).
@@ -85,6 +86,24 @@ def main():
            "%d new items were linked under an LRU lock" % n)
     tap.ok(v1["slabs_acquired"] - v0["slabs_acquired"] >= 1,
            "allocation took a slab class lock")
+
+    # hits and misses take no item lock (the lock-free read path): on a
+    # server without the background threads that trylock items, none
+    quiet = st.Server(["-t", "2", "-o",
+                       "no_lru_maintainer,no_lru_crawler"]).start()
+    q = st.Conn(quiet)
+    for i in range(n):
+        q.cmd("set lk%d 0 0 1\r\nx" % i)
+    q0 = dict(locks(q))
+    for i in range(n):
+        q.send("get lk%d nolk%d\r\n" % (i, i))
+        while q.readline() != b"END":
+            pass
+    q1 = dict(locks(q))
+    tap.eq(q1["item_acquired"] - q0["item_acquired"], 0,
+           "%d gets, each a hit and a miss, took no item lock" % n)
+    q.close()
+    tap.ok(quiet.check(), "quiet server stopped cleanly")
 
     # two workers on the same keys at once
     errors = []

@@ -105,7 +105,7 @@ static const char *const family_names[] = {
 };
 
 /* Mean acquisitions per call of fn over n distinct keys from base; the
- * families taken are printed under what. */
+ * families taken are printed under what (unless NULL). */
 static double
 per_op(const char *what, int (*fn)(long i), long base, long n)
 {
@@ -119,16 +119,18 @@ per_op(const char *what, int (*fn)(long i), long base, long n)
     for (i = 0; i < n; i++) {
         ck_assert_int_eq(fn(base + i), 0);
     }
-    fprintf(stderr, "%-28s", what);
-    for (f = 0; f < LOCK_NFAMILIES; f++) {
-        uint64_t d = lock_mine(f, false) - before[f];
+    if (what != NULL) {
+        fprintf(stderr, "%-28s", what);
+        for (f = 0; f < LOCK_NFAMILIES; f++) {
+            uint64_t d = lock_mine(f, false) - before[f];
 
-        if (d != 0) {
-            fprintf(stderr, " %s %.2f", family_names[f],
-                    (double)d / (double)n);
+            if (d != 0) {
+                fprintf(stderr, " %s %.2f", family_names[f],
+                        (double)d / (double)n);
+            }
         }
+        fprintf(stderr, "\n");
     }
-    fprintf(stderr, "\n");
     return (double)(mine_all() - all) / (double)n;
 }
 
@@ -248,8 +250,7 @@ START_TEST(test_per_request)
     set_ready = 0;
     for (i = 0; i < 20; i++) {
         usleep(5000);
-        set_ready += per_op("set at capacity (maintainer)", op_set,
-                            3000000 + i * 500, 500) / 20;
+        set_ready += per_op(NULL, op_set, 3000000 + i * 500, 500) / 20;
     }
 
     fprintf(stderr, "lock acquisitions per request (no background "
@@ -257,8 +258,9 @@ START_TEST(test_per_request)
             "set replace %.2f, set at capacity (evicting) %.2f, "
             "set at capacity (maintainer) %.2f\n",
             hit, miss, set_new, set_repl, set_full, set_ready);
-    ck_assert(hit <= 1.0);
-    ck_assert(miss <= 1.0);
+    /* the lock-free read path: no mutex on a get */
+    ck_assert(hit == 0.0);
+    ck_assert(miss == 0.0);
     /* + a page from the pool now and then */
     ck_assert(set_new <= 3.1);
     ck_assert(set_repl <= 5.1);
