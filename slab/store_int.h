@@ -314,14 +314,17 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     if (item_get_exptime(it) != 0) {
         l->number_ttl++;
     }
-    pthread_mutex_unlock(&l->lock);
-    store_sizes_track(s, it, true);
     if (old != NULL) {
-        /* Already out of the hash: only LRU and reference remain. */
+        /* Already out of the hash: only LRU and reference remain.  When
+         * old is in the same list (a key rewritten while in HOT), it
+         * leaves under the same hold: one LRU lock per replacing set. */
         struct lru *ol = store_lru_of(s, old);
 
         item_clear_iflag(old, ITEM_LINKED);
-        lock_take(&ol->lock, LOCK_LRU);
+        if (ol != l) {
+            pthread_mutex_unlock(&l->lock);
+            lock_take(&ol->lock, LOCK_LRU);
+        }
         lru_unlink_locked(ol, old);
         ol->number--;
         store_ctr_add(s, item_clsid(old), CTR_UNLINKED);
@@ -331,8 +334,12 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
         }
         pthread_mutex_unlock(&ol->lock);
         store_sizes_track(s, old, false);
+        store_sizes_track(s, it, true);
         store_item_deref(s, old);
+        return;
     }
+    pthread_mutex_unlock(&l->lock);
+    store_sizes_track(s, it, true);
 }
 
 /* store_link_cas_locked with the next CAS. */

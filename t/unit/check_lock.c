@@ -263,7 +263,7 @@ START_TEST(test_per_request)
     ck_assert(miss == 0.0);
     /* + a page from the pool now and then */
     ck_assert(set_new <= 3.1);
-    ck_assert(set_repl <= 5.1);
+    ck_assert(set_repl <= 4.1);
     ck_assert(set_full <= 14.0);
     ck_assert(set_ready <= 14.0);
 }
