@@ -9,6 +9,7 @@
  * differs again: clients must not rely on it).
  */
 #include "daemon/detail.h"
+#include "slab/lock.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -133,7 +134,7 @@ detail_record_on(struct detail *d, enum detail_op op, const char *key,
             return;
         }
     }
-    pthread_mutex_lock(&d->lock);
+    lock_take(&d->lock, LOCK_STATS);
     e = detail_find_locked(d, key, (size_t)(end - key));
     if (e == NULL) {
         __atomic_add_fetch(&d->dropped, 1, __ATOMIC_RELAXED);
@@ -158,7 +159,7 @@ detail_dump(struct detail *d, void (*line)(void *ctx, const char *text),
     if (d == NULL) {
         return;
     }
-    pthread_mutex_lock(&d->lock);
+    lock_take(&d->lock, LOCK_STATS);
     for (size_t i = 0; i < DETAIL_BUCKETS; i++) {
         for (struct detail_prefix *e = d->buckets[i]; e != NULL;
              e = e->next) {
@@ -184,7 +185,7 @@ detail_clear(struct detail *d)
     if (d == NULL) {
         return;
     }
-    pthread_mutex_lock(&d->lock);
+    lock_take(&d->lock, LOCK_STATS);
     detail_clear_locked(d);
     pthread_mutex_unlock(&d->lock);
 }

@@ -35,6 +35,7 @@
 #include "proto/text.h"
 #include "slab/clock.h"
 #include "slab/item.h"
+#include "slab/lock.h"
 #include "slab/store.h"
 
 #define PROCESS_SLICES 8    /* value slices on the stack; more are malloc'd */
@@ -755,6 +756,8 @@ exec_stats(struct exec *x)
         }
     } else if (exec_is(req, "sizes")) {
         store_stats_sizes(x->store, exec_stat_emit, x);
+    } else if (exec_is(req, "locks")) {
+        lock_stats(exec_stat_emit, x);
     } else if (exec_is(req, "sizes_enable") ||
                exec_is(req, "sizes_disable")) {
         exec_stats_sizes_set(x, req->key[6] == 'e');

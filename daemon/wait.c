@@ -35,6 +35,7 @@
 #include "daemon/settings.h"
 #include "daemon/worker.h"
 #include "proto/request.h"
+#include "slab/lock.h"
 
 #define WAIT_MASK (WAIT_BUCKETS - 1)
 
@@ -259,7 +260,7 @@ wait_park(struct wait_slot *s, struct request *req, const char *key,
     now = wait_now_ms();
     if (now >= s->deadline) {
         s->expired = true;
-        pthread_mutex_lock(&wt->lock);
+        lock_take(&wt->lock, LOCK_WAIT);
         wt->wait_timeouts++;
         pthread_mutex_unlock(&wt->lock);
         return -1;
@@ -283,7 +284,7 @@ wait_park(struct wait_slot *s, struct request *req, const char *key,
     evtimer_assign(&ww->timer, s->base, wait_on_timer, ww);
 
     b = &wt->buckets[wait_hash(key, nkey) & WAIT_MASK];
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
     if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) != s->seq) {
         /* a wake came between arming and here: the store may have
          * changed after the executor looked, so look again at once */
@@ -345,7 +346,7 @@ wait_wake_key(struct wait *wt, const char *key, size_t nkey)
     struct wait_bucket *b = &wt->buckets[wait_hash(key, nkey) & WAIT_MASK];
     struct wait_key *wk;
 
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
     __atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
     wk = wait_key_find_locked(b, key, nkey);
     if (wk != NULL) {
@@ -371,7 +372,7 @@ wait_wake_all(struct server *srv)
     if (wt == NULL || __atomic_load_n(&wt->active, __ATOMIC_RELAXED) == 0) {
         return;
     }
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
     for (size_t i = 0; i < WAIT_BUCKETS; i++) {
         struct wait_bucket *b = &wt->buckets[i];
 
@@ -404,7 +405,7 @@ wait_on_timer(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
     if (ww->state != WAITER_PARKED) {
         /* woken meanwhile: the post will resume it */
         pthread_mutex_unlock(&wt->lock);
@@ -438,7 +439,7 @@ wait_cancel(struct wait_slot *s)
     wt = ww->wt;
     s->waiter = NULL;
     event_del(&ww->timer);
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
     if (ww->state == WAITER_PARKED) {
         wait_unlink_locked(wt, ww);
         pthread_mutex_unlock(&wt->lock);
@@ -489,7 +490,7 @@ wait_stats(struct wait *wt, stats_emit_fn emit, void *ctx)
     if (wt == NULL) {
         return;
     }
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
     snap.current = wt->current;
 #define WAIT_STATS_COPY(name) snap.name = wt->name;
     WAIT_STATS(WAIT_STATS_COPY)
@@ -507,7 +508,7 @@ wait_stats_reset(struct wait *wt)
     if (wt == NULL) {
         return;
     }
-    pthread_mutex_lock(&wt->lock);
+    lock_take(&wt->lock, LOCK_WAIT);
 #define WAIT_STATS_ZERO(name) wt->name = 0;
     WAIT_STATS(WAIT_STATS_ZERO)
 #undef WAIT_STATS_ZERO

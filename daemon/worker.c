@@ -23,6 +23,7 @@
 #include "daemon/settings.h"
 #include "daemon/tls.h"
 #include "slab/clock.h"
+#include "slab/lock.h"
 
 static void
 worker_on_notify(evutil_socket_t fd, short what, void *arg)
@@ -40,7 +41,7 @@ worker_on_notify(evutil_socket_t fd, short what, void *arg)
                  strerror(errno));
     }
     for (;;) {
-        pthread_mutex_lock(&w->qlock);
+        lock_take(&w->qlock, LOCK_WORKER);
         n = w->nqueue < 64 ? w->nqueue : 64;
         if (n > 0) {
             memcpy(batch, w->queue, n * sizeof(batch[0]));
@@ -122,7 +123,7 @@ void
 worker_post(struct worker *w, struct worker_task *first,
             struct worker_task *last)
 {
-    pthread_mutex_lock(&w->qlock);
+    lock_take(&w->qlock, LOCK_WORKER);
     last->next = w->tasks;
     w->tasks = first;
     pthread_mutex_unlock(&w->qlock);
@@ -133,7 +134,7 @@ void
 worker_stats_conns(struct worker *w, uint32_t now, stats_emit_fn emit,
                    void *ctx)
 {
-    pthread_mutex_lock(&w->conns_lock);
+    lock_take(&w->conns_lock, LOCK_WORKER);
     for (struct conn *c = w->conns; c != NULL; c = c->next) {
         conn_stats(c, now, emit, ctx);
     }
@@ -235,7 +236,7 @@ worker_stop(struct worker *w)
     if (w == NULL || !w->started) {
         return;
     }
-    pthread_mutex_lock(&w->qlock);
+    lock_take(&w->qlock, LOCK_WORKER);
     w->stop = true;
     pthread_mutex_unlock(&w->qlock);
     worker_wake(w);
@@ -255,7 +256,7 @@ worker_destroy(struct worker *w)
     }
     /* after its connections: no waiter of w is left in the registry, so
      * nothing posts to w any more */
-    pthread_mutex_lock(&w->qlock);
+    lock_take(&w->qlock, LOCK_WORKER);
     while (w->tasks != NULL) {
         struct worker_task *t = w->tasks;
 
@@ -291,7 +292,7 @@ worker_destroy(struct worker *w)
 int
 worker_dispatch(struct worker *w, const struct worker_handoff *h)
 {
-    pthread_mutex_lock(&w->qlock);
+    lock_take(&w->qlock, LOCK_WORKER);
     if (w->nqueue == w->cap_queue) {
         size_t cap = w->cap_queue ? w->cap_queue * 2 : 64;
         struct worker_handoff *q = realloc(w->queue, cap * sizeof(*q));
@@ -331,7 +332,7 @@ worker_rbuf_return(struct worker *w, char *buf)
 void
 worker_conn_link(struct worker *w, struct conn *c)
 {
-    pthread_mutex_lock(&w->conns_lock);
+    lock_take(&w->conns_lock, LOCK_WORKER);
     c->prev = NULL;
     c->next = w->conns;
     if (w->conns != NULL) {
@@ -344,7 +345,7 @@ worker_conn_link(struct worker *w, struct conn *c)
 void
 worker_conn_unlink(struct worker *w, struct conn *c)
 {
-    pthread_mutex_lock(&w->conns_lock);
+    lock_take(&w->conns_lock, LOCK_WORKER);
     if (c->prev != NULL) {
         c->prev->next = c->next;
     } else {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "slab/crawler.h"
+#include "slab/lock.h"
 #include "slab/store_int.h"
 
 /* Items examined per LRU lock hold by the background walk. */
@@ -46,7 +47,7 @@ crawler_pace(struct store *s, uint64_t *since_sleep)
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
-        pthread_mutex_lock(&s->bg_lock);
+        lock_take(&s->bg_lock, LOCK_CRAWLER);
         if (!s->bg_stop) {
             pthread_cond_timedwait(&s->bg_cond, &s->bg_lock, &ts);
         }
@@ -68,7 +69,7 @@ crawler_walk_class(struct store *s, unsigned id, unsigned seg,
     uint64_t since_sleep = 0;
     bool done = false;
 
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     if (l->tail == NULL) {
         pthread_mutex_unlock(&l->lock);
         return 0;
@@ -84,7 +85,7 @@ crawler_walk_class(struct store *s, unsigned id, unsigned seg,
         bool stop = __atomic_load_n(&s->bg_stop, __ATOMIC_RELAXED);
         int n;
 
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         if (stop) {
             /* store_destroy is waiting: leave the rest for no one. */
             lru_unlink_locked(l, m);
@@ -146,7 +147,7 @@ crawler_run(struct store *s, uint64_t forced)
     bool flushed;
     unsigned id;
 
-    pthread_mutex_lock(&s->crawl_lock);
+    lock_take(&s->crawl_lock, LOCK_CRAWLER);
     /* A flush that took effect since the last walk: walk everything. */
     flushed = ocas != s->seen_ocas ||
               (fat != 0 && fat <= now && fat != s->seen_flush_at);
@@ -167,7 +168,7 @@ crawler_run(struct store *s, uint64_t forced)
             struct lru *l = store_lru(s, id, seg);
             bool want;
 
-            pthread_mutex_lock(&l->lock);
+            lock_take(&l->lock, LOCK_LRU);
             want = l->number > 0 &&
                    ((forced & ((uint64_t)1 << id)) != 0 || flushed ||
                     (l->number_ttl > 0 && now >= s->crawl_next[id]));
@@ -221,7 +222,7 @@ crawler_job_step_locked(struct store *s)
     s->job_kick = false;
     pthread_mutex_unlock(&s->bg_lock);
     rc = s->job_fn(s->job_arg, false);
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     if (rc == CRAWLER_JOB_DONE && s->job_seq == seq) {
         /* (after crawler_job_end another job may have started) */
         s->job_fn = NULL;
@@ -238,7 +239,7 @@ crawler_main(void *arg)
 {
     struct store *s = arg;
 
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     while (!s->bg_stop) {
         struct timespec ts;
         uint64_t req = s->crawl_req;
@@ -253,7 +254,7 @@ crawler_main(void *arg)
         s->crawl_manual = req != 0;
         pthread_mutex_unlock(&s->bg_lock);
         crawler_run(s, req);
-        pthread_mutex_lock(&s->bg_lock);
+        lock_take(&s->bg_lock, LOCK_CRAWLER);
         s->crawl_manual = false;
         if (s->bg_stop) {
             break;
@@ -306,7 +307,7 @@ store_crawler_stop(struct store *s)
     if (!s->bg_started) {
         return;
     }
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     __atomic_store_n(&s->bg_stop, true, __ATOMIC_RELAXED);
     pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
@@ -320,7 +321,7 @@ store_crawler_wake(struct store *s)
     if (!s->bg_started) {
         return;
     }
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
 }
@@ -333,12 +334,12 @@ store_crawler_wake(struct store *s)
 static int
 crawler_claim(struct store *s)
 {
-    pthread_mutex_lock(&s->bg_ctl);
+    lock_take(&s->bg_ctl, LOCK_CRAWLER);
     if (!s->bg_started) {
         pthread_mutex_unlock(&s->bg_ctl);
         return CRAWLER_DISABLED;
     }
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     if (s->crawl_req != 0 || s->crawl_manual || s->job_fn != NULL) {
         pthread_mutex_unlock(&s->bg_lock);
         pthread_mutex_unlock(&s->bg_ctl);
@@ -386,7 +387,7 @@ crawler_job_start(struct store *s, crawler_job_fn fn, void *arg)
 void
 crawler_job_end(struct store *s)
 {
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     s->job_fn = NULL;
     s->job_arg = NULL;
     pthread_mutex_unlock(&s->bg_lock);
@@ -395,7 +396,7 @@ crawler_job_end(struct store *s)
 void
 crawler_job_wake(struct store *s)
 {
-    pthread_mutex_lock(&s->bg_lock);
+    lock_take(&s->bg_lock, LOCK_CRAWLER);
     s->job_kick = true;
     pthread_cond_signal(&s->bg_cond);
     pthread_mutex_unlock(&s->bg_lock);
@@ -406,7 +407,7 @@ crawler_enable(struct store *s)
 {
     int rc;
 
-    pthread_mutex_lock(&s->bg_ctl);
+    lock_take(&s->bg_ctl, LOCK_CRAWLER);
     rc = s->bg_started ? CRAWLER_BUSY
                        : (store_crawler_start(s) == 0 ? CRAWLER_OK
                                                       : CRAWLER_DISABLED);
@@ -417,7 +418,7 @@ crawler_enable(struct store *s)
 void
 crawler_disable(struct store *s)
 {
-    pthread_mutex_lock(&s->bg_ctl);
+    lock_take(&s->bg_ctl, LOCK_CRAWLER);
     store_crawler_stop(s);
     pthread_mutex_unlock(&s->bg_ctl);
 }

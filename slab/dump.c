@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slab/lock.h"
 #include "slab/store_int.h"
 
 /* Records copied per lock hold: a hash shard's keys wait for it (and,
@@ -157,7 +158,7 @@ dump_lru_batch(struct dump *d)
     rel_time_t now = clock_now(s->clk);
     unsigned steps;
 
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     if (!d->linked) {
         d->linked = dump_marker_enter_locked(d, l);
     }
@@ -262,7 +263,7 @@ dump_destroy(struct dump *d)
     if (d->linked) {
         struct lru *l = store_lru(d->s, d->id, d->seg);
 
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         lru_unlink_locked(l, d->marker);
         pthread_mutex_unlock(&l->lock);
     }

@@ -15,6 +15,7 @@
  */
 #include "slab/evict.h"
 
+#include "slab/lock.h"
 #include "slab/store_int.h"
 
 /* Items examined at a tail per call (memcached: 5). */
@@ -52,7 +53,7 @@ evict_move_locked(struct store *s, struct lru *l, struct item *it,
         l->number_ttl--;
     }
     pthread_mutex_unlock(&l->lock);
-    pthread_mutex_lock(&to->lock);
+    lock_take(&to->lock, LOCK_LRU);
     item_set_seg(it, seg);
     lru_link_locked(to, it);
     to->number++;
@@ -163,7 +164,7 @@ evict_pull_tail(struct store *s, unsigned id, unsigned seg,
     struct item *it;
     int n;
 
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     it = evict_skip_marker(l->tail);
     for (n = 0; it != NULL && n < EVICT_TAIL_SEARCH;
          n++, it = evict_skip_marker(it->prev)) {

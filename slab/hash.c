@@ -20,14 +20,28 @@
 #include <xxhash.h>
 
 #include "slab/item_layout.h"
+#include "slab/lock.h"
 
 #define HASH_SHARD_POWER_MAX 28
 
+/* A shard's bucket array with its size, so that a lock-free reader that
+ * loads the one pointer gets a matching mask. */
+struct hash_tab {
+    uint64_t mask;
+    struct item *b[];       /* atomic: read by lock-free readers */
+};
+
+/*
+ * seq is the shard's sequence count: odd while a thread holds the lock.
+ * A lock-free reader that finds the same even count before and after a
+ * chain walk saw the chain as no writer left it (hash_read_*).
+ */
 struct hash_shard {
     pthread_mutex_t lock;
-    struct item **buckets;
+    struct hash_tab *tab;   /* atomic: replaced when the shard doubles */
     uint32_t count;
     uint32_t power;         /* atomic: read unlocked by the stats */
+    uint32_t seq;           /* atomic */
 } __attribute__((aligned(64)));
 
 struct hash {
@@ -64,6 +78,18 @@ hash_seed_random(void)
     return true;
 }
 
+/* An empty bucket array of 2^power buckets, or NULL. */
+static struct hash_tab *
+hash_tab_new(unsigned power)
+{
+    struct hash_tab *t = calloc(1, sizeof(*t) + (sizeof(t->b[0]) << power));
+
+    if (t != NULL) {
+        t->mask = ((uint64_t)1 << power) - 1;
+    }
+    return t;
+}
+
 struct hash *
 hash_create(unsigned power)
 {
@@ -81,10 +107,10 @@ hash_create(unsigned power)
     for (i = 0; i < HASH_SHARDS; i++) {
         struct hash_shard *s = &h->shard[i];
 
-        s->buckets = calloc((size_t)1 << sp, sizeof(*s->buckets));
-        if (s->buckets == NULL) {
+        s->tab = hash_tab_new(sp);
+        if (s->tab == NULL) {
             while (i-- > 0) {
-                free(h->shard[i].buckets);
+                free(h->shard[i].tab);
                 pthread_mutex_destroy(&h->shard[i].lock);
             }
             free(h);
@@ -105,7 +131,7 @@ hash_destroy(struct hash *h)
         return;
     }
     for (i = 0; i < HASH_SHARDS; i++) {
-        free(h->shard[i].buckets);
+        free(h->shard[i].tab);
         pthread_mutex_destroy(&h->shard[i].lock);
     }
     free(h);
@@ -117,29 +143,72 @@ hash_shard_of(struct hash *h, uint64_t hv)
     return &h->shard[hv & (HASH_SHARDS - 1)];
 }
 
+/* The bucket of hv in t. */
+static inline struct item **
+hash_slot(struct hash_tab *t, uint64_t hv)
+{
+    return &t->b[(hv >> HASH_LOCK_POWER) & t->mask];
+}
+
+/* The bucket of hv in shard s (its lock held). */
 static inline struct item **
 hash_bucket(struct hash_shard *s, uint64_t hv)
 {
-    return &s->buckets[(hv >> HASH_LOCK_POWER) &
-                       (((uint64_t)1 << s->power) - 1)];
+    return hash_slot(s->tab, hv);
+}
+
+/* Publish p in a chain link that lock-free readers follow: release, so a
+ * reader that loads p sees the item as it was written before linking. */
+static inline void
+hash_set_link(struct item **link, struct item *p)
+{
+    __atomic_store_n(link, p, __ATOMIC_RELEASE);
+}
+
+/* Lock taken: make the count odd before any change (hash_read_*).  No
+ * fence: every change a reader can see is a release store (hash_set_link,
+ * the table pointer), ordered after this one. */
+static inline void
+hash_seq_enter(struct hash_shard *s)
+{
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+}
+
+/* About to unlock: even again, after every change. */
+static inline void
+hash_seq_leave(struct hash_shard *s)
+{
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 }
 
 void
 hash_lock(struct hash *h, uint64_t hv)
 {
-    pthread_mutex_lock(&hash_shard_of(h, hv)->lock);
+    struct hash_shard *s = hash_shard_of(h, hv);
+
+    lock_take(&s->lock, LOCK_ITEM);
+    hash_seq_enter(s);
 }
 
 void
 hash_unlock(struct hash *h, uint64_t hv)
 {
-    pthread_mutex_unlock(&hash_shard_of(h, hv)->lock);
+    struct hash_shard *s = hash_shard_of(h, hv);
+
+    hash_seq_leave(s);
+    pthread_mutex_unlock(&s->lock);
 }
 
 bool
 hash_trylock(struct hash *h, uint64_t hv)
 {
-    return pthread_mutex_trylock(&hash_shard_of(h, hv)->lock) == 0;
+    struct hash_shard *s = hash_shard_of(h, hv);
+
+    if (!lock_try(&s->lock, LOCK_ITEM)) {
+        return false;
+    }
+    hash_seq_enter(s);
+    return true;
 }
 
 struct item *
@@ -153,39 +222,70 @@ hash_find_locked(struct hash *h, uint64_t hv, const char *key, size_t nkey)
     return it;
 }
 
+struct item *
+hash_read_first(struct hash *h, uint64_t hv, uint32_t *seq)
+{
+    struct hash_shard *s = hash_shard_of(h, hv);
+    struct hash_tab *t;
+
+    *seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+    t = __atomic_load_n(&s->tab, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(hash_slot(t, hv), __ATOMIC_ACQUIRE);
+}
+
+struct item *
+hash_read_next(const struct item *it)
+{
+    return __atomic_load_n(&it->h_next, __ATOMIC_ACQUIRE);
+}
+
+bool
+hash_read_unchanged(struct hash *h, uint64_t hv, uint32_t seq)
+{
+    /* the walk's loads were acquire loads: this one cannot pass them, and
+     * a reader that saw a link written after seq went odd sees it odd */
+    return (seq & 1) == 0 &&
+           __atomic_load_n(&hash_shard_of(h, hv)->seq, __ATOMIC_ACQUIRE) ==
+               seq;
+}
+
 /* Double shard s (lock held).  On allocation failure the shard just stays
- * denser; lookups remain correct. */
+ * denser; lookups remain correct.  Lock-free readers walking the old
+ * chains meanwhile may be led astray (into a new chain) but never into
+ * freed memory: the old array is freed after a grace period, and the
+ * changed sequence count sends a reader that missed to the lock. */
 static void
 hash_grow_locked(struct hash *h, struct hash_shard *s)
 {
     unsigned np = s->power + 1;
-    struct item **nb;
+    struct hash_tab *ot = s->tab, *nt;
     size_t i;
 
     if (np > HASH_SHARD_POWER_MAX) {
         return;
     }
-    nb = calloc((size_t)1 << np, sizeof(*nb));
-    if (nb == NULL) {
+    nt = hash_tab_new(np);
+    if (nt == NULL) {
         return;
     }
     __atomic_add_fetch(&h->expanding, 1, __ATOMIC_RELAXED);
-    for (i = 0; i < ((size_t)1 << s->power); i++) {
-        struct item *it = s->buckets[i];
+    for (i = 0; i <= ot->mask; i++) {
+        struct item *it = ot->b[i];
 
         while (it != NULL) {
             struct item *next = it->h_next;
             uint64_t hv = hash_key(it->data, item_nkey_raw(it));
-            struct item **b = &nb[(hv >> HASH_LOCK_POWER) &
-                                  (((uint64_t)1 << np) - 1)];
+            struct item **b = hash_slot(nt, hv);
 
-            it->h_next = *b;
+            hash_set_link(&it->h_next, *b);
             *b = it;
             it = next;
         }
     }
-    free(s->buckets);
-    s->buckets = nb;
+    __atomic_store_n(&s->tab, nt, __ATOMIC_RELEASE);
+    /* readers that loaded ot may still index it */
+    lock_grace_wait();
+    free(ot);
     __atomic_store_n(&s->power, np, __ATOMIC_RELAXED);
     __atomic_add_fetch(&h->expansions, 1, __ATOMIC_RELAXED);
     __atomic_sub_fetch(&h->expanding, 1, __ATOMIC_RELAXED);
@@ -197,8 +297,8 @@ hash_insert_locked(struct hash *h, uint64_t hv, struct item *it)
     struct hash_shard *s = hash_shard_of(h, hv);
     struct item **b = hash_bucket(s, hv);
 
-    it->h_next = *b;
-    *b = it;
+    hash_set_link(&it->h_next, *b);
+    hash_set_link(b, it);
     s->count++;
     if (s->count > ((uint64_t)3 << s->power) / 2) {
         hash_grow_locked(h, s);
@@ -218,9 +318,10 @@ hash_replace_locked(struct hash *h, uint64_t hv, struct item *old,
         hash_insert_locked(h, hv, new);
         return;
     }
-    new->h_next = old->h_next;
-    *pp = new;
-    old->h_next = NULL;
+    hash_set_link(&new->h_next, old->h_next);
+    hash_set_link(pp, new);
+    /* old keeps its link: a reader standing on it still reaches the
+     * rest of the chain */
 }
 
 bool
@@ -235,8 +336,9 @@ hash_remove_locked(struct hash *h, uint64_t hv, struct item *it)
     if (*pp == NULL) {
         return false;
     }
-    *pp = it->h_next;
-    it->h_next = NULL;
+    /* it keeps its link: a reader standing on it still reaches the rest
+     * of the chain */
+    hash_set_link(pp, it->h_next);
     s->count--;
     return true;
 }
@@ -333,12 +435,13 @@ hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
     bool far_on = true, near_on = true;
     unsigned i;
 
-    pthread_mutex_lock(&s->lock);
-    mask = ((uint64_t)1 << s->power) - 1;
+    lock_take(&s->lock, LOCK_ITEM);
+    hash_seq_enter(s);
+    mask = s->tab->mask;
     for (i = 0; i < HASH_AHEAD_FAR && far_on; i++) {
         far_on = hash_walk_ahead(&far, mask);
         if (far_on) {
-            __builtin_prefetch(&s->buckets[far & mask]);
+            __builtin_prefetch(&s->tab->b[far & mask]);
         }
     }
     for (i = 0; i < HASH_AHEAD_NEAR && near_on; i++) {
@@ -348,10 +451,10 @@ hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
         struct item *it;
 
         if (far_on && (far_on = hash_walk_ahead(&far, mask))) {
-            __builtin_prefetch(&s->buckets[far & mask]);
+            __builtin_prefetch(&s->tab->b[far & mask]);
         }
         if (near_on && (near_on = hash_walk_ahead(&near, mask))) {
-            struct item *next = s->buckets[near & mask];
+            struct item *next = s->tab->b[near & mask];
 
             if (next != NULL) {
                 /* the header and the key after it */
@@ -359,7 +462,7 @@ hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
                 __builtin_prefetch((char *)next + 64);
             }
         }
-        for (it = s->buckets[v & mask]; it != NULL; it = it->h_next) {
+        for (it = s->tab->b[v & mask]; it != NULL; it = it->h_next) {
             visit(ctx, it);
             seen++;
         }
@@ -369,6 +472,7 @@ hash_walk(struct hash *h, unsigned shard, uint64_t *cursor,
         buckets++;
         /* empty buckets count too: a sparse shard is not one long hold */
     } while (v != 0 && seen < min_items && buckets < 4 * min_items + 16);
+    hash_seq_leave(s);
     pthread_mutex_unlock(&s->lock);
     *cursor = v;
     return v == 0;

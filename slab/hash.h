@@ -10,6 +10,9 @@
  * stops the world: at most 1/HASH_SHARDS of the items move at once.
  *
  * Functions ending in _locked expect the caller to hold hash_lock(hv).
+ * Every change to a chain is published with release stores, and the lock
+ * makes the shard's sequence count odd while held, so that a hit can be
+ * found without the lock (hash_read_*).
  */
 #ifndef STASHD_SLAB_HASH_H
 #define STASHD_SLAB_HASH_H
@@ -52,7 +55,20 @@ bool hash_trylock(struct hash *h, uint64_t hv);
 struct item *hash_find_locked(struct hash *h, uint64_t hv, const char *key,
                               size_t nkey);
 
-/* Insert it (its key must be absent); may grow the shard. */
+/*
+ * Lock-free reading, inside a read section (slab/lock.h): the first item
+ * of hv's chain, with the shard's sequence count in *seq; the next item
+ * of a chain (the caller holds a reference on it); and whether the chain
+ * is as it was when *seq was taken (no writer since, none then).  Items
+ * found this way may be freed and reused at any moment until the caller
+ * holds a reference (slab/store.c store_read).
+ */
+struct item *hash_read_first(struct hash *h, uint64_t hv, uint32_t *seq);
+struct item *hash_read_next(const struct item *it);
+bool hash_read_unchanged(struct hash *h, uint64_t hv, uint32_t seq);
+
+/* Insert it (its key must be absent); may grow the shard, which waits
+ * for a grace period (lock_grace_wait) before freeing the old buckets. */
 void hash_insert_locked(struct hash *h, uint64_t hv, struct item *it);
 
 /* Put new in old's place (same key). */

@@ -115,7 +115,6 @@ item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
     it->atime = 0;
     it->exptime = 0;
     it->len = (uint32_t)nkey | ((uint32_t)nbytes << 8);
-    it->refcount = 1;
     if (flags != 0) {
         f |= ITEM_CFLAGS;
     }
@@ -133,4 +132,7 @@ item_init(struct item *it, uint8_t clsid, const char *key, size_t nkey,
     /* Last: the page mover reads the kind byte (slabs_kind, acquire)
      * without the item lock; an item it sees has header and key written. */
     __atomic_store_n(&it->lruid, clsid, __ATOMIC_RELEASE);
+    /* And the count: a lock-free reader with a stale pointer to this chunk
+     * may take a reference as soon as it is nonzero (item_ref_take_live). */
+    __atomic_store_n(&it->refcount, 1, __ATOMIC_RELEASE);
 }

@@ -224,6 +224,46 @@ item_ref_take(struct item *it)
     return true;
 }
 
+/*
+ * A reference on an item reached without its lock (slab/store.c's
+ * lock-free hit, the page mover): taken only while the count is nonzero,
+ * i.e. the chunk is not free or on its way to being freed, and below
+ * ITEM_REF_MAX.  Once taken the chunk cannot be freed or reused, but the
+ * item may be unlinked: check ITEM_LINKED (item_linked_acquire) before
+ * trusting anything else.  Acquire: pairs with the release of the count
+ * written when the chunk became an item (item_init, the mover's copy).
+ */
+static inline bool
+item_ref_take_live(struct item *it)
+{
+    uint16_t r = __atomic_load_n(&it->refcount, __ATOMIC_RELAXED);
+
+    do {
+        if (r == 0 || r >= ITEM_REF_MAX) {
+            return false;
+        }
+    } while (!__atomic_compare_exchange_n(&it->refcount, &r,
+                                          (uint16_t)(r + 1), true,
+                                          __ATOMIC_ACQUIRE,
+                                          __ATOMIC_RELAXED));
+    return true;
+}
+
+/* Is it linked?  Acquire: pairs with item_set_linked, so a reader holding
+ * a reference sees key, flags and value as written before the link. */
+static inline bool
+item_linked_acquire(const struct item *it)
+{
+    return __atomic_load_n(&it->iflags, __ATOMIC_ACQUIRE) & ITEM_LINKED;
+}
+
+/* Mark it linked, after its key, flags and value are written. */
+static inline void
+item_set_linked(struct item *it)
+{
+    __atomic_fetch_or(&it->iflags, ITEM_LINKED, __ATOMIC_RELEASE);
+}
+
 /* Returns the new count; acquire-release so the freeing thread sees all
  * writes made while other holders used the item. */
 static inline uint16_t

@@ -18,6 +18,7 @@
  * sleeps between passes, longer while there is nothing to do, and a store
  * that had to evict inline ends the sleep (maintainer_kick).
  */
+#include "slab/lock.h"
 #include "slab/maintainer.h"
 
 #include <errno.h>
@@ -41,7 +42,7 @@ maint_tail_age(struct store *s, unsigned id, unsigned seg, rel_time_t now)
     rel_time_t age = 0;
     struct item *it;
 
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     for (it = l->tail; it != NULL; it = it->prev) {
         if (!item_is_marker(it)) {
             age = now - item_get_atime(it);
@@ -59,7 +60,7 @@ maint_bytes(struct store *s, unsigned id, unsigned seg)
     struct lru *l = store_lru(s, id, seg);
     uint64_t b;
 
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     b = l->mem_requested;
     pthread_mutex_unlock(&l->lock);
     return b;
@@ -207,7 +208,7 @@ maint_main(void *arg)
     struct store *s = arg;
     long sleep_us = MAINT_SLEEP_MIN;
 
-    pthread_mutex_lock(&s->maint_lock);
+    lock_take(&s->maint_lock, LOCK_MAINT);
     while (!s->maint_stop) {
         struct timespec ts;
         uint64_t done;
@@ -224,7 +225,7 @@ maint_main(void *arg)
             sleep_us = sleep_us * 2 < MAINT_SLEEP_MAX ? sleep_us * 2
                                                       : MAINT_SLEEP_MAX;
         }
-        pthread_mutex_lock(&s->maint_lock);
+        lock_take(&s->maint_lock, LOCK_MAINT);
         if (s->maint_stop) {
             break;
         }
@@ -267,9 +268,9 @@ maintainer_kick(struct store *s)
         !__atomic_load_n(&s->maint_napping, __ATOMIC_RELAXED)) {
         return;
     }
-    pthread_mutex_lock(&s->maint_lock);
-    if (s->maint_napping) {
-        s->maint_napping = false;
+    lock_take(&s->maint_lock, LOCK_MAINT);
+    if (__atomic_load_n(&s->maint_napping, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&s->maint_napping, false, __ATOMIC_RELAXED);
         pthread_cond_signal(&s->maint_cond);
     }
     pthread_mutex_unlock(&s->maint_lock);
@@ -281,7 +282,7 @@ maintainer_stop(struct store *s)
     if (!s->maint_started) {
         return;
     }
-    pthread_mutex_lock(&s->maint_lock);
+    lock_take(&s->maint_lock, LOCK_MAINT);
     __atomic_store_n(&s->maint_stop, true, __ATOMIC_RELAXED);
     pthread_cond_signal(&s->maint_cond);
     pthread_mutex_unlock(&s->maint_lock);

@@ -35,11 +35,13 @@
  * then (to relink) the item's LRU lock and a class lock for the new chunk.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "slab/lock.h"
 #include "slab/store_int.h"
 
 /* Passes over a page with busy chunks before busy linked items are
@@ -122,9 +124,15 @@ mover_relink_locked(struct store *s, uint64_t hv, struct item *it,
     struct lru *l = store_lru_of(s, it);
 
     /* Under the LRU lock: neighbours rewrite it->next/prev under it. */
-    pthread_mutex_lock(&l->lock);
-    memcpy(nit, it, csize);
-    __atomic_store_n(&nit->refcount, 1, __ATOMIC_RELAXED);
+    lock_take(&l->lock, LOCK_LRU);
+    /* All but the count, which a lock-free reader with a stale pointer to
+     * nit may be trying (item_ref_take_live): it stays 0 until the copy
+     * is complete, then is released. */
+    memcpy(nit, it, offsetof(struct item, refcount));
+    memcpy((char *)nit + offsetof(struct item, iflags),
+           (char *)it + offsetof(struct item, iflags),
+           csize - offsetof(struct item, iflags));
+    __atomic_store_n(&nit->refcount, 1, __ATOMIC_RELEASE);
     if (it->prev != NULL) {
         it->prev->next = nit;
     } else {
@@ -177,16 +185,29 @@ mover_take(struct store *s, unsigned id, char *p, bool *is_chunk,
         *rc = MV_BUSY;
         return NULL;
     }
-    if (item_ref_incr(it) == 1) {
+    if (!item_ref_take_live(it)) {
         /* Its last reference is being dropped: the freer is on its way
-         * (waiting for this lock); undo without freeing. */
-        __atomic_sub_fetch(&it->refcount, 1, __ATOMIC_ACQ_REL);
+         * (waiting for this lock). */
         slabs_unlock(s->slabs, id);
         *rc = MV_BUSY;
         return NULL;
     }
     slabs_unlock(s->slabs, id);
     return it;
+}
+
+/*
+ * Take the last two references of it (the link's and the mover's) at
+ * once, leaving the count 0 so that no lock-free reader can take one
+ * while it is copied and its chunk freed.  False if a reader holds one.
+ */
+static bool
+mover_claim(struct item *it)
+{
+    uint16_t two = 2;
+
+    return __atomic_compare_exchange_n(&it->refcount, &two, 0, false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 /* Clear chunk p of the page being moved out of id (nothing held). */
@@ -224,14 +245,18 @@ mover_chunk(struct store *s, unsigned id, char *p, bool force)
                (nit = slabs_alloc_free(s->slabs, id)) == NULL) {
         mover_inc(&mv->evictions_nomem);
         store_unlink_locked(s, hv, it, false);
+    } else if (!mover_claim(it)) {
+        /* a lock-free reader took a reference since the check above */
+        slabs_free(s->slabs, id, nit);
+        mover_inc(&mv->busy_items);
+        rc = MV_BUSY;
     } else {
         mover_relink_locked(s, hv, it, nit, slabs_size(s->slabs, id));
         mover_inc((item_iflags(nit) & ITEM_CHUNKED) ? &mv->chunk_rescues
                                                      : &mv->rescues);
         hash_unlock(s->hash, hv);
-        /* Ours alone now (link and our reference); its chunks belong to
-         * the copy, so only the header chunk is given back. */
-        __atomic_store_n(&it->refcount, 0, __ATOMIC_RELAXED);
+        /* Ours alone (mover_claim); its chunks belong to the copy, so
+         * only the header chunk is given back. */
         slabs_free(s->slabs, id, it);
         return MV_DONE;
     }
@@ -289,6 +314,9 @@ store_move_page(struct store *s, unsigned src, int dst)
             mover_sleep_us(MOVER_BUSY_SLEEP_US);
         }
     }
+    /* a lock-free reader may still look at a chunk of the page (finding
+     * it unlinked or free): wait for it before the page is wiped */
+    lock_grace_wait();
     slabs_move_end(s->slabs, src, dst);
     mover_inc(&mv->moved);
     __atomic_store_n(&mv->running, 0, __ATOMIC_RELAXED);
@@ -345,7 +373,7 @@ store_slabs_reassign(struct store *s, int src, int dst)
     int largest = (int)slabs_largest(s->slabs);
     int rc = STORE_REASSIGN_OK;
 
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     if (mv->pending || __atomic_load_n(&mv->running, __ATOMIC_RELAXED)) {
         rc = STORE_REASSIGN_RUNNING;
     } else if (src == dst) {
@@ -407,7 +435,7 @@ mover_sample(struct store *s, unsigned id, struct mover_sample *m)
     for (seg = 0; seg < LRU_SEGS; seg++) {
         struct lru *l = store_lru(s, id, seg);
 
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         ev += l->evicted;
         if (seg == LRU_COLD) {
             struct item *t;
@@ -557,7 +585,7 @@ store_mover_topup(struct store *s, unsigned id)
                                      __ATOMIC_RELAXED)) {
         return;
     }
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     mv->topup_any = true;
     pthread_cond_signal(&mv->cond);
     pthread_mutex_unlock(&mv->lock);
@@ -584,7 +612,7 @@ mover_main(void *arg)
     struct mover *mv = s->mover;
     long wait_ms = MOVER_TICK_MS;
 
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     while (!mv->stop) {
         struct timespec ts;
         unsigned mode;
@@ -601,12 +629,12 @@ mover_main(void *arg)
             pthread_mutex_unlock(&mv->lock);
             store_move_page(s, src, dst);
             __atomic_store_n(&mv->running, 0, __ATOMIC_RELAXED);
-            pthread_mutex_lock(&mv->lock);
+            lock_take(&mv->lock, LOCK_MOVER);
             continue;
         }
         pthread_mutex_unlock(&mv->lock);
         if (mover_shrink(s)) {
-            pthread_mutex_lock(&mv->lock);
+            lock_take(&mv->lock, LOCK_MOVER);
             continue;
         }
         mode = __atomic_load_n(&mv->automove, __ATOMIC_RELAXED);
@@ -618,7 +646,7 @@ mover_main(void *arg)
         } else if (mode == 2) {
             wait_ms = MOVER_FAST_MS;
         }
-        pthread_mutex_lock(&mv->lock);
+        lock_take(&mv->lock, LOCK_MOVER);
         mover_deadline(&ts, wait_ms);
         /* A second page is given at once and the sample cadence kept:
          * a window counts samples, not wake-ups. */
@@ -627,7 +655,7 @@ mover_main(void *arg)
                 mv->topup_any = false;
                 pthread_mutex_unlock(&mv->lock);
                 mover_topups(s);
-                pthread_mutex_lock(&mv->lock);
+                lock_take(&mv->lock, LOCK_MOVER);
                 continue;
             }
             if (pthread_cond_timedwait(&mv->cond, &mv->lock, &ts) ==
@@ -682,7 +710,7 @@ store_mover_stop(struct store *s)
         return;
     }
     if (mv->started) {
-        pthread_mutex_lock(&mv->lock);
+        lock_take(&mv->lock, LOCK_MOVER);
         __atomic_store_n(&mv->stop, true, __ATOMIC_RELAXED);
         pthread_cond_signal(&mv->cond);
         pthread_mutex_unlock(&mv->lock);
@@ -702,7 +730,7 @@ store_mover_wake(struct store *s)
     if (mv == NULL || !mv->started) {
         return;
     }
-    pthread_mutex_lock(&mv->lock);
+    lock_take(&mv->lock, LOCK_MOVER);
     pthread_cond_signal(&mv->cond);
     pthread_mutex_unlock(&mv->lock);
 }

@@ -7,6 +7,7 @@
  * need a lock on every link.  Bucket i counts items of size in
  * ((i-1)*32, i*32], printed as i*32, as memcached prints them.
  */
+#include "slab/lock.h"
 #include "slab/sizes.h"
 
 #include <stdlib.h>
@@ -44,7 +45,7 @@ sizes_set_enabled(struct sizes *z, bool on)
 {
     bool ok = true;
 
-    pthread_mutex_lock(&z->lock);
+    lock_take(&z->lock, LOCK_STATS);
     if (!on) {
         __atomic_store_n(&z->on, false, __ATOMIC_RELAXED);
     } else if (!__atomic_load_n(&z->on, __ATOMIC_RELAXED)) {

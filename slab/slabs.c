@@ -13,6 +13,7 @@
  * a page from the global pool before it asks malloc for one; the pool's
  * lock is a leaf, taken under a class lock or alone.
  */
+#include "slab/lock.h"
 #include "slab/slabs.h"
 
 #include <pthread.h>
@@ -217,7 +218,11 @@ slabs_pool_take(struct slabs *sl)
 {
     char *page = NULL;
 
-    pthread_mutex_lock(&sl->pool_lock);
+    /* a full cache finds the pool empty on every allocation: no lock */
+    if (__atomic_load_n(&sl->npool, __ATOMIC_RELAXED) == 0) {
+        return NULL;
+    }
+    lock_take(&sl->pool_lock, LOCK_POOL);
     if (sl->npool > 0) {
         page = sl->pool[sl->npool - 1];
         __atomic_store_n(&sl->npool, sl->npool - 1, __ATOMIC_RELAXED);
@@ -230,7 +235,7 @@ slabs_pool_take(struct slabs *sl)
 static void
 slabs_pool_put(struct slabs *sl, char *page)
 {
-    pthread_mutex_lock(&sl->pool_lock);
+    lock_take(&sl->pool_lock, LOCK_POOL);
     if (sl->npool == sl->pool_cap) {
         size_t cap = sl->pool_cap == 0 ? 16 : sl->pool_cap * 2;
         void **np = realloc(sl->pool, cap * sizeof(*np));
@@ -331,7 +336,7 @@ slabs_take(struct slabs *sl, unsigned id, bool carve)
     struct slab_class *c = &sl->cls[id];
     void *p = NULL;
 
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     if (c->free_list != NULL) {
         p = c->free_list;
         slabs_unlink_free_locked(c, c->free_list);
@@ -375,7 +380,7 @@ slabs_free(struct slabs *sl, unsigned id, void *p)
 {
     struct slab_class *c = &sl->cls[id];
 
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     if (slabs_in_move_locked(sl, c, p)) {
         /* The mover is emptying this page: do not hand it out again. */
         slabs_set_kind(p, SLAB_KIND_CLEARED);
@@ -402,7 +407,7 @@ slabs_set_kind(void *p, uint8_t kind)
 void
 slabs_lock(struct slabs *sl, unsigned id)
 {
-    pthread_mutex_lock(&sl->cls[id].lock);
+    lock_take(&sl->cls[id].lock, LOCK_SLABS);
 }
 
 void
@@ -424,7 +429,7 @@ slabs_move_begin(struct slabs *sl, unsigned id)
     char *page = NULL;
     size_t i;
 
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     if (c->move_page != NULL || c->npages < 2) {
         pthread_mutex_unlock(&c->lock);
         return NULL;
@@ -474,7 +479,7 @@ slabs_move_detach(struct slabs *sl, unsigned id)
     char *page;
     size_t i;
 
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     page = c->move_page;
     for (i = 0; i < c->npages; i++) {
         if (c->pages[i] == page) {
@@ -505,7 +510,7 @@ slabs_page_to(struct slabs *sl, char *page, int dst)
         return;
     }
     c = &sl->cls[dst];
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     if (!slabs_page_room_locked(c)) {
         pthread_mutex_unlock(&c->lock);
         slabs_pool_put(sl, page);
@@ -532,7 +537,7 @@ slabs_move_abandon(struct slabs *sl, unsigned id)
 {
     struct slab_class *c = &sl->cls[id];
 
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     c->move_page = NULL;
     pthread_mutex_unlock(&c->lock);
 }
@@ -575,7 +580,7 @@ slabs_pages(struct slabs *sl, unsigned id)
     if (id == SLABS_POOL) {
         return slabs_pool_pages(sl);
     }
-    pthread_mutex_lock(&sl->cls[id].lock);
+    lock_take(&sl->cls[id].lock, LOCK_SLABS);
     n = sl->cls[id].npages;
     pthread_mutex_unlock(&sl->cls[id].lock);
     return n;
@@ -611,7 +616,7 @@ slabs_class_stats(struct slabs *sl, unsigned id, struct slabs_class_stats *st)
 {
     struct slab_class *c = &sl->cls[id];
 
-    pthread_mutex_lock(&c->lock);
+    lock_take(&c->lock, LOCK_SLABS);
     st->size = c->size;
     st->perslab = c->perslab;
     st->pages = c->npages;

@@ -32,13 +32,16 @@
  * maintainer, crawl, dump) skips class-0 entries.
  *
  * References: a linked item holds one reference for being linked; every
- * lookup adds one under the item lock, so a linked item cannot be freed
- * while someone looks at it.  The thread that drops the count to zero
+ * lookup adds one, so a linked item cannot be freed while someone looks
+ * at it.  Lookups take it under the item lock, except the lock-free hit
+ * (store_read_fast), which takes it only on a nonzero count
+ * (item_ref_take_live) and then checks that the item is still linked.  The thread that drops the count to zero
  * frees the chunk(s).  New items are built before the item lock is taken
  * when their size is known (set/add/replace/cas), under it when it
  * depends on the old value (append/prepend/incr/decr).  Allocating under an
  * item lock is safe because eviction only trylocks item locks.
  */
+#include "slab/lock.h"
 #include "slab/store.h"
 
 #include <stdio.h>
@@ -84,7 +87,7 @@ store_config_default(struct store_config *cfg)
 void
 store_lru_tune_get(struct store *s, struct store_lru_tune *t)
 {
-    pthread_mutex_lock(&s->tune_lock);
+    lock_take(&s->tune_lock, LOCK_MAINT);
     *t = s->cfg.lru;
     pthread_mutex_unlock(&s->tune_lock);
 }
@@ -92,7 +95,7 @@ store_lru_tune_get(struct store *s, struct store_lru_tune *t)
 void
 store_lru_tune_set(struct store *s, const struct store_lru_tune *t)
 {
-    pthread_mutex_lock(&s->tune_lock);
+    lock_take(&s->tune_lock, LOCK_MAINT);
     /* the hot path reads these three without the lock */
     __atomic_store_n(&s->cfg.lru.segmented, t->segmented, __ATOMIC_RELAXED);
     __atomic_store_n(&s->cfg.lru.temp_lru, t->temp_lru, __ATOMIC_RELAXED);
@@ -146,7 +149,7 @@ store_unlink_locked(struct store *s, uint64_t hv, struct item *it,
     item_clear_iflag(it, ITEM_LINKED);
     hash_remove_locked(s->hash, hv, it);
     if (!lru_held) {
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
     }
     lru_unlink_locked(l, it);
     l->number--;
@@ -259,16 +262,161 @@ store_config(const struct store *s)
 
 /* ---- retrieval ---------------------------------------------------- */
 
+/* Outcomes of a lock-free lookup. */
+enum store_fast {
+    FAST_MISS,          /* not there, and the chain did not change */
+    FAST_HIT,           /* *itp referenced, linked, live, key equal */
+    FAST_LOCK,          /* can't tell without the lock */
+};
+
+/*
+ * Drop a reference taken by store_find_fast.  The last one frees the
+ * item, which takes slab locks: not inside a read section, so the caller
+ * is told to leave it first (*last).
+ */
+static void
+store_fast_put(struct item *it, struct item **last)
+{
+    if (item_ref_decr(it) == 0) {
+        *last = it;
+    }
+}
+
+/*
+ * Find key without the item lock: walk the chain taking a reference on
+ * each item before reading more than its count, so that what is read
+ * cannot be freed and rewritten meanwhile.  A free or dying chunk (count
+ * 0), an item not linked (being built, unlinked, or moved), a dead one
+ * (left for the locked path to unlink and count), a chain changed during
+ * a miss, or a last reference dropped: FAST_LOCK.  In a read section.
+ */
+static enum store_fast
+store_find_fast(struct store *s, uint64_t hv, const char *key, size_t nkey,
+                rel_time_t now, struct item **itp, struct item **last)
+{
+    uint32_t seq;
+    struct item *it = hash_read_first(s->hash, hv, &seq);
+
+    while (it != NULL) {
+        struct item *next;
+
+        if (!item_ref_take_live(it)) {
+            return FAST_LOCK;
+        }
+        if (!item_linked_acquire(it)) {
+            store_fast_put(it, last);
+            return FAST_LOCK;
+        }
+        if (item_key_eq(it, key, nkey)) {
+            if (store_item_dead(s, it, now) != STORE_LIVE) {
+                store_fast_put(it, last);
+                return FAST_LOCK;
+            }
+            *itp = it;
+            return FAST_HIT;
+        }
+        next = hash_read_next(it);
+        store_fast_put(it, last);
+        if (*last != NULL) {
+            return FAST_LOCK;
+        }
+        it = next;
+    }
+    return hash_read_unchanged(s->hash, hv, seq) ? FAST_MISS : FAST_LOCK;
+}
+
+/*
+ * store_hit_locked without the lock, where it needs none: segmented, a hit
+ * sets FETCHED, or else ACTIVE and the access time (the maintainer moves
+ * the item); flat, it sets FETCHED and the item moves to the LRU head only
+ * once per STORE_BUMP_INTERVAL.  False when that move is due: nothing
+ * done, the locked path does it all.
+ */
+static bool
+store_hit_fast(struct store *s, struct item *it, rel_time_t now)
+{
+    uint8_t f = item_iflags(it);
+
+    if (!__atomic_load_n(&s->cfg.lru.segmented, __ATOMIC_RELAXED)) {
+        if (item_get_atime(it) + STORE_BUMP_INTERVAL <= now) {
+            return false;
+        }
+        store_ctr_add(s, item_clsid(it),
+                      (enum store_ctr)(CTR_HITS_HOT + item_seg(it)));
+        if (!(f & ITEM_FETCHED)) {
+            item_set_iflag(it, ITEM_FETCHED);
+        }
+        return true;
+    }
+    store_ctr_add(s, item_clsid(it),
+                  (enum store_ctr)(CTR_HITS_HOT + item_seg(it)));
+    if (!(f & ITEM_FETCHED)) {
+        item_set_iflag(it, ITEM_FETCHED);
+    } else if (!(f & ITEM_ACTIVE)) {
+        item_set_iflag(it, ITEM_ACTIVE);
+        item_set_atime(it, now);
+    }
+    return true;
+}
+
+/*
+ * store_read without the item lock, for plain gets (not touch), whose hit
+ * only sets flag bits and the access time (store_hit_fast).  FAST_LOCK:
+ * nothing done, take the locked path.
+ */
+static enum store_fast
+store_read_fast(struct store *s, uint64_t hv, const char *key, size_t nkey,
+                const struct store_read *r, enum store_read_rc *rc,
+                struct item **itp)
+{
+    rel_time_t now = clock_now(s->clk);
+    struct item *it = NULL, *last = NULL;
+    enum store_fast f;
+
+    if (!lock_read_enter()) {
+        return FAST_LOCK;
+    }
+    f = store_find_fast(s, hv, key, nkey, now, &it, &last);
+    lock_read_exit();
+    if (last != NULL) {
+        store_item_free(s, last);
+    }
+    if (f != FAST_HIT) {
+        *rc = STORE_READ_MISS;
+        return f;
+    }
+    /* referenced: the item stays as it is outside the read section */
+    if (!store_hit_fast(s, it, now)) {
+        store_item_deref(s, it);
+        return FAST_LOCK;
+    }
+    store_ctr_add(s, item_clsid(it), CTR_GET_HITS);
+    if (r->copy != NULL && item_nbytes(it) <= r->copy_max) {
+        r->copy(r->ctx, it);
+        store_item_deref(s, it);
+        *rc = STORE_READ_COPIED;
+    } else {
+        *itp = it;
+        *rc = STORE_READ_REF;
+    }
+    return FAST_HIT;
+}
+
 enum store_read_rc
 store_read(struct store *s, const char *key, size_t nkey,
            const struct store_read *r, struct item **itp)
 {
     uint64_t hv = hash_key(key, nkey);
-    rel_time_t now = clock_now(s->clk);
+    rel_time_t now;
     enum store_read_rc rc = STORE_READ_MISS;
     struct item *it;
 
     *itp = NULL;
+    if (!r->touch && store_read_fast(s, hv, key, nkey, r, &rc, itp) !=
+                         FAST_LOCK) {
+        return rc;
+    }
+    now = clock_now(s->clk);
     hash_lock(s->hash, hv);
     it = store_find_locked(s, hv, key, nkey, now);
     if (it != NULL) {

@@ -13,6 +13,7 @@
 
 #include "slab/evict.h"
 #include "slab/item.h"
+#include "slab/lock.h"
 #include "slab/maintainer.h"
 #include "slab/store.h"
 #include "slab/store_int.h"
@@ -83,7 +84,7 @@ store_chunk_alloc(struct store *s, unsigned id)
             break;
         }
     }
-    pthread_mutex_lock(&store_lru(s, id, LRU_COLD)->lock);
+    lock_take(&store_lru(s, id, LRU_COLD)->lock, LOCK_LRU);
     store_lru(s, id, LRU_COLD)->outofmemory++;
     pthread_mutex_unlock(&store_lru(s, id, LRU_COLD)->lock);
     return NULL;

@@ -18,6 +18,7 @@
 #include "slab/hash.h"
 #include "slab/item.h"
 #include "slab/item_layout.h"
+#include "slab/lock.h"
 #include "slab/lru.h"
 #include "slab/sizes.h"
 #include "slab/slabs.h"
@@ -319,13 +320,13 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     /* in no list yet: no LRU lock needed to set the segment */
     item_set_seg(it, store_new_seg(s, it, now));
     l = store_lru_of(s, it);
-    item_set_iflag(it, ITEM_LINKED);
+    item_set_linked(it);
     if (old != NULL) {
         hash_replace_locked(s->hash, hv, old, it);
     } else {
         hash_insert_locked(s->hash, hv, it);
     }
-    pthread_mutex_lock(&l->lock);
+    lock_take(&l->lock, LOCK_LRU);
     lru_link_locked(l, it);
     l->number++;
     l->total_items++;
@@ -334,14 +335,17 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
     if (item_get_exptime(it) != 0) {
         l->number_ttl++;
     }
-    pthread_mutex_unlock(&l->lock);
-    store_sizes_track(s, it, true);
     if (old != NULL) {
-        /* Already out of the hash: only LRU and reference remain. */
+        /* Already out of the hash: only LRU and reference remain.  When
+         * old is in the same list (a key rewritten while in HOT), it
+         * leaves under the same hold: one LRU lock per replacing set. */
         struct lru *ol = store_lru_of(s, old);
 
         item_clear_iflag(old, ITEM_LINKED);
-        pthread_mutex_lock(&ol->lock);
+        if (ol != l) {
+            pthread_mutex_unlock(&l->lock);
+            lock_take(&ol->lock, LOCK_LRU);
+        }
         lru_unlink_locked(ol, old);
         ol->number--;
         store_ctr_add(s, item_clsid(old), CTR_UNLINKED);
@@ -351,8 +355,12 @@ store_link_cas_locked(struct store *s, uint64_t hv, struct item *it,
         }
         pthread_mutex_unlock(&ol->lock);
         store_sizes_track(s, old, false);
+        store_sizes_track(s, it, true);
         store_item_deref(s, old);
+        return;
     }
+    pthread_mutex_unlock(&l->lock);
+    store_sizes_track(s, it, true);
 }
 
 /* store_link_cas_locked with the next CAS. */
@@ -413,7 +421,7 @@ store_bump_locked(struct store *s, struct item *it, rel_time_t now)
     } else {
         struct lru *l = store_lru_of(s, it);
 
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         if (item_iflags(it) & ITEM_LINKED) {
             lru_bump_locked(l, it);
             l->moves_within_lru++;
@@ -459,7 +467,7 @@ store_set_exptime_locked(struct store *s, struct item *it, rel_time_t exp)
     rel_time_t old = item_get_exptime(it);
 
     if ((old == 0) != (exp == 0)) {
-        pthread_mutex_lock(&l->lock);
+        lock_take(&l->lock, LOCK_LRU);
         item_set_exptime(it, exp);
         if (exp == 0) {
             l->number_ttl--;

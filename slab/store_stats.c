@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "slab/lock.h"
 #include "slab/store_int.h"
 
 static void
@@ -71,7 +72,7 @@ store_stats(struct store *s, store_emit_fn emit, void *ctx)
         for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
             struct lru *l = store_lru(s, id, seg);
 
-            pthread_mutex_lock(&l->lock);
+            lock_take(&l->lock, LOCK_LRU);
             lru_sum_locked(&t, l);
             pthread_mutex_unlock(&l->lock);
         }
@@ -153,7 +154,7 @@ store_stats_items(struct store *s, store_emit_fn emit, void *ctx)
         for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
             struct lru *l = store_lru(s, id, seg);
 
-            pthread_mutex_lock(&l->lock);
+            lock_take(&l->lock, LOCK_LRU);
             lru_sum_locked(&c, l);
             number[seg] = l->number;
             age[seg] = stats_tail_age_locked(l, now);
@@ -261,7 +262,7 @@ store_stats_reset(struct store *s)
         for (unsigned seg = 0; seg < LRU_SEGS; seg++) {
             struct lru *l = store_lru(s, id, seg);
 
-            pthread_mutex_lock(&l->lock);
+            lock_take(&l->lock, LOCK_LRU);
             lru_reset_locked(l);
             pthread_mutex_unlock(&l->lock);
         }

@@ -9,7 +9,9 @@
  * Each thread opens its own connection and runs OPS operations on a small
  * shared key set.  Every stored value is a run of self-checking records
  * "<len>:<fnv64 hex>:<payload>" (a set writes one, append/prepend add one),
- * so every hit on any thread can be checked for torn or mixed-up values.
+ * the checksum taken over the key and then the payload, so every hit on
+ * any thread can be checked for torn or mixed-up values and for a value
+ * that was written for another key.
  *
  * Default mix: set, get, multi-get, delete and incr.  Counters ("ctr<i>",
  * created before the threads start) are only incremented; at the end their
@@ -115,16 +117,29 @@ now_sec(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* FNV-1a of p, continuing from h (the offset basis to start). */
 static uint64_t
-fnv64(const char *p, size_t n)
+fnv64_from(uint64_t h, const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)p[i];
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+static uint64_t
+fnv64(const char *p, size_t n)
+{
+    return fnv64_from(1469598103934665603ULL, p, n);
+}
+
+/* A record's checksum: over its key, then its payload, so that a value
+ * served for the wrong key fails the check as surely as a torn one. */
+static uint64_t
+rec_sum(const char *key, const char *payload, size_t n)
+{
+    return fnv64_from(fnv64(key, strlen(key)), payload, n);
 }
 
 static uint64_t
@@ -311,9 +326,10 @@ roundtrip(struct worker *w, struct conn *c, const char *req, size_t n,
     return 0;
 }
 
-/* Build one record "<len>:<fnv hex>:<payload>", payload 1..maxlen bytes. */
+/* Build one record "<len>:<fnv hex>:<payload>" for key, payload
+ * 1..maxlen bytes. */
 static size_t
-make_value(char *dst, uint64_t *seed, int maxlen)
+make_value(char *dst, uint64_t *seed, int maxlen, const char *key)
 {
     size_t plen = 1 + rnd(seed) % (uint64_t)maxlen;
     char *payload;
@@ -325,14 +341,14 @@ make_value(char *dst, uint64_t *seed, int maxlen)
         payload[i] = (char)('a' + rnd(seed) % 26);
     }
     /* rewrite the header with the real checksum (same width) */
-    snprintf(dst, 64, "%zu:%016" PRIx64, plen, fnv64(payload, plen));
+    snprintf(dst, 64, "%zu:%016" PRIx64, plen, rec_sum(key, payload, plen));
     dst[head - 1] = ':';
     return (size_t)head + plen;
 }
 
-/* True if v is one or more whole, intact records. */
+/* True if v is one or more whole, intact records, all written for key. */
 static bool
-check_value(const char *v, size_t n)
+check_value(const char *v, size_t n, const char *key)
 {
     const char *p = v;
     const char *endv = v + n;
@@ -370,7 +386,7 @@ check_value(const char *v, size_t n)
             return false;
         }
         q++;
-        if (fnv64(q, plen) != sum) {
+        if (rec_sum(key, q, plen) != sum) {
             return false;
         }
         p = q + plen;
@@ -434,7 +450,7 @@ read_values(struct worker *w, struct conn *c, int *hits, uint64_t *cas)
         }
         if (memcmp(c->buf + c->pos + n, "\r\n", 2) != 0) {
             corrupt(w, "get %s: value not followed by CRLF", key);
-        } else if (!check_value(c->buf + c->pos, n)) {
+        } else if (!check_value(c->buf + c->pos, n, key)) {
             corrupt(w, "get %s: corrupt value (%zu bytes)", key, n);
         } else if (flags != (unsigned)strlen(key)) {
             corrupt(w, "get %s: flags %u, expected %zu", key, flags,
@@ -574,7 +590,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
         if (own && w->own_len > (size_t)o->maxlen * 4) {
             own_remember(w, 0, NULL, 0, false);
         }
-        vn = make_value(val, &w->seed, o->maxlen);
+        vn = make_value(val, &w->seed, o->maxlen, kname);
         n = store_cmd(cmd, "set", kname, val, vn, 0);
         if (own) {
             w->own_state = 0;   /* unknown until the reply says */
@@ -614,7 +630,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
             fail(w, "gets %s: CAS unique 0", kname);
             return 0;
         }
-        vn = make_value(val, &w->seed, o->maxlen);
+        vn = make_value(val, &w->seed, o->maxlen, kname);
         n = store_cmd(cmd, "cas", kname, val, vn, cas);
         if (roundtrip(w, c, cmd, n, line, sizeof(line), "cas") != 0) {
             return -1;
@@ -634,7 +650,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
     } else if (op < 680) {                          /* append/prepend */
         bool app = op < 650;
 
-        vn = make_value(val, &w->seed, SMALL_REC);
+        vn = make_value(val, &w->seed, SMALL_REC, kname);
         n = store_cmd(cmd, app ? "append" : "prepend", kname, val, vn, 0);
         if (roundtrip(w, c, cmd, n, line, sizeof(line), "append") != 0) {
             return -1;
@@ -676,7 +692,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
         }
         w->hits += hits;
     } else if (op < 800) {                          /* add */
-        vn = make_value(val, &w->seed, o->maxlen);
+        vn = make_value(val, &w->seed, o->maxlen, kname);
         n = store_cmd(cmd, "add", kname, val, vn, 0);
         if (roundtrip(w, c, cmd, n, line, sizeof(line), "add") != 0) {
             return -1;
@@ -769,7 +785,7 @@ op_basic(struct worker *w, struct conn *c, int key, const char *kname,
     int hits;
 
     if (op < 35) {
-        vn = make_value(val, &w->seed, o->maxlen);
+        vn = make_value(val, &w->seed, o->maxlen, kname);
         n = store_cmd(cmd, "set", kname, val, vn, 0);
         if (roundtrip(w, c, cmd, n, line, sizeof(line), "set") != 0) {
             return -1;
