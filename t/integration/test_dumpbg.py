@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stashtest as st  # noqa: E402
 
-LIMIT = 180.0
+LIMIT = 150.0            # per phase
 N = 200000
 BUSY = b"BUSY currently processing crawler request"
 
@@ -92,7 +92,10 @@ def check_backpressure(tap, server, c, deadline):
            "in 1 s" % ((cpu1 - cpu0) * 1000 // tick))
     # the whole dump is ~15 MB; buffered: 64 KiB + one pass of output
     # (daemon/admin_crawler.c) plus the kernel's socket buffer
-    tap.ok(rss1 - rss0 < 4096,
+    # ASan's redzones and its quarantine of freed blocks add to the RSS
+    # of the same buffers (scripts/test --sanitize sets ASAN_OPTIONS)
+    bound = 8192 if "ASAN_OPTIONS" in os.environ else 4096
+    tap.ok(rss1 - rss0 < bound,
            "memory stays bounded while the client does not read: RSS "
            "+%d KiB for a %d-item dump" % (rss1 - rss0, N))
     c.send(b"get key77\r\n")
@@ -187,15 +190,16 @@ def main():
     tap = st.Tap()
     if st.target() != "stashd":
         st.skip("stashd's dump producer")
-    deadline = time.monotonic() + LIMIT
     server = st.Server(["-t", "1", "-m", "256"]).start()
     c = st.Conn(server)
     load(c, N)
     tap.eq(c.stats()["curr_items"], str(N), "loaded %d items" % N)
-    check_backpressure(tap, server, c, deadline)
-    check_back_to_back(tap, c, deadline)
-    check_leave(tap, server, c, deadline)
-    check_disable(tap, server, c, deadline)
+    # each phase its own time: the thirteen 15 MB listings together take
+    # minutes on a loaded 2-core machine under ASan
+    check_backpressure(tap, server, c, time.monotonic() + LIMIT)
+    check_back_to_back(tap, c, time.monotonic() + LIMIT)
+    check_leave(tap, server, c, time.monotonic() + LIMIT)
+    check_disable(tap, server, c, time.monotonic() + LIMIT)
     tap.eq(c.cmd("version")[:8], "VERSION ", "server answers at the end")
     c.close()
     tap.ok(server.check(), "server stopped cleanly (no sanitizer report)")
