@@ -140,6 +140,27 @@ def test_arith_chunked_before_cas(tap, server):
     c.close()
 
 
+def test_append_onto_empty_chunked(tap, server):
+    """append of a value over 512 KiB onto an empty item: the result is
+    exactly the appended bytes.  memcached 1.6.18 answers with its own
+    chunk header (two heap pointers and zeros) in place of the first
+    bytes (checked live; scripts/difftest met it, README "Differential
+    testing"), so this runs against stashd only."""
+    c = st.Conn(server)
+    for n in (524227, 600000):
+        data = bytes((i * 131 + 7) & 0xff for i in range(n))
+        c.send(b"set ae 0 0 0\r\n\r\nappend ae 0 0 %d\r\n%s\r\nget ae\r\n"
+               % (n, data))
+        tap.eq(c.readline(), b"STORED", "empty item stored")
+        tap.eq(c.readline(), b"STORED", "append of %d bytes stored" % n)
+        tap.eq(c.readline(), b"VALUE ae 0 %d" % n, "length %d" % n)
+        body = c.readexact(n + 2)
+        tap.ok(body == data + b"\r\n", "the value is the appended bytes, "
+               "no header of the server's own (%d bytes)" % n)
+        tap.eq(c.readline(), b"END", "END")
+    c.close()
+
+
 def test_disable_cas(tap):
     with st.Server(["-C"]) as server:
         c = st.Conn(server)
@@ -269,6 +290,7 @@ def main():
     with st.Server([]) as server:
         if STASHD:
             test_explicit_cas(tap, server)
+            test_append_onto_empty_chunked(tap, server)
         test_binary_too_large(tap, server)
         test_arith_chunked_before_cas(tap, server)
         server.check()
