@@ -402,16 +402,6 @@ store_read_fast(struct store *s, uint64_t hv, const char *key, size_t nkey,
     return FAST_HIT;
 }
 
-/*
- * The lock-free get (store_read_fast) is switched off: the stress test's
- * lock-free phase (test_tsan_stress.py: 8 threads on 4 keys, evicting,
- * pages moving) read back a key its thread had made absent, once or twice
- * in 700,000 requests, on the fresh-clone CI run of 3 December -- and
- * then also with this switch off, so the race is elsewhere (the mover or
- * a store path), but until it is found the get stays on the item lock.
- */
-#define STORE_LOCKFREE_GET 0
-
 enum store_read_rc
 store_read(struct store *s, const char *key, size_t nkey,
            const struct store_read *r, struct item **itp)
@@ -422,8 +412,8 @@ store_read(struct store *s, const char *key, size_t nkey,
     struct item *it;
 
     *itp = NULL;
-    if (STORE_LOCKFREE_GET && !r->touch &&
-        store_read_fast(s, hv, key, nkey, r, &rc, itp) != FAST_LOCK) {
+    if (!r->touch && store_read_fast(s, hv, key, nkey, r, &rc, itp) !=
+                         FAST_LOCK) {
         return rc;
     }
     now = clock_now(s->clk);
@@ -573,8 +563,6 @@ store_concat(struct store *s, bool append, struct item *src,
         /* as memcached: a joined value that cannot be allocated (over -I
          * or out of memory) is "not stored", the old value stays */
         hash_unlock(s->hash, hv);
-        /* as memcached: a joined value that cannot be allocated (over -I
-         * or out of memory) is "not stored", the old value stays */
         store_item_deref(s, src);
         return STORE_NOT_STORED;
     }

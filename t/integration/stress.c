@@ -97,8 +97,11 @@ struct worker {
     long flushes;
     long reconnects;
     /* -a: what "own:<id>" must hold; own_state 0 unknown, 1 absent,
-     * 2 present with own[0..own_len) */
+     * 2 present with own[0..own_len), 3 absent or own[0..own_len)
+     * unchanged (an append refused: the key was missing, or the joined
+     * value could not be allocated and the old one stays, as memcached) */
     int own_state;
+    const char *own_why;    /* the reply that made it absent */
     char *own;
     size_t own_len;
     /* -a: the private counter's last value, -1 unknown */
@@ -405,9 +408,9 @@ check_own(struct worker *w, const char *key, const char *v, size_t n)
         return;
     }
     if (w->own_state == 1) {
-        corrupt(w, "%s: hit (%zu bytes) but it was deleted or absent", key,
-                n);
-    } else if (w->own_state == 2 &&
+        corrupt(w, "%s: hit (%zu bytes) but it was deleted or absent (%s)",
+                key, n, w->own_why);
+    } else if ((w->own_state == 2 || w->own_state == 3) &&
                (n != w->own_len || memcmp(v, w->own, n) != 0)) {
         corrupt(w, "%s: %zu bytes, not the %zu bytes last stored", key, n,
                 w->own_len);
@@ -559,6 +562,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
         if (expect(w, "flush_all", line, "OK") == 0) {
             w->flushes++;
             /* whatever this thread stored before is gone now */
+            w->own_why = "flush_all";
             own_remember(w, 1, NULL, 0, false);
         }
         return 0;
@@ -609,8 +613,9 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
         }
         w->hits += hits;
         w->misses += 1 - hits;
-        if (own && hits == 0 && w->own_state == 2) {
+        if (own && hits == 0 && w->own_state >= 2) {
             /* flush_all by another thread or an eviction */
+            w->own_why = "get miss";
             own_remember(w, 1, NULL, 0, false);
         }
     } else if (op < 600) {                          /* gets + cas */
@@ -622,6 +627,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
         }
         if (hits == 0) {
             if (own) {
+                w->own_why = "gets miss";
                 own_remember(w, 1, NULL, 0, false);
             }
             return 0;
@@ -644,6 +650,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
                         kname);
                 own_remember(w, 0, NULL, 0, false);
             } else {
+                w->own_why = "cas NOT_FOUND";
                 own_remember(w, r == 2 ? 1 : 0, NULL, 0, false);
             }
         }
@@ -663,11 +670,14 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
             if (r == 0 && w->own_state == 1) {
                 corrupt(w, "append %s: STORED on an absent key", kname);
                 own_remember(w, 0, NULL, 0, false);
-            } else if (r == 0 && app && w->own_state == 2 &&
+            } else if (r == 0 && app && w->own_state >= 2 &&
                        w->own_len + vn <= (size_t)o->maxlen * 4 + SMALL_REC) {
                 own_remember(w, 2, val, vn, true);
-            } else {
-                own_remember(w, r == 1 ? 1 : 0, NULL, 0, false);
+            } else if (r == 1 && w->own_state >= 2) {
+                /* out of memory for the joined value, or gone */
+                w->own_state = 3;
+            } else if (r != 1 || w->own_state != 1) {
+                own_remember(w, 0, NULL, 0, false);
             }
         }
     } else if (op < 730) {                          /* touch */
@@ -681,6 +691,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
             corrupt(w, "touch %s: TOUCHED an absent key", kname);
             own_remember(w, 0, NULL, 0, false);
         } else if (own && r == 1) {
+            w->own_why = "touch NOT_FOUND";
             own_remember(w, 1, NULL, 0, false);
         }
     } else if (op < 770) {                          /* gat */
@@ -719,6 +730,7 @@ op_all(struct worker *w, struct conn *c, const char *kname, bool own,
             corrupt(w, "delete %s: DELETED an absent key", kname);
         }
         if (own) {
+            w->own_why = "delete";
             own_remember(w, r >= 0 ? 1 : 0, NULL, 0, false);
         }
     } else if (op < 930) {                          /* private counter */

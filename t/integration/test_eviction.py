@@ -102,6 +102,17 @@ def main():
     tap.eq(stats["evictions"], "0", "-M: no evictions")
     tap.eq(present(c, [b"k%d" % i for i in range(100)]), 100,
            "-M: the first items are kept")
+    # An append whose joined value finds no memory is refused as memcached
+    # refuses it, NOT_STORED, and the old value stays whole: 10 bytes fit
+    # a small class (its first page), 1,010 need the full class of k1.
+    tap.eq(c.cmd("append k1 0 0 10\r\n" + "a" * 10), "NOT_STORED",
+           "-M: append with no memory for the joined value: NOT_STORED")
+    c.send("get k1\r\n")
+    head = c.readline()
+    value = c.readexact(1002) if head.startswith(b"VALUE") else b""
+    tap.ok(head == b"VALUE k1 0 1000" and value == b"v" * 1000 + b"\r\n"
+           and c.readline() == b"END",
+           "-M: the refused append left the old value whole", head)
     tap.eq(c.cmd("delete k0"), "DELETED", "-M: delete still works")
     tap.eq(c.cmd("version")[:8], "VERSION ", "-M: server still answers")
     c.close()
