@@ -5,7 +5,9 @@ The stress client (t/integration/stress.c, -a: the whole storage API,
 checksummed values, private keys that must hold exactly what their thread
 stored) runs against a -m 48 server with cold keys of many sizes,
 while one more connection moves pages in a loop: `slabs reassign -1 DST`
-over every class, with automove set to aggressive (2) as well.  No value
+over every class, with automove set to aggressive (2) as well, and another
+runs the LRU crawler over every class in turn with `lru_crawler crawl all`
+and `lru_crawler metadump all`, whose lines must stay well formed.  No value
 may be torn or lost beyond what eviction explains (the client checks), the
 moves must really happen (slabs_moved), and the server must stop cleanly:
 under an ASan/UBSan or TSan build (scripts/test --sanitize / --tsan) any
@@ -23,7 +25,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stashtest as st  # noqa: E402
 from test_concurrency import stress_binary  # noqa: E402
+from test_crawler import BusyError, read_listing  # noqa: E402
 
+META = re.compile(rb"key=\S+ exp=-?\d+ la=\d+ cas=\d+ fetch=(yes|no) "
+                  rb"cls=\d+ size=\d+$")
 SECONDS = float(os.environ.get("STASHD_STRESS_SECONDS", "10"))
 
 
@@ -46,6 +51,29 @@ def mover_loop(server, stop, counts):
     c.close()
 
 
+def crawler_loop(server, stop, counts):
+    """Crawl and metadump until stop is set; count what was seen."""
+    c = st.Conn(server, timeout=30)
+    try:
+        while not stop.is_set():
+            word = c.cmd("lru_crawler crawl all").split()[0]
+            counts["crawl " + word] = counts.get("crawl " + word, 0) + 1
+            c.send(b"lru_crawler metadump all\r\n")
+            try:
+                lines = read_listing(c, b"END", time.monotonic() + 30)
+            except BusyError:
+                counts["metadump BUSY"] = counts.get("metadump BUSY", 0) + 1
+                lines = []
+            for ln in lines:
+                key = "lines" if META.match(ln) else "bad lines"
+                counts[key] = counts.get(key, 0) + 1
+            time.sleep(0.05)
+    except (OSError, EOFError, ValueError) as e:
+        counts["error"] = repr(e)
+    finally:
+        c.close()
+
+
 def main():
     tap = st.Tap()
     server = st.Server(["-m", "48", "-t", "4"]).start()
@@ -57,18 +85,24 @@ def main():
     counts = {}
     mover = threading.Thread(target=mover_loop,
                              args=(server, stop, counts))
+    crawled = {}
+    crawler = threading.Thread(target=crawler_loop,
+                               args=(server, stop, crawled))
     mover.start()
+    crawler.start()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True,
                            timeout=SECONDS + 60)
     except subprocess.TimeoutExpired:
         stop.set()
         mover.join(10)
+        crawler.join(30)
         tap.ok(False, "stress client still running 60s after its limit")
         server.check()
         tap.done()
     stop.set()
     mover.join(10)
+    crawler.join(30)
     out = (p.stdout + p.stderr).strip()
     last = out.splitlines()[-1] if out else "no output"
     tap.ok(p.returncode == 0, "stress -a while pages move: %s" % last, out)
@@ -83,6 +117,11 @@ def main():
     tap.ok(counts.get("OK", 0) > 0, "some reassigns were accepted")
     tap.ok(set(counts) <= {"OK", "BUSY", "NOSPARE", "BADCLASS", "SAME"},
            "only memcached's reassign replies")
+    tap.diag("crawler: %r" % crawled)
+    tap.ok(crawled.get("lines", 0) > 0 and "bad lines" not in crawled and
+           "error" not in crawled,
+           "metadumps ran during the moves, every line well formed "
+           "(%d lines)" % crawled.get("lines", 0), crawled)
     s = st.Conn(server).stats()
     moved = int(s["slabs_moved"])
     tap.ok(moved >= 5, "pages moved under load (slabs_moved %d, rescues "

@@ -154,6 +154,9 @@ def main():
     tap = st.Tap()
     lockfree_phase(tap)
     server = st.Server(["-m", "2", "-t", "4"]).start()
+    # more than 2 MB of cold keys first, so the load evicts from the start
+    # (a slow sanitizer build may not fill 2 MB between its flushes)
+    fill(server, 40000)
 
     cmd = [stress_binary(), "-h", server.host, "-p", str(server.port),
            "-a", "-t", "8", "-C", "1", "-n", "0", "-T", str(SECONDS),
