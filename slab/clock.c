@@ -18,6 +18,7 @@ struct clock {
     rel_time_t now;         /* atomic */
     int64_t offset;         /* atomic, seconds added by clock_advance */
     time_t mono_start;      /* CLOCK_MONOTONIC seconds at creation */
+    time_t mono_frozen;     /* atomic: 0, or the seconds it stopped at */
     time_t unix_base;       /* unix time of rel time 0 */
 };
 
@@ -54,8 +55,9 @@ void
 clock_tick(struct clock *c)
 {
     int64_t off = __atomic_load_n(&c->offset, __ATOMIC_RELAXED);
-    int64_t t = (int64_t)(clock_mono_secs() - c->mono_start) + CLOCK_START +
-                off;
+    time_t frozen = __atomic_load_n(&c->mono_frozen, __ATOMIC_RELAXED);
+    time_t mono = frozen != 0 ? frozen : clock_mono_secs();
+    int64_t t = (int64_t)(mono - c->mono_start) + CLOCK_START + off;
 
     if (t < CLOCK_START) {
         t = CLOCK_START;
@@ -98,6 +100,17 @@ clock_exptime(const struct clock *c, int64_t exptime)
         return UINT32_MAX;
     }
     return (rel_time_t)t;
+}
+
+void
+clock_freeze(struct clock *c)
+{
+    time_t mono = clock_mono_secs();
+
+    /* 0 means "not frozen"; CLOCK_MONOTONIC is never 0 after boot */
+    __atomic_store_n(&c->mono_frozen, mono != 0 ? mono : 1,
+                     __ATOMIC_RELAXED);
+    clock_tick(c);
 }
 
 void

@@ -37,6 +37,10 @@ time_t clock_unix(const struct clock *c, rel_time_t t);
  * now + secs, larger -> absolute, negative or past -> 1 (expired). */
 rel_time_t clock_exptime(const struct clock *c, int64_t exptime);
 
+/* Stop following real time: from now on only clock_advance moves the
+ * clock (unit tests that step through expiry times). */
+void clock_freeze(struct clock *c);
+
 /* Move the clock forward by secs (debug builds' debugtime command). */
 void clock_advance(struct clock *c, int64_t secs);
 

@@ -45,6 +45,7 @@ setup(void)
 {
     clk = clock_create();
     ck_assert_ptr_nonnull(clk);
+    clock_freeze(clk);
     st = mkstore(0, false);
     ck_assert_ptr_nonnull(st);
 }

@@ -26,6 +26,7 @@ setup(void)
 
     clk = clock_create();
     ck_assert_ptr_nonnull(clk);
+    clock_freeze(clk);
     store_config_default(&cfg);
     cfg.lru_bg = false;
     cfg.lru_maintainer = false;

@@ -92,6 +92,8 @@ mk_mode(size_t mem, bool bg, bool flat)
     struct store_config cfg;
 
     clk = clock_create();
+    ck_assert_ptr_nonnull(clk);
+    clock_freeze(clk);
     store_config_default(&cfg);
     cfg.mem_limit = mem;
     cfg.lru_bg = bg;

@@ -39,6 +39,7 @@ setup(void)
 {
     clk = clock_create();
     ck_assert_ptr_nonnull(clk);
+    clock_freeze(clk);
     st = mkstore((size_t)64 << 20, true, true);
     ck_assert_ptr_nonnull(st);
 }
