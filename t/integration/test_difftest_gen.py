@@ -155,10 +155,11 @@ def main():
     tap.ok(dt.padded_sizes(b"HD s1\r\nEN\r\n", b"HD s3\r\nEN\r\n"),
            "incr size: meta s flag of a padded number")
     tap.ok(not dt.padded_sizes(b"HD s3\r\n", b"HD s1\r\n") and
-           not dt.padded_sizes(b"HD s1\r\n", b"HD s21\r\n") and
+           dt.padded_sizes(b"HD s1\r\n", b"HD s30\r\n") and
            not dt.padded_sizes(b"HD s1 t5\r\n", b"HD s3 t6\r\n") and
            not dt.padded_sizes(b"VALUE k 0 1\r\n", b"VALUE k 0 3\r\n"),
-           "incr size: only stashd larger, by less than 20, meta and me only")
+           "incr size: only stashd larger (a decr on \"12 abc...\" pads "
+           "to its length), meta and me only")
 
     # a binary response cut short by a reset keeps its CAS translated, so
     # that "close drop" can see it as a prefix of the other server's
@@ -273,10 +274,21 @@ def main():
     # padding carried inside a value in a reply of the same batch
     m = b"VALUE k 0 8 #1\r\n534xezz0\r\nEND\r\n"
     p = b"VALUE k 0 26 #1\r\n53" + b" " * 18 + b"4xezz0\r\nEND\r\n"
-    far = b"VALUE k 0 28 #1\r\n53" + b" " * 20 + b"4xezz0\r\nEND\r\n"
-    norm = [dt.norm_text(x, dt.CasTable(), [], []) for x in (m, p, far)]
-    tap.ok(norm[0] == norm[1] and norm[0] != norm[2],
-           "incr padding inside a reply's value: 1-19 spaces after a digit")
+    far = b"VALUE k 0 37 #1\r\n53" + b" " * 29 + b"4xezz0\r\nEND\r\n"
+    nodigit = b"VALUE k 0 10 #1\r\n53x  4xezz0\r\nEND\r\n"
+    norm = [dt.norm_text(x, dt.CasTable(), [], [])
+            for x in (m, p, far, nodigit)]
+    tap.ok(norm[0] == norm[1] == norm[2] and norm[0] != norm[3],
+           "incr padding inside a reply's value: spaces after a digit only")
+    # seed 1301: a decr on "12 choihq..." (30 bytes) padded to 30 bytes,
+    # then a prepend in the same batch; binary GET of the value
+    val = b"up0"
+    pm = dt.BIN_HDR.pack(0x81, 0, 0, 4, 0, 0, 7, 1, 0) + b"\0" * 4 + val
+    ps = dt.BIN_HDR.pack(0x81, 0, 0, 4, 0, 0, 36, 1, 0) + b"\0" * 4 + val + \
+        b" " * 29
+    tap.ok(dt.norm_bin(pm, dt.CasTable(), [], []) ==
+           dt.norm_bin(ps, dt.CasTable(), [], []),
+           "incr padding of 29 spaces in a binary GET body")
 
     # the probe reads every key whose value is small on either server:
     # seed 1205's divergence 3 was memcached's new 1-byte "3" against
