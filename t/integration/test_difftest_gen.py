@@ -14,7 +14,11 @@ incr/decr batch tells padding from other differences.
 - no garbage line over 16 KiB after a 50-90 kB get line in one batch;
 - b only with a key from the base64 key set (a text key such as key:2
   read as base64 is an item mg N created, whose k memcached prints as raw
-  bytes: a documented difference).
+  bytes: a documented difference);
+- no bad data terminator after a bad ms header;
+- "chunk leak" masks only memcached's head chunk header, at the length
+  of an append in the batch;
+- the value probe reads a key small on either server (a fake server).
 """
 
 import base64
@@ -22,8 +26,10 @@ import importlib.machinery
 import importlib.util
 import os
 import random
+import socket
 import struct
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stashtest as st  # noqa: E402
@@ -38,6 +44,47 @@ def load_difftest():
     mod = importlib.util.module_from_spec(spec)
     loader.exec_module(mod)
     return mod
+
+
+class FakeMeta:
+    """A loopback server that answers the value probe's mg s u / mg v u
+    lines (and mn) from a dict, enough for small_values()."""
+
+    def __init__(self, values):
+        self.values = values
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            buf = b""
+            while not buf.endswith(b"mn\r\n"):
+                d = c.recv(65536)
+                if not d:
+                    break
+                buf += d
+            out = []
+            for line in buf.split(b"\r\n")[:-2]:
+                t = line.split(b" ")
+                v = self.values.get(t[1])
+                if v is None:
+                    out.append(b"EN\r\n")
+                elif t[2] == b"s":
+                    out.append(b"HD s%d\r\n" % len(v))
+                else:
+                    out.append(b"VA %d\r\n%s\r\n" % (len(v), v))
+            c.sendall(b"".join(out) + b"MN\r\n")
+            c.close()
+
+    def close(self):
+        self.sock.close()
 
 
 def meta_lines(dt, n):
@@ -108,10 +155,11 @@ def main():
     tap.ok(dt.padded_sizes(b"HD s1\r\nEN\r\n", b"HD s3\r\nEN\r\n"),
            "incr size: meta s flag of a padded number")
     tap.ok(not dt.padded_sizes(b"HD s3\r\n", b"HD s1\r\n") and
-           not dt.padded_sizes(b"HD s1\r\n", b"HD s21\r\n") and
+           dt.padded_sizes(b"HD s1\r\n", b"HD s30\r\n") and
            not dt.padded_sizes(b"HD s1 t5\r\n", b"HD s3 t6\r\n") and
            not dt.padded_sizes(b"VALUE k 0 1\r\n", b"VALUE k 0 3\r\n"),
-           "incr size: only stashd larger, by less than 20, meta and me only")
+           "incr size: only stashd larger (a decr on \"12 abc...\" pads "
+           "to its length), meta and me only")
 
     # a binary response cut short by a reset keeps its CAS translated, so
     # that "close drop" can see it as a prefix of the other server's
@@ -166,13 +214,98 @@ def main():
     tap.ok(glued == 0, "no bad data terminator after a bad header (%d)"
            % glued)
 
+    # nor after a bad ms header (seed 1205's divergence 1: the data read
+    # as a line swallowed the next command's, whose 4 KiB data block then
+    # was a line: both servers close on it or not by what they read at once)
+    gen = dt.Gen(random.Random(10), 1024 * 1024)
+    glued = seen = 0
+    while seen < 400:
+        c = gen.meta()
+        if c.desc != "ms":
+            continue
+        raw = c.render(tab)
+        line, _, rest = raw.partition(b"\r\n")
+        toks = line.split(b" ")
+        good = len(toks) > 2 and toks[2].isdigit() and \
+            int(toks[2]) == len(rest) - 2 and 0 < len(toks[1]) <= 250
+        if good:
+            continue
+        seen += 1
+        glued += not rest.endswith(b"\r\n")
+    tap.ok(glued == 0, "no bad data terminator after a bad ms header (%d "
+           "of %d)" % (glued, seen))
+
+    # chunk leak: only memcached's head chunk header, only at the length
+    # of an append/prepend of the batch, only where stashd has a value
+    n = 524227
+    hdr = struct.pack("<QQQQ", 0x7f56f430c010, 0, 0x7f56f4910f88, 0)
+    leak = hdr + b"9a47k57uw" + b"\0" * (n - 41)
+    good = bytes((i * 131 + 7) & 0xff for i in range(n))
+    m = b"STORED\r\nVALUE k1 0 %d\r\n%s\r\nEND\r\n" % (n, leak)
+    s_ = b"STORED\r\nVALUE k1 0 %d\r\n%s\r\nEND\r\n" % (n, good)
+    app = b"append k1 0 0 %d\r\n%s\r\nget k1\r\n" % (n, good)
+    a, b, k = dt.mask_chunk_leak("text", m, s_, app)
+    tap.ok(k == 1 and a == b, "chunk leak masks memcached's head chunk")
+    tap.ok(dt.mask_chunk_leak("text", m, s_, app.replace(b"append",
+                                                         b"set"))[2] == 0,
+           "chunk leak: not without an append of that length")
+    tap.ok(dt.mask_chunk_leak("text", s_, m, app)[2] == 0,
+           "chunk leak: not on stashd's side")
+    prev = leak[:8] + b"\x01" * 8 + leak[16:]      # prev not NULL
+    used = leak[:28] + b"\x05" + leak[29:]          # used not 0
+    high = leak[:7] + b"\x80" + leak[8:]            # not a user pointer
+    tap.ok(all(dt.mask_chunk_leak("text", m.replace(leak, x), s_,
+                                  app)[2] == 0 for x in (prev, used, high)),
+           "chunk leak: not for other bytes")
+    sm = n - 1000
+    tap.ok(dt.mask_chunk_leak("text", m.replace(b"%d" % n, b"%d" % sm)
+                              .replace(leak, leak[:sm]),
+                              s_.replace(b"%d" % n, b"%d" % sm)
+                              .replace(good, good[:sm]),
+                              app.replace(b"%d" % n, b"%d" % sm))[2] == 0,
+           "chunk leak: not below memcached's chunked size")
+    body = struct.pack(">I", 0) + b"k1"
+    pm = dt.BIN_HDR.pack(0x81, 0x0c, 2, 4, 0, 0, 6 + n, 9, 7) + body + leak
+    ps = dt.BIN_HDR.pack(0x81, 0x0c, 2, 4, 0, 0, 6 + n, 9, 7) + body + good
+    req = dt.BIN_HDR.pack(0x80, 0x0e, 2, 0, 0, 0, 2 + n, 3, 0) + b"k1" + good
+    a, b, k = dt.mask_chunk_leak("bin", pm, ps, req)
+    tap.ok(k == 1 and a == b, "chunk leak in a binary GETK body")
+
     # padding carried inside a value in a reply of the same batch
     m = b"VALUE k 0 8 #1\r\n534xezz0\r\nEND\r\n"
     p = b"VALUE k 0 26 #1\r\n53" + b" " * 18 + b"4xezz0\r\nEND\r\n"
-    far = b"VALUE k 0 28 #1\r\n53" + b" " * 20 + b"4xezz0\r\nEND\r\n"
-    norm = [dt.norm_text(x, dt.CasTable(), [], []) for x in (m, p, far)]
-    tap.ok(norm[0] == norm[1] and norm[0] != norm[2],
-           "incr padding inside a reply's value: 1-19 spaces after a digit")
+    far = b"VALUE k 0 37 #1\r\n53" + b" " * 29 + b"4xezz0\r\nEND\r\n"
+    nodigit = b"VALUE k 0 10 #1\r\n53x  4xezz0\r\nEND\r\n"
+    norm = [dt.norm_text(x, dt.CasTable(), [], [])
+            for x in (m, p, far, nodigit)]
+    tap.ok(norm[0] == norm[1] == norm[2] and norm[0] != norm[3],
+           "incr padding inside a reply's value: spaces after a digit only")
+    # seed 1301: a decr on "12 choihq..." (30 bytes) padded to 30 bytes,
+    # then a prepend in the same batch; binary GET of the value
+    val = b"up0"
+    pm = dt.BIN_HDR.pack(0x81, 0, 0, 4, 0, 0, 7, 1, 0) + b"\0" * 4 + val
+    ps = dt.BIN_HDR.pack(0x81, 0, 0, 4, 0, 0, 36, 1, 0) + b"\0" * 4 + val + \
+        b" " * 29
+    tap.ok(dt.norm_bin(pm, dt.CasTable(), [], []) ==
+           dt.norm_bin(ps, dt.CasTable(), [], []),
+           "incr padding of 29 spaces in a binary GET body")
+
+    # the probe reads every key whose value is small on either server:
+    # seed 1205's divergence 3 was memcached's new 1-byte "3" against
+    # stashd's "3" padded in place to 32 bytes, read on memcached only
+    m_vals = {b"\xc3\xa9t\xc3\xa9": b"3", b"k1": b"x" * 40}
+    s_vals = {b"\xc3\xa9t\xc3\xa9": b"3" + b" " * 31, b"k1": b"x" * 40}
+    fakes = [FakeMeta(v) for v in (m_vals, s_vals)]
+    got = dt.small_values(fakes)
+    tap.ok(got == [{b"\xc3\xa9t\xc3\xa9": b"3"},
+                   {b"\xc3\xa9t\xc3\xa9": b"3" + b" " * 31}],
+           "value probe: a key small on one server is read on both (%r)"
+           % (got,))
+    tap.ok(dt.compare_values(fakes) == "incr padding",
+           "value probe: a new short item against one padded in place is "
+           "incr padding")
+    for f in fakes:
+        f.close()
 
     # the value probe after an incr/decr batch: padding on one server only
     # restarts both ("incr padding"), any other difference is reported
