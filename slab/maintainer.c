@@ -115,8 +115,10 @@ maint_free_ahead(struct store *s, unsigned id, uint64_t demand)
     if (want > st.total_chunks / 64) {
         want = st.total_chunks / 64;
     }
-    while (st.free_chunks + st.free_end < want && done < want) {
-        uint64_t k = want - st.free_chunks - st.free_end;
+    /* chunks in a writer's cache are no use to the other writers: only
+     * the free list and the uncarved end count */
+    while (st.free_chunks - st.cached + st.free_end < want && done < want) {
+        uint64_t k = want - (st.free_chunks - st.cached) - st.free_end;
         unsigned n;
 
         if (k > want - done) {

@@ -1063,10 +1063,8 @@ slabs_class_stats(struct slabs *sl, unsigned id, struct slabs_class_stats *st)
     st->pages = c->npages;
     st->total_chunks = c->npages * c->perslab;
     st->free_end = c->end_left;
-    st->free_chunks = c->nfree;
-    if (sl->tc_batch[id] != 0) {
-        st->free_chunks += slabs_tc_count(sl, id);
-    }
+    st->cached = sl->tc_batch[id] != 0 ? slabs_tc_count(sl, id) : 0;
+    st->free_chunks = c->nfree + st->cached;
     st->used_chunks = st->total_chunks - st->free_chunks - c->end_left;
     pthread_mutex_unlock(&c->lock);
 }

@@ -55,7 +55,8 @@ struct slabs_class_stats {
     size_t pages;
     size_t total_chunks;
     size_t used_chunks;
-    size_t free_chunks;     /* on the free list */
+    size_t free_chunks;     /* on the free list or in thread caches */
+    size_t cached;          /* of which in thread caches */
     size_t free_end;        /* chunks never carved from the newest page */
 };
 
