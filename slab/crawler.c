@@ -198,6 +198,9 @@ crawler_run(struct store *s, uint64_t forced)
         }
         s->crawl_next[id] = now + s->crawl_gap[id];
     }
+    /* what the crawl freed sits in this thread's slab cache: back to the
+     * classes, where writers find it */
+    slabs_flush_mine(s->slabs);
     __atomic_store_n(&s->crawler_running, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->crawl_lock);
     return total;

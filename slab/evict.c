@@ -11,7 +11,12 @@
  * under the source lock, drops that lock, and links it into the target
  * under the target's lock, all while holding the item lock: so no two LRU
  * locks are ever held at once, and a holder of the item lock always reads
- * a segment that agrees with the list the item is (about to be) in.
+ * a segment that agrees with the list the item is (about to be) in.  The
+ * maintainer works in batches (evict_pull_batch): up to EVICT_BATCH_MAX
+ * items per hold of the source lock, their item locks all held until one
+ * hold of each target lock has linked them; a batch only trylocks item
+ * locks, so holding several cannot deadlock with a thread that holds one
+ * and waits for an LRU lock.
  */
 #include "slab/evict.h"
 
@@ -32,36 +37,6 @@ evict_skip_marker(struct item *it)
         it = it->prev;
     }
     return it;
-}
-
-/*
- * Move it from l (locked, left unlocked on return) to the head of
- * segment seg of its class; the item lock is held.
- */
-static void
-evict_move_locked(struct store *s, struct lru *l, struct item *it,
-                  unsigned seg)
-{
-    struct lru *to = store_lru(s, item_clsid(it), seg);
-    size_t size = store_item_size(it);
-    bool ttl = item_get_exptime(it) != 0;
-
-    lru_unlink_locked(l, it);
-    l->number--;
-    l->mem_requested -= size;
-    if (ttl) {
-        l->number_ttl--;
-    }
-    pthread_mutex_unlock(&l->lock);
-    lock_take(&to->lock, LOCK_LRU);
-    item_set_seg(it, seg);
-    lru_link_locked(to, it);
-    to->number++;
-    to->mem_requested += size;
-    if (ttl) {
-        to->number_ttl++;
-    }
-    pthread_mutex_unlock(&to->lock);
 }
 
 /* Account for and unlink a dead item (l and item lock held). */
@@ -154,71 +129,179 @@ evict_juggle_target(struct store *s, struct lru *l, struct item *it,
     return -1;
 }
 
+/* An item taken out of its list by a batch, item lock still held, to be
+ * linked into segment seg once the source lock is let go. */
+struct evict_move {
+    struct item *it;
+    uint64_t hv;
+    unsigned seg;
+    size_t size;
+};
+
+/* Take it out of l (locked) for a move; its item lock stays held. */
+static void
+evict_unlink_for_move(struct lru *l, struct item *it, size_t size)
+{
+    lru_unlink_locked(l, it);
+    l->number--;
+    l->mem_requested -= size;
+    if (item_get_exptime(it) != 0) {
+        l->number_ttl--;
+    }
+}
+
+/*
+ * Link the n items of mv (no LRU lock held, their item locks held) into
+ * their target segments of class id, one lock hold per target, in the
+ * order they left the source (tail first, so they keep their order), and
+ * let go of their item locks.
+ */
+static void
+evict_link_moved(struct store *s, unsigned id, struct evict_move *mv,
+                 unsigned n)
+{
+    unsigned seg, i;
+
+    for (seg = 0; seg < LRU_SEGS && n > 0; seg++) {
+        struct lru *to = store_lru(s, id, seg);
+        bool held = false;
+
+        for (i = 0; i < n; i++) {
+            struct item *it = mv[i].it;
+
+            if (mv[i].seg != seg) {
+                continue;
+            }
+            if (!held) {
+                lock_take(&to->lock, LOCK_LRU);
+                held = true;
+            }
+            item_set_seg(it, seg);
+            lru_link_locked(to, it);
+            to->number++;
+            to->mem_requested += mv[i].size;
+            if (item_get_exptime(it) != 0) {
+                to->number_ttl++;
+            }
+        }
+        if (held) {
+            pthread_mutex_unlock(&to->lock);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        hash_unlock(s->hash, mv[i].hv);
+    }
+}
+
+/*
+ * The work of evict_pull_tail and evict_pull_batch: act on up to max
+ * items at the tail of (id, seg) under one hold of its lock, giving up
+ * after EVICT_TAIL_SEARCH items that do not qualify (busy, or live under
+ * EVICT_RECLAIM).  Items moved to another segment keep their item locks
+ * until they are linked there, after the source lock is let go: so no
+ * two LRU locks are held at once.  *first gets what was done first.
+ */
+static unsigned
+evict_pull(struct store *s, unsigned id, unsigned seg, enum evict_mode mode,
+           uint64_t limit, rel_time_t max_age, bool direct, unsigned max,
+           enum evict_rc *first)
+{
+    struct lru *l = store_lru(s, id, seg);
+    rel_time_t now = clock_now(s->clk);
+    struct evict_move mv[EVICT_BATCH_MAX];
+    unsigned nmv = 0, done = 0, skipped = 0;
+    struct item *it, *prev;
+
+    *first = EVICT_NONE;
+    if (max > EVICT_BATCH_MAX) {
+        max = EVICT_BATCH_MAX;
+    }
+    lock_take(&l->lock, LOCK_LRU);
+    for (it = evict_skip_marker(l->tail);
+         it != NULL && done < max && skipped < EVICT_TAIL_SEARCH;
+         it = prev) {
+        uint64_t hv = hash_key(it->data, item_nkey_raw(it));
+        bool dead = store_item_dead(s, it, now) != STORE_LIVE;
+        enum evict_rc rc = EVICT_FREED;
+
+        /* read before it leaves the list or is freed */
+        prev = evict_skip_marker(it->prev);
+        if ((!dead && mode == EVICT_RECLAIM) ||
+            !hash_trylock(s->hash, hv)) {
+            skipped++;
+            continue;
+        }
+        if (!dead && (mode == EVICT_JUGGLE ||
+                      (mode == EVICT_EVICT && seg == LRU_COLD))) {
+            int to = evict_juggle_target(s, l, it, seg, limit, max_age, now);
+
+            if (to == (int)seg) {
+                lru_bump_locked(l, it);
+                hash_unlock(s->hash, hv);
+                rc = EVICT_MOVED;
+            } else if (to >= 0) {
+                mv[nmv].it = it;
+                mv[nmv].hv = hv;
+                mv[nmv].seg = (unsigned)to;
+                mv[nmv].size = store_item_size(it);
+                evict_unlink_for_move(l, it, mv[nmv].size);
+                nmv++;
+                rc = EVICT_MOVED;
+            } else if (mode == EVICT_JUGGLE) {
+                /* the items above are younger: nothing more to move */
+                hash_unlock(s->hash, hv);
+                break;
+            }
+        }
+        if (rc == EVICT_FREED) {
+            if (item_refs(it) > 1) {
+                /* Being read: unlinking it would not free its memory. */
+                l->lrutail_reflocked++;
+                hash_unlock(s->hash, hv);
+                skipped++;
+                continue;
+            }
+            if (dead) {
+                evict_reclaim_locked(s, l, hv, it, now);
+            } else {
+                evict_evict_locked(s, l, hv, it, now);
+                if (direct) {
+                    l->evicted_direct++;
+                }
+            }
+            if (direct) {
+                l->direct_reclaims++;
+            }
+            hash_unlock(s->hash, hv);
+        }
+        if (done++ == 0) {
+            *first = rc;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    evict_link_moved(s, id, mv, nmv);
+    return done;
+}
+
 enum evict_rc
 evict_pull_tail(struct store *s, unsigned id, unsigned seg,
                 enum evict_mode mode, uint64_t limit, rel_time_t max_age,
                 bool direct)
 {
-    struct lru *l = store_lru(s, id, seg);
-    rel_time_t now = clock_now(s->clk);
-    struct item *it;
-    int n;
+    enum evict_rc rc;
 
-    lock_take(&l->lock, LOCK_LRU);
-    it = evict_skip_marker(l->tail);
-    for (n = 0; it != NULL && n < EVICT_TAIL_SEARCH;
-         n++, it = evict_skip_marker(it->prev)) {
-        uint64_t hv = hash_key(it->data, item_nkey_raw(it));
-        bool dead = store_item_dead(s, it, now) != STORE_LIVE;
-        int to = -1;
+    evict_pull(s, id, seg, mode, limit, max_age, direct, 1, &rc);
+    return rc;
+}
 
-        if (!dead && mode == EVICT_RECLAIM) {
-            continue;
-        }
-        if (!hash_trylock(s->hash, hv)) {
-            continue;
-        }
-        if (!dead && (mode == EVICT_JUGGLE ||
-                      (mode == EVICT_EVICT && seg == LRU_COLD))) {
-            to = evict_juggle_target(s, l, it, seg, limit, max_age, now);
-            if (to >= 0) {
-                if ((unsigned)to == seg) {
-                    lru_bump_locked(l, it);
-                    pthread_mutex_unlock(&l->lock);
-                } else {
-                    evict_move_locked(s, l, it, (unsigned)to);
-                }
-                hash_unlock(s->hash, hv);
-                return EVICT_MOVED;
-            }
-            if (mode == EVICT_JUGGLE) {
-                hash_unlock(s->hash, hv);
-                break;
-            }
-        }
-        if (item_refs(it) > 1) {
-            /* Being read: unlinking it would not free its memory now. */
-            l->lrutail_reflocked++;
-            hash_unlock(s->hash, hv);
-            continue;
-        }
-        if (dead) {
-            evict_reclaim_locked(s, l, hv, it, now);
-        } else {
-            evict_evict_locked(s, l, hv, it, now);
-            if (direct) {
-                l->evicted_direct++;
-            }
-        }
-        if (direct) {
-            l->direct_reclaims++;
-        }
-        hash_unlock(s->hash, hv);
-        pthread_mutex_unlock(&l->lock);
-        return EVICT_FREED;
-    }
-    pthread_mutex_unlock(&l->lock);
-    return EVICT_NONE;
+unsigned
+evict_pull_batch(struct store *s, unsigned id, unsigned seg,
+                 enum evict_mode mode, uint64_t limit, rel_time_t max_age,
+                 unsigned max)
+{
+    enum evict_rc rc;
+
+    return evict_pull(s, id, seg, mode, limit, max_age, false, max, &rc);
 }
 
 bool
@@ -253,10 +336,13 @@ evict_for_alloc(struct store *s, unsigned id, bool evict)
         if (!evict) {
             break;
         }
-        if (evict_pull_tail(s, id, LRU_HOT, EVICT_JUGGLE, 0, 0, false) ==
-                EVICT_NONE &&
-            evict_pull_tail(s, id, LRU_WARM, EVICT_JUGGLE, 0, 0, false) ==
-                EVICT_NONE) {
+        /* a batch: the next allocations find COLD filled and evict
+         * there at once (2 locks), rather than each going through the
+         * empty COLD and the HOT and WARM tails (9) */
+        if (evict_pull_batch(s, id, LRU_HOT, EVICT_JUGGLE, 0, 0,
+                             EVICT_BATCH_MAX) == 0 &&
+            evict_pull_batch(s, id, LRU_WARM, EVICT_JUGGLE, 0, 0,
+                             EVICT_BATCH_MAX) == 0) {
             break;
         }
     }

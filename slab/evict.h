@@ -46,6 +46,19 @@ enum evict_rc evict_pull_tail(struct store *s, unsigned id, unsigned seg,
                               enum evict_mode mode, uint64_t limit,
                               rel_time_t max_age, bool direct);
 
+/* Most items one evict_pull_batch call acts on. */
+#define EVICT_BATCH_MAX 16
+
+/*
+ * evict_pull_tail for up to max (at most EVICT_BATCH_MAX) items under one
+ * hold of the list's lock, the moved ones linked into each target under
+ * one hold of its lock: the maintainer's batches.  Returns the items
+ * freed or moved.
+ */
+unsigned evict_pull_batch(struct store *s, unsigned id, unsigned seg,
+                          enum evict_mode mode, uint64_t limit,
+                          rel_time_t max_age, unsigned max);
+
 /*
  * Free at least one chunk of class id for an allocation: expired items
  * first, then (if evict) the COLD tail, giving ACTIVE items a second

@@ -13,8 +13,10 @@
  *     evict at the COLD tail until about two passes' worth of its stores
  *     have free chunks, so the next SETs find them ready.
  * Dead items met on the way are reclaimed.  All of it goes through
- * evict_pull_tail (one LRU lock, item trylocks, a handful of items per
- * lock hold).  The pass is the only caller of slab/ above the index; it
+ * evict_pull_batch (one LRU lock, item trylocks, up to EVICT_BATCH_MAX
+ * items per lock hold); the chunks it frees collect in the thread's
+ * slab cache and go back to their class once per batch.  A class with
+ * nothing to do and no stores is looked at once a second, not per pass.  The pass is the only caller of slab/ above the index; it
  * sleeps between passes, longer while there is nothing to do, and a store
  * that had to evict inline ends the sleep (maintainer_kick).
  */
@@ -113,14 +115,25 @@ maint_free_ahead(struct store *s, unsigned id, uint64_t demand)
     if (want > st.total_chunks / 64) {
         want = st.total_chunks / 64;
     }
-    while (st.free_chunks + st.free_end < want && done < want) {
-        enum evict_rc rc =
-            evict_pull_tail(s, id, LRU_COLD, EVICT_EVICT, 0, 0, false);
+    /* chunks in a writer's cache are no use to the other writers: only
+     * the free list and the uncarved end count */
+    while (st.free_chunks - st.cached + st.free_end < want && done < want) {
+        uint64_t k = want - (st.free_chunks - st.cached) - st.free_end;
+        unsigned n;
 
-        if (rc == EVICT_NONE) {
+        if (k > want - done) {
+            k = want - done;
+        }
+        n = evict_pull_batch(s, id, LRU_COLD, EVICT_EVICT, 0, 0,
+                             k < EVICT_BATCH_MAX ? (unsigned)k
+                                                 : EVICT_BATCH_MAX);
+        if (n == 0) {
             break;
         }
-        done++;
+        done += n;
+        /* the batch's chunks went to this thread's cache: out to the
+         * class free list, where the writers' refills find them */
+        slabs_flush_mine(s->slabs);
         slabs_class_stats(s->slabs, id, &st);
     }
     if (done > 0) {
@@ -129,9 +142,11 @@ maint_free_ahead(struct store *s, unsigned id, uint64_t demand)
     return done;
 }
 
-/* One pass over class id with tuning t; returns items moved or freed. */
+/* One pass over class id with tuning t; returns items moved or freed.
+ * skip_quiet: the thread's own passes skip quiet classes (see below). */
 static uint64_t
-maint_class(struct store *s, unsigned id, const struct store_lru_tune *t)
+maint_class(struct store *s, unsigned id, const struct store_lru_tune *t,
+            bool skip_quiet)
 {
     rel_time_t now = clock_now(s->clk);
     rel_time_t cold_age = maint_tail_age(s, id, LRU_COLD, now);
@@ -147,48 +162,68 @@ maint_class(struct store *s, unsigned id, const struct store_lru_tune *t)
     unsigned seg;
 
     s->maint_seen[id] = sets;
+    /* A class that had nothing to do and was not written since: ages
+     * change with the clock, so it is looked at again once a second, not
+     * every pass (the pass's few locks per class added up to 14 locks
+     * per request under a set-heavy load). */
+    if (skip_quiet && demand == 0 && s->maint_quiet[id] &&
+        s->maint_when[id] == now) {
+        return 0;
+    }
+    s->maint_when[id] = now;
+    s->maint_quiet[id] = false;
     for (seg = 0; seg < LRU_SEGS; seg++) {
         total += maint_bytes(s, id, seg);
     }
     if (total == 0) {
+        s->maint_quiet[id] = true;
         return 0;
     }
     if (t->temp_lru) {
+        unsigned n;
+
         while (done < MAINT_MOVES &&
-               evict_pull_tail(s, id, LRU_TEMP, EVICT_RECLAIM, 0, 0,
-                               false) != EVICT_NONE) {
-            done++;
+               (n = evict_pull_batch(s, id, LRU_TEMP, EVICT_RECLAIM, 0, 0,
+                                     EVICT_BATCH_MAX)) != 0) {
+            done += n;
         }
     }
     /* Every store enters HOT: at least as many moves down as there were
      * stores, or HOT swells past its share under a fast writer (84 % of
      * the class at 300,000 sets/s with a fixed 500) and COLD, where
      * eviction and second chances happen, runs dry. */
-    for (i = 0; i < MAINT_MOVES + demand; i++) {
+    /* In batches: one hold of a list's lock (and of each target's) per
+     * EVICT_BATCH_MAX items, not per item. */
+    for (i = 0; i < MAINT_MOVES + demand; i += EVICT_BATCH_MAX) {
         uint64_t more = 0;
 
         /* Flat mode drains HOT and WARM into COLD (limit 0). */
-        more += evict_pull_tail(s, id, LRU_HOT, EVICT_JUGGLE,
-                                t->segmented ? total * t->hot_pct / 100 : 0,
-                                hot_age, false) != EVICT_NONE;
-        more += evict_pull_tail(s, id, LRU_WARM, EVICT_JUGGLE,
-                                t->segmented ? total * t->warm_pct / 100
-                                             : 0,
-                                warm_age, false) != EVICT_NONE;
+        more += evict_pull_batch(s, id, LRU_HOT, EVICT_JUGGLE,
+                                 t->segmented ? total * t->hot_pct / 100
+                                              : 0,
+                                 hot_age, EVICT_BATCH_MAX);
+        more += evict_pull_batch(s, id, LRU_WARM, EVICT_JUGGLE,
+                                 t->segmented ? total * t->warm_pct / 100
+                                              : 0,
+                                 warm_age, EVICT_BATCH_MAX);
         if (t->segmented) {
-            more += evict_pull_tail(s, id, LRU_COLD, EVICT_JUGGLE, 0, 0,
-                                    false) != EVICT_NONE;
+            more += evict_pull_batch(s, id, LRU_COLD, EVICT_JUGGLE, 0, 0,
+                                     EVICT_BATCH_MAX);
         }
         if (more == 0) {
             break;
         }
         done += more;
     }
-    return done + maint_free_ahead(s, id, demand);
+    done += maint_free_ahead(s, id, demand);
+    /* reclaimed items freed into this thread's cache: back to the class */
+    slabs_flush_mine(s->slabs);
+    s->maint_quiet[id] = done == 0;
+    return done;
 }
 
-uint64_t
-maintainer_pass(struct store *s)
+static uint64_t
+maint_pass(struct store *s, bool skip_quiet)
 {
     unsigned largest = slabs_largest(s->slabs);
     struct store_lru_tune t;
@@ -197,9 +232,15 @@ maintainer_pass(struct store *s)
 
     store_lru_tune_get(s, &t);
     for (id = 1; id <= largest; id++) {
-        done += maint_class(s, id, &t);
+        done += maint_class(s, id, &t, skip_quiet);
     }
     return done;
+}
+
+uint64_t
+maintainer_pass(struct store *s)
+{
+    return maint_pass(s, false);
 }
 
 static void *
@@ -214,7 +255,7 @@ maint_main(void *arg)
         uint64_t done;
 
         pthread_mutex_unlock(&s->maint_lock);
-        done = maintainer_pass(s);
+        done = maint_pass(s, true);
         /* Back off while passes find nothing to do; hurry when they do:
          * back to the shortest sleep at once, since halving from a long
          * idle sleep left a burst of writes after a pause evicting inline

@@ -21,7 +21,8 @@
  * id (class in the low 6 bits, never 0); the values below have class 0:
  *
  *   SLAB_KIND_FREE     on the class free list (written under its lock)
- *   SLAB_KIND_NEW      handed out by slabs_alloc, not yet initialised
+ *   SLAB_KIND_NEW      handed out by slabs_alloc, not yet initialised,
+ *                      or held in a thread's cache (slab/slabs.c)
  *   SLAB_KIND_CHUNK    a continuation chunk of a chunked value
  *   SLAB_KIND_CLEARED  in a page being moved, no longer in use
  */
@@ -54,7 +55,8 @@ struct slabs_class_stats {
     size_t pages;
     size_t total_chunks;
     size_t used_chunks;
-    size_t free_chunks;     /* on the free list */
+    size_t free_chunks;     /* on the free list or in thread caches */
+    size_t cached;          /* of which in thread caches */
     size_t free_end;        /* chunks never carved from the newest page */
 };
 
@@ -75,11 +77,29 @@ unsigned slabs_clsid(const struct slabs *sl, size_t size);
 size_t slabs_size(const struct slabs *sl, unsigned id);
 
 /* A free chunk of class id, or NULL when the class has none and no new
- * page fits the budget (the first page of a class is always granted). */
+ * page fits the budget (the first page of a class is always granted).
+ * Cached classes take it from the calling thread's cache, refilled with
+ * a batch under one class lock hold when empty. */
 void *slabs_alloc(struct slabs *sl, unsigned id);
 
-/* Return a chunk obtained from slabs_alloc(sl, id). */
+/* Return a chunk obtained from slabs_alloc(sl, id): into the calling
+ * thread's cache when its class is cached (no lock), else (or when the
+ * cache is full, half of it) to the class free list. */
 void slabs_free(struct slabs *sl, unsigned id, void *p);
+
+/* Return a chunk straight to the class free list under the class lock,
+ * bypassing the thread cache: for continuation chunks, whose owner the
+ * page mover reads under that lock. */
+void slabs_free_direct(struct slabs *sl, unsigned id, void *p);
+
+/* Give every chunk the calling thread holds in its cache for sl back to
+ * the classes (one lock per class that holds some): for threads that
+ * free but do not allocate (the LRU maintainer, the crawler). */
+void slabs_flush_mine(struct slabs *sl);
+
+/* Take every cached chunk of sl out of all threads' caches onto the free
+ * lists (any thread; a lowered memory limit). */
+void slabs_drain_caches(struct slabs *sl);
 
 /* Change the budget; false if already above it (nothing is freed here:
  * the page mover gives pages back until it fits). */

@@ -25,6 +25,18 @@
  * takes the slab locks of its chunks' classes one after another.  The
  * crawler's crawl_lock is outermost (taken with nothing held, before any
  * LRU lock); its bg_ctl (enable/disable) is taken before bg_lock.
+ *
+ * Thread slab caches (slab/slabs.c): most allocations and frees of small
+ * chunks take no lock at all; a refill or give-back takes the one class
+ * lock, wherever a slab lock may be taken.  A cache's bind mutex (taken
+ * when a thread first uses a store, switches stores or exits, and by
+ * slabs_destroy) may be taken under item and LRU locks like a slab lock;
+ * under it only the class locks of the store being left are taken, and no
+ * thread waits for it while holding one.  The page mover takes cached
+ * chunks out of other threads' caches under the class lock with atomic
+ * exchanges, no lock of theirs.  The maintainer's batches
+ * (slab/evict.c) hold up to EVICT_BATCH_MAX item locks, all trylocked,
+ * while they take the target LRU lock: still item -> LRU.
  * tune_lock, bg_lock and maint_lock are otherwise leaves taken with nothing
  * else held.  A dump (slab/dump.c) holds one LRU lock or one item lock
  * (hash_walk) at a time, never both, and copies a batch of items out under

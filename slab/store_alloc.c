@@ -48,7 +48,9 @@ store_item_free(struct store *s, struct item *it)
         while (c != NULL) {
             struct chunk *next = c->next;
 
-            slabs_free(s->slabs, c->clsid, c);
+            /* direct: the mover reads a chunk's head under its class
+             * lock, so the chunk must not leave without it */
+            slabs_free_direct(s->slabs, c->clsid, c);
             c = next;
         }
     }

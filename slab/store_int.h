@@ -129,6 +129,10 @@ struct store {
                                  * cleared under maint_lock) */
     uint64_t maint_seen[SLAB_CLASS_MAX];    /* maintainer only: stores
                                              * seen by the last pass */
+    rel_time_t maint_when[SLAB_CLASS_MAX];  /* maintainer only: clock of
+                                             * the class's last pass */
+    bool maint_quiet[SLAB_CLASS_MAX];       /* maintainer only: that pass
+                                             * did nothing */
     /* Page mover (mover.c); NULL until store_mover_start. */
     struct mover *mover;
     struct sizes *sizes;        /* "stats sizes" histogram (slab/sizes.h) */

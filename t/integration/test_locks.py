@@ -4,8 +4,11 @@
 - the reply lists <family>_acquired and <family>_contended for every lock
   family, in a fixed order, as unsigned integers, contended <= acquired;
 - counts only grow, and requests show up in the families they take: sets
-  in item, lru and slabs; gets (hits and misses) in none: they take no
-  item lock;
+  in item and lru, and in slabs only once per batch of chunks (the
+  thread's slab cache); gets (hits and misses) take one item lock while
+  the lock-free get is switched off;
+- a set of a new key and a replacing set take two locks (item, lru) plus
+  a refill of the slab cache now and then: at most 2.1 per set;
 - two connections on different workers (-t 2) hammering the same few keys
   at once keep every counter consistent (contention itself depends on
   scheduling, so it is reported, not required).
@@ -102,6 +105,24 @@ def main():
     q1 = dict(locks(q))
     tap.eq(q1["item_acquired"] - q0["item_acquired"], 0,
            "%d gets, each a hit and a miss, took no item lock" % n)
+
+    # sets, new keys then the same keys again, with no background thread
+    # taking locks meanwhile: item + lru each, the slab class lock once per
+    # batch of 16 chunks
+    for what in ("new", "replacing"):
+        q0 = dict(locks(q))
+        for i in range(n):
+            q.cmd("set sk%d 0 0 10\r\n0123456789" % i)
+        q1 = dict(locks(q))
+        d = {f: q1[f + "_acquired"] - q0[f + "_acquired"] for f in FAMILIES}
+        total = sum(d.values())
+        tap.ok(d["slabs"] <= n // 8,
+               "%d %s sets took the slab lock %d times (batched)"
+               % (n, what, d["slabs"]))
+        tap.ok(total <= 2.1 * n,
+               "%d %s sets took %d locks (%.2f per set: %s)"
+               % (n, what, total, total / n,
+                  ", ".join("%s %d" % (f, d[f]) for f in FAMILIES if d[f])))
     q.close()
     tap.ok(quiet.check(), "quiet server stopped cleanly")
 

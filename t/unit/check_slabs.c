@@ -2,9 +2,10 @@
  * check_slabs.c -- class layout: memcached's (default -n/-f and another
  * pair) less 8 bytes but the last class; class lookup, allocation and
  * free, the page budget (first page of a class always granted) and limit
- * changes.
+ * changes, the per-thread chunk caches.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,16 +84,104 @@ START_TEST(test_alloc_free)
     ck_assert_uint_eq(st.perslab, 11915);
     ck_assert_uint_eq(st.total_chunks, 11915);
     ck_assert_uint_eq(st.used_chunks, 2);
-    ck_assert_uint_eq(st.free_chunks, 0);
-    ck_assert_uint_eq(st.free_end, 11913);
+    /* the thread's cache took 16 chunks at once: 14 left there, free */
+    ck_assert_uint_eq(st.free_chunks, 14);
+    ck_assert_uint_eq(st.free_end, 11915 - 16);
     memset(a, 0xab, 88);
     slabs_free(sl, 1, a);
     slabs_class_stats(sl, 1, &st);
     ck_assert_uint_eq(st.used_chunks, 1);
-    ck_assert_uint_eq(st.free_chunks, 1);
+    ck_assert_uint_eq(st.free_chunks, 15);
     c = slabs_alloc(sl, 1);
     ck_assert_ptr_eq(c, a);
     ck_assert_uint_eq(slabs_malloced(sl), 1 << 20);
+    /* drained, the cached chunks are on the free list (same count) */
+    slabs_drain_caches(sl);
+    slabs_class_stats(sl, 1, &st);
+    ck_assert_uint_eq(st.used_chunks, 2);
+    ck_assert_uint_eq(st.free_chunks, 14);
+    slabs_destroy(sl);
+}
+END_TEST
+
+struct churn {
+    struct slabs *sl;
+    void *kept[40];
+};
+
+/* Allocate 40 chunks of class 1, free 30: the thread ends with chunks in
+ * its cache, which its exit must give back. */
+static void *
+churn_main(void *arg)
+{
+    struct churn *c = arg;
+    void *p[40];
+    int i;
+
+    for (i = 0; i < 40; i++) {
+        p[i] = slabs_alloc(c->sl, 1);
+        ck_assert_ptr_nonnull(p[i]);
+        c->kept[i] = p[i];
+    }
+    for (i = 10; i < 40; i++) {
+        slabs_free(c->sl, 1, p[i]);
+    }
+    return NULL;
+}
+
+/* Thread caches: a thread's exit gives its chunks back; a page move takes
+ * the cached chunks of its page out of every cache; classes with few
+ * chunks a page are not cached. */
+START_TEST(test_thread_cache)
+{
+    struct slabs *sl = slabs_create(64 << 20, 1 << 20, 48, 1.25);
+    struct slabs_class_stats st;
+    struct churn c = {sl, {NULL}};
+    pthread_t th;
+    char *page;
+    void *p, *q;
+    size_t i, per;
+
+    ck_assert_int_eq(pthread_create(&th, NULL, churn_main, &c), 0);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    slabs_class_stats(sl, 1, &st);
+    ck_assert_uint_eq(st.used_chunks, 10);
+    /* all 30 freed (and 8 refilled but not used) are free again, on the
+     * free list: this thread's first refill takes 16 of them */
+    ck_assert_uint_eq(st.free_chunks, 38);
+    p = slabs_alloc(sl, 1);
+    slabs_class_stats(sl, 1, &st);
+    ck_assert_uint_eq(st.used_chunks, 11);
+    ck_assert_uint_eq(st.free_chunks, 37);
+    slabs_free(sl, 1, p);
+
+    /* fill a second page so that the first one can move, then hold the
+     * first page's chunks in this thread's cache */
+    per = slabs_perslab(sl, 1);
+    for (i = 0; i < per - 10 + 1; i++) {
+        ck_assert_ptr_nonnull(slabs_alloc(sl, 1));
+    }
+    ck_assert_uint_eq(slabs_pages(sl, 1), 2);
+    slabs_free(sl, 1, c.kept[0]);
+    page = slabs_move_begin(sl, 1);
+    ck_assert_ptr_nonnull(page);
+    ck_assert((char *)c.kept[0] >= page &&
+              (char *)c.kept[0] < page + (1 << 20));
+    /* taken out of the cache and cleared by the move's beginning */
+    ck_assert_uint_eq(slabs_kind(c.kept[0]), SLAB_KIND_CLEARED);
+    /* a chunk of the page freed while it moves never enters a cache */
+    slabs_free(sl, 1, c.kept[1]);
+    ck_assert_uint_eq(slabs_kind(c.kept[1]), SLAB_KIND_CLEARED);
+    q = slabs_alloc(sl, 1);
+    ck_assert_ptr_nonnull(q);
+    ck_assert((char *)q < page || (char *)q >= page + (1 << 20));
+    slabs_move_abandon(sl, 1);
+
+    /* the largest class (2 chunks a page) goes straight to its list */
+    p = slabs_alloc(sl, 39);
+    slabs_class_stats(sl, 39, &st);
+    ck_assert_uint_eq(st.free_end, 1);
+    ck_assert_uint_eq(st.free_chunks, 0);
     slabs_destroy(sl);
 }
 END_TEST
@@ -139,6 +228,7 @@ main(void)
     tcase_add_test(tc, test_clsid);
     tcase_add_test(tc, test_alloc_free);
     tcase_add_test(tc, test_budget);
+    tcase_add_test(tc, test_thread_cache);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
