@@ -885,6 +885,39 @@ text_fast_num(const char **pp, const char *end, uint32_t *out)
 }
 
 /*
+ * The first byte at or after p that is a space, a control byte or NUL:
+ * where a token ends.  *end is '\r' or '\n', so end is the furthest it
+ * can be.  Eight bytes at a time while they lie before end: a word holds
+ * such a byte iff (x - 0x21..21) & ~x & 0x80..80 is nonzero, and the
+ * lowest set bit of that marks the first of them exactly (a borrow only
+ * runs towards higher bytes).
+ */
+static inline const char *
+text_fast_token_end(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+
+    while (end - p >= 8) {
+        uint64_t x, m;
+
+        memcpy(&x, p, 8);
+        m = (x - ones * 0x21) & ~x & (ones * 0x80);
+        if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while ((unsigned char)*p > ' ') {
+        p++;
+    }
+    return p;
+}
+
+/*
  * The plain forms of the two commands nearly every client sends:
  *   get <key>
  *   set <key> <flags> <exptime> <bytes>[ noreply]
@@ -907,10 +940,7 @@ text_fast(struct request *req, const struct text_line *l, int *rc)
     if (end - l->buf <= 4 || l->buf[3] != ' ') {
         return false;
     }
-    /* *end is '\r' or '\n': the scan stops there at the latest */
-    while ((unsigned char)*p > ' ') {
-        p++;
-    }
+    p = text_fast_token_end(p, end);
     k.p = key;
     k.n = (uint32_t)(p - key);
     if (k.n == 0 || k.n > REQ_KEY_MAX) {
