@@ -479,6 +479,10 @@ text_get(struct request *req, struct text_line *l, bool cas, bool touch)
     return PARSE_OK;
 }
 
+static int text_store_block(struct request *req, const struct text_line *l,
+                            uint8_t mode, const struct text_tok *key,
+                            int32_t vlen);
+
 /* set, add, replace, append, prepend, cas, and their data block */
 static int
 text_store(struct request *req, struct text_line *l, uint8_t mode)
@@ -489,7 +493,6 @@ text_store(struct request *req, struct text_line *l, uint8_t mode)
     uint32_t flags;
     int32_t exptime, vlen;
     uint64_t cas_unique = 0;
-    size_t total, avail;
 
     if (cas ? (n != 5 && n != 6) : (n != 4 && n != 5)) {
         return text_fail(req, E_ERROR);
@@ -508,13 +511,26 @@ text_store(struct request *req, struct text_line *l, uint8_t mode)
     if (vlen < 0 || vlen > INT32_MAX - 2) {
         return text_fail(req, E_FORMAT);
     }
-    req->op = REQ_STORE;
-    req->mode = mode;
-    req->key = t[0].p;
-    req->nkey = t[0].n;
     req->flags = flags;
     req->exptime = exptime;
     req->cas = cas_unique;
+    return text_store_block(req, l, mode, &t[0], vlen);
+}
+
+/*
+ * The storage header is valid (flags, exptime and cas are in req): set
+ * the request and find its data block after the line.
+ */
+static int
+text_store_block(struct request *req, const struct text_line *l,
+                 uint8_t mode, const struct text_tok *key, int32_t vlen)
+{
+    size_t total, avail;
+
+    req->op = REQ_STORE;
+    req->mode = mode;
+    req->key = key->p;
+    req->nkey = key->n;
 
     total = (size_t)vlen + 2;
     avail = l->len - l->linelen;
@@ -848,6 +864,117 @@ text_meta(struct request *req, const char *buf, size_t len, size_t lead)
     return rc;
 }
 
+/* 1-9 plain digits at *pp: no sign, no blanks, nothing that a range rule
+ * of text_u32/text_s32 could reject or wrap.  False if not so. */
+static inline bool
+text_fast_num(const char **pp, const char *end, uint32_t *out)
+{
+    const char *p = *pp;
+    uint32_t v = 0;
+
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        v = v * 10 + (unsigned)(*p - '0');
+        p++;
+    }
+    if (p == *pp || p - *pp > 9) {
+        return false;
+    }
+    *out = v;
+    *pp = p;
+    return true;
+}
+
+/*
+ * The first byte at or after p that is a space, a control byte or NUL:
+ * where a token ends.  *end is '\r' or '\n', so end is the furthest it
+ * can be.  Eight bytes at a time while they lie before end: a word holds
+ * such a byte iff (x - 0x21..21) & ~x & 0x80..80 is nonzero, and the
+ * lowest set bit of that marks the first of them exactly (a borrow only
+ * runs towards higher bytes).
+ */
+static inline const char *
+text_fast_token_end(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+
+    while (end - p >= 8) {
+        uint64_t x, m;
+
+        memcpy(&x, p, 8);
+        m = (x - ones * 0x21) & ~x & (ones * 0x80);
+        if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while ((unsigned char)*p > ' ') {
+        p++;
+    }
+    return p;
+}
+
+/*
+ * The plain forms of the two commands nearly every client sends:
+ *   get <key>
+ *   set <key> <flags> <exptime> <bytes>[ noreply]
+ * single spaces, one key of printable bytes, numbers of 1-9 plain digits.
+ * For those the general path below gives the same request; this one reads
+ * the line once instead of tokenizing it and scanning each number twice.
+ * False (nothing in req changed) for anything else, valid or not, which
+ * the general path then parses.
+ */
+static bool
+text_fast(struct request *req, const struct text_line *l, int *rc)
+{
+    const char *p = l->buf + 4;
+    const char *key = p;
+    const char *end = l->end;
+    struct text_tok k;
+    uint32_t flags, exptime, vlen;
+    bool noreply = false;
+
+    if (end - l->buf <= 4 || l->buf[3] != ' ') {
+        return false;
+    }
+    p = text_fast_token_end(p, end);
+    k.p = key;
+    k.n = (uint32_t)(p - key);
+    if (k.n == 0 || k.n > REQ_KEY_MAX) {
+        return false;
+    }
+    if (memcmp(l->buf, "get", 3) == 0) {
+        if (p != end) {
+            return false;
+        }
+        req->op = REQ_GET;
+        req->key = req->keys = key;
+        req->nkey = req->keys_len = k.n;
+        *rc = PARSE_OK;
+        return true;
+    }
+    if (memcmp(l->buf, "set", 3) != 0 || *p++ != ' ' ||
+        !text_fast_num(&p, end, &flags) || p == end || *p++ != ' ' ||
+        !text_fast_num(&p, end, &exptime) || p == end || *p++ != ' ' ||
+        !text_fast_num(&p, end, &vlen)) {
+        return false;
+    }
+    if (p != end) {
+        if (end - p != 8 || memcmp(p, " noreply", 8) != 0) {
+            return false;
+        }
+        noreply = true;
+    }
+    req->noreply = noreply;
+    req->flags = flags;
+    req->exptime = (int32_t)exptime;
+    *rc = text_store_block(req, l, REQ_SET, &k, (int32_t)vlen);
+    return true;
+}
+
 #define CMD_IS(s) text_tok_is(&cmd, s, sizeof(s) - 1)
 
 int
@@ -856,6 +983,7 @@ text_parse(struct request *req, const char *buf, size_t len)
     const char *nl, *end, *p;
     struct text_line l;
     struct text_tok cmd;
+    int rc;
 
     req_reset(req, PROTO_TEXT);
     nl = memchr(buf, '\n', len);
@@ -878,6 +1006,9 @@ text_parse(struct request *req, const char *buf, size_t len)
     l.end = end;
     l.linelen = (uint32_t)(nl - buf) + 1;
     req->consumed = l.linelen;
+    if (text_fast(req, &l, &rc)) {
+        return rc;
+    }
 
     p = buf;
     if (!text_next(&l, &p, &cmd)) {
