@@ -57,7 +57,7 @@ static const char settings_help[] =
     "-V, --version             print version and exit\n"
     "-P, --pidfile=<file>      save PID in <file>, only used with -d option\n"
     "-f, --slab-growth-factor=<num> chunk size growth factor "
-    "(default: 1.25)\n"
+    "(default: 1.16, 1.25 below -m 64)\n"
     "-n, --slab-min-size=<bytes> min space used for key+value+flags "
     "(default: 48)\n"
     "-L, --enable-largepages   not implemented: stashd refuses to start "
@@ -639,6 +639,9 @@ settings_check(struct settings *s)
         }
         s->slab_chunk_max = fixed;
     }
+    if (!s->factor_given && s->mem_limit < SETTINGS_FINE_MEM) {
+        s->factor = SETTINGS_FACTOR_COARSE;
+    }
     if (s->hot_lru_pct + s->warm_lru_pct > 80) {
         log_error("hot_lru_pct + warm_lru_pct cannot be more than 80%% "
                   "combined");
@@ -788,6 +791,7 @@ settings_parse(struct settings *s, int argc, char **argv)
                 log_error("Factor must be greater than 1");
                 return -1;
             }
+            s->factor_given = true;
             break;
         }
         case 'n':

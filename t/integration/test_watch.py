@@ -104,8 +104,15 @@ def transcript(server):
     return ok, out
 
 
+# Both at memcached's default growth factor, where the transcript's sizes
+# get the same clsid (stashd's default is finer, README "Leaner items";
+# its items are 3 bytes nearer a class's end than memcached's, so at
+# another factor a size near a boundary may land one class apart).
+SAME_CLASSES = ["-f", "1.25"]
+
+
 def check_format(tap):
-    with st.Server() as server:
+    with st.Server(SAME_CLASSES) as server:
         ok, lines = transcript(server)
         tap.eq(ok, b"OK", "watch fetchers mutations connevents: OK")
         tap.ok(any(b"type=item_store key=k%2520x%2Fy status=stored cmd=set "
@@ -125,7 +132,7 @@ def check_format(tap):
                re.search(rb"ts=\d+\.\d+ gid=\d+ type=conn_close rip=127.0.0.1 "
                          rb"rport=%d transport=tcp reason=normal cfd=\d+"
                          % port, got), "conn_new and conn_close lines", got)
-        other = start_other()
+        other = start_other(SAME_CLASSES)
         if other is None:
             tap.diag("memcached not started: no side-by-side comparison")
         else:

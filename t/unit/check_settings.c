@@ -42,7 +42,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(s.maxconns, 1024);
     ck_assert_int_eq(s.reqs_per_event, 20);
     ck_assert_int_eq(s.chunk_size, 48);
-    ck_assert(s.factor > 1.249 && s.factor < 1.251);
+    ck_assert(s.factor > 1.159 && s.factor < 1.161);
     ck_assert_uint_eq(s.item_size_max, 1024 * 1024);
     ck_assert(s.evict);
     ck_assert(s.use_cas);
@@ -50,6 +50,25 @@ START_TEST(test_defaults)
     ck_assert(s.flush_enabled);
     ck_assert_str_eq(s.listen, "127.0.0.1");
     ck_assert_str_eq(s.protocol, "auto-negotiate");
+}
+END_TEST
+
+/* The finer default -f holds from -m 64 on; below, memcached's 1.25 (every
+ * class may take a first page beyond -m); a given -f always wins. */
+START_TEST(test_factor_default_by_memory)
+{
+    struct settings s;
+
+    ck_assert_int_eq(parse(&s, "-m", "128", NULL), 0);
+    ck_assert(s.factor > 1.159 && s.factor < 1.161);
+    ck_assert_int_eq(parse(&s, "-m", "64", NULL), 0);
+    ck_assert(s.factor > 1.159 && s.factor < 1.161);
+    ck_assert_int_eq(parse(&s, "-m", "63", NULL), 0);
+    ck_assert(s.factor > 1.249 && s.factor < 1.251);
+    ck_assert_int_eq(parse(&s, "-m", "2", "-f", "1.16", NULL), 0);
+    ck_assert(s.factor > 1.159 && s.factor < 1.161);
+    ck_assert_int_eq(parse(&s, "-f", "1.25", NULL), 0);
+    ck_assert(s.factor > 1.249 && s.factor < 1.251);
 }
 END_TEST
 
@@ -401,6 +420,7 @@ settings_suite(void)
     TCase *tc = tcase_create("parse");
 
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_factor_default_by_memory);
     tcase_add_test(tc, test_short_flags);
     tcase_add_test(tc, test_long_flags);
     tcase_add_test(tc, test_item_size_rules);
