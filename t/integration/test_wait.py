@@ -37,8 +37,8 @@ FILL_MS = 50
 # Sanitizer builds run several times slower: time bounds scale with SLACK,
 # 3 when the server reports no jemalloc stats (--enable-sanitizers/-tsan
 # builds use the libc allocator), else 1, times the run queue per CPU
-# when the machine is busier than that (up to 4: a loaded 2-core machine
-# delays a woken thread by hundreds of ms); STASHD_WAIT_SLACK overrides.
+# when the machine is busier than that (a loaded 2-core machine delays a
+# woken thread by hundreds of ms), 4 at most; STASHD_WAIT_SLACK overrides.
 SLACK = 1.0
 
 
@@ -490,7 +490,10 @@ def main():
     server = st.Server().start()
     c = Meta(server)
     SLACK = 1.0 if "jemalloc_allocated" in c.stats() else 3.0
-    SLACK *= min(4.0, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
+    # at most 4: the 1 s windows that collect the one re-run waiter must
+    # stay shorter than the others' own 5 s wait (w5000)
+    SLACK = min(4.0, SLACK * max(1.0, os.getloadavg()[0] /
+                                 (os.cpu_count() or 1)))
     c.close()
     SLACK = float(os.environ.get("STASHD_WAIT_SLACK", SLACK))
     tap.diag("time bounds x%.2f (load average %.1f)"
