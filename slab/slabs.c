@@ -718,6 +718,23 @@ slabs_flush_mine(struct slabs *sl)
 }
 
 /*
+ * The first thread cache bound to sl after tc (from the head when tc is
+ * NULL), or NULL.  Acquire: pairs with the release in slabs_tc_get, so no
+ * slot of an earlier binding is seen.
+ */
+static struct slabs_tcache *
+slabs_tc_next_bound(const struct slabs *sl, struct slabs_tcache *tc)
+{
+    tc = tc == NULL ? __atomic_load_n(&slabs_tc_head, __ATOMIC_ACQUIRE)
+                    : tc->next;
+    while (tc != NULL &&
+           __atomic_load_n(&tc->uid, __ATOMIC_ACQUIRE) != sl->uid) {
+        tc = tc->next;
+    }
+    return tc;
+}
+
+/*
  * Take the chunks of class id in [lo, hi) out of every thread's cache;
  * class lock held.  Each goes onto the free list (to_free) or is cleared
  * (its page is being moved).  Returns how many were found.
@@ -731,13 +748,8 @@ slabs_tc_steal_locked(struct slabs *sl, unsigned id, uintptr_t lo,
     size_t found = 0;
     unsigned j;
 
-    for (tc = __atomic_load_n(&slabs_tc_head, __ATOMIC_ACQUIRE); tc != NULL;
-         tc = tc->next) {
-        /* acquire: pairs with the release in slabs_tc_get, so no slot of
-         * an earlier binding is seen */
-        if (__atomic_load_n(&tc->uid, __ATOMIC_ACQUIRE) != sl->uid) {
-            continue;
-        }
+    for (tc = slabs_tc_next_bound(sl, NULL); tc != NULL;
+         tc = slabs_tc_next_bound(sl, tc)) {
         for (j = 0; j < SLABS_TC_CAP; j++) {
             void *p = __atomic_load_n(&tc->slot[id][j], __ATOMIC_RELAXED);
 
@@ -763,15 +775,12 @@ slabs_tc_steal_locked(struct slabs *sl, unsigned id, uintptr_t lo,
 static size_t
 slabs_tc_count(const struct slabs *sl, unsigned id)
 {
-    const struct slabs_tcache *tc;
+    struct slabs_tcache *tc;
     size_t n = 0;
     unsigned j;
 
-    for (tc = __atomic_load_n(&slabs_tc_head, __ATOMIC_ACQUIRE); tc != NULL;
-         tc = tc->next) {
-        if (__atomic_load_n(&tc->uid, __ATOMIC_ACQUIRE) != sl->uid) {
-            continue;
-        }
+    for (tc = slabs_tc_next_bound(sl, NULL); tc != NULL;
+         tc = slabs_tc_next_bound(sl, tc)) {
         for (j = 0; j < SLABS_TC_CAP; j++) {
             n += __atomic_load_n(&tc->slot[id][j], __ATOMIC_RELAXED) != NULL;
         }
